@@ -1,0 +1,120 @@
+import { Logger } from '@nestjs/common';
+import { ClientProxy, type ReadPacket, type WritePacket } from '@nestjs/microservices';
+import type { Redis } from 'ioredis';
+import { encodeEntry } from '../codec/stream-codec.js';
+import { NotSupportedError, InvalidOptionsError } from '../errors/redis-streams.error.js';
+import { describeError } from '../errors/redis-reply.js';
+import type { RedisStreamsClientOptions } from '../interfaces/client-options.interface.js';
+import type { RedisStreamsEvents } from '../interfaces/events.interface.js';
+import { RedisStreamsStatus } from '../interfaces/status.enum.js';
+import { resolveClientOptions, type ResolvedClientOptions } from '../options/resolve-client-options.js';
+import { STREAM_PATTERN_PREFIX } from '../redis-streams.constants.js';
+import { connectWithin, createRedis, quitQuietly } from '../server/redis-connection.js';
+
+/**
+ * Producer side: `emit('stream:<key>', payload)` appends an entry with XADD and
+ * resolves with its id.
+ *
+ * @example
+ * ```ts
+ * ClientsModule.register([{ name: 'ORDERS', customClass: RedisStreamsClient,
+ *   options: { connection: 'redis://localhost:6379', maxLen: 100_000 } }]);
+ * const id = await lastValueFrom(this.orders.emit('stream:orders', order));
+ * ```
+ */
+export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents, RedisStreamsStatus> {
+  private readonly logger = new Logger(RedisStreamsClient.name);
+  private readonly options: ResolvedClientOptions;
+  private client: Redis | undefined;
+  private connecting: Promise<Redis> | undefined;
+  private readonly pendingListeners: Array<[keyof RedisStreamsEvents, Parameters<Redis['on']>[1]]> = [];
+
+  constructor(options?: RedisStreamsClientOptions) {
+    super();
+    this.options = resolveClientOptions(options);
+    this.initializeSerializer(this.options.serializer ? { serializer: this.options.serializer } : undefined);
+  }
+
+  /** Connects once; every later call returns the same promise. */
+  connect(): Promise<Redis> {
+    this.connecting ??= this.open().catch((error: unknown) => {
+      this.connecting = undefined;
+      throw error;
+    });
+    return this.connecting;
+  }
+
+  /** Disconnects; safe to call more than once. */
+  async close(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    this.connecting = undefined;
+    if (client !== undefined) {
+      await quitQuietly(client);
+      this._status$.next(RedisStreamsStatus.DISCONNECTED);
+    }
+  }
+
+  /** The ioredis client; available once connected. */
+  unwrap<T = Redis>(): T {
+    if (this.client === undefined) {
+      throw new Error('Not initialized. Call connect() (or emit once) before unwrap().');
+    }
+    return this.client as T;
+  }
+
+  /** Forwards an ioredis event of the client's connection. */
+  override on<EventKey extends keyof RedisStreamsEvents>(event: EventKey, callback: RedisStreamsEvents[EventKey]): void {
+    if (this.client !== undefined) this.client.on(event, callback);
+    else this.pendingListeners.push([event, callback as Parameters<Redis['on']>[1]]);
+  }
+
+  protected publish(packet: ReadPacket, callback: (packet: WritePacket) => void): () => void {
+    callback({
+      err: new NotSupportedError(
+        `send("${String(packet.pattern)}") is not supported yet: request-reply over streams is planned. Use emit() for events.`,
+      ),
+      isDisposed: true,
+    });
+    return () => undefined;
+  }
+
+  protected async dispatchEvent<T = string>(packet: ReadPacket): Promise<T> {
+    const stream = streamOf(packet.pattern);
+    const serialized = this.serializer.serialize(packet) as ReadPacket & { metadata?: Record<string, unknown> };
+    const fields = encodeEntry(serialized.data, serialized.metadata ?? packet.metadata);
+    const client = this.client ?? (await this.connect());
+    const { maxLen } = this.options;
+    const id =
+      maxLen === undefined
+        ? await client.xadd(stream, '*', ...fields)
+        : await client.xadd(stream, 'MAXLEN', '~', maxLen, '*', ...fields);
+    return id as T;
+  }
+
+  private async open(): Promise<Redis> {
+    const client = createRedis(this.options.connection, {
+      connectionName: 'nrs:producer',
+      enableAutoPipelining: true,
+    });
+    for (const [event, callback] of this.pendingListeners) client.on(event, callback);
+    this.pendingListeners.length = 0;
+    client.on('error', (error: Error) => this.logger.warn(`Redis producer connection: ${describeError(error)}`));
+    client.on('ready', () => this._status$.next(RedisStreamsStatus.CONNECTED));
+    client.on('reconnecting', () => this._status$.next(RedisStreamsStatus.RECONNECTING));
+    await connectWithin(client, this.options.connectTimeoutMs);
+    this.client = client;
+    this._status$.next(RedisStreamsStatus.CONNECTED);
+    return client;
+  }
+}
+
+function streamOf(pattern: unknown): string {
+  if (typeof pattern !== 'string' || !pattern.startsWith(STREAM_PATTERN_PREFIX) || pattern.length === STREAM_PATTERN_PREFIX.length) {
+    throw new InvalidOptionsError(
+      'pattern',
+      `emit() needs a pattern of the form "${STREAM_PATTERN_PREFIX}<key>", got ${JSON.stringify(pattern)}`,
+    );
+  }
+  return pattern.slice(STREAM_PATTERN_PREFIX.length);
+}

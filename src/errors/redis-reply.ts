@@ -1,0 +1,45 @@
+/** Redis error reply prefixes this transport reacts to. */
+export type RedisReplyKind =
+  | 'BUSYGROUP'
+  | 'NOGROUP'
+  | 'WRONGTYPE'
+  | 'NOPERM'
+  | 'NOSCRIPT'
+  | 'LOADING'
+  | 'READONLY'
+  | 'other';
+
+const KNOWN_KINDS: readonly RedisReplyKind[] = [
+  'BUSYGROUP',
+  'NOGROUP',
+  'WRONGTYPE',
+  'NOPERM',
+  'NOSCRIPT',
+  'LOADING',
+  'READONLY',
+];
+
+/**
+ * Classifies an error by the Redis reply prefix in its message.
+ *
+ * This is the only place that matches Redis reply text.
+ */
+export function redisReplyKind(error: unknown): RedisReplyKind {
+  const message = error instanceof Error ? error.message : String(error);
+  return KNOWN_KINDS.find((kind) => message.startsWith(kind)) ?? 'other';
+}
+
+/** Configuration errors that retrying cannot fix. */
+export function isConfigurationError(error: unknown): boolean {
+  const kind = redisReplyKind(error);
+  return kind === 'WRONGTYPE' || kind === 'NOPERM';
+}
+
+/** Short description of an unknown thrown value, safe to log (no payloads). */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  if (typeof error === 'object' && error !== null && 'message' in error) {
+    return String((error as { message: unknown }).message);
+  }
+  return String(error);
+}

@@ -1,0 +1,24 @@
+export { RedisStreamsServer, type RedisStreamsServerClients } from './server/redis-streams.server.js';
+export { RedisStreamsClient } from './client/redis-streams.client.js';
+export { RedisStreamsContext, type EntryControl } from './context/redis-streams.context.js';
+export type { RedisConnection } from './interfaces/connection.interface.js';
+export type {
+  RedisStreamsServerOptions,
+  StreamHandlerOptions,
+  DeadLetterOptions,
+  GroupStart,
+  MissingStreamPolicy,
+} from './interfaces/server-options.interface.js';
+export type { RedisStreamsClientOptions } from './interfaces/client-options.interface.js';
+export type { RetryOptions, RetryStrategy } from './interfaces/retry-options.interface.js';
+export type { RedisStreamsEvents } from './interfaces/events.interface.js';
+export { RedisStreamsStatus } from './interfaces/status.enum.js';
+export {
+  RedisStreamsError,
+  InvalidOptionsError,
+  RedisConnectionError,
+  StreamConfigurationError,
+  NotSupportedError,
+} from './errors/redis-streams.error.js';
+export { UnrecoverableError } from './errors/unrecoverable.error.js';
+export { REDIS_STREAMS_TRANSPORT, DEAD_LETTER_FIELDS } from './redis-streams.constants.js';

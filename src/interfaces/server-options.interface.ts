@@ -1,0 +1,139 @@
+import type { ConsumerDeserializer } from '@nestjs/microservices';
+import type { RedisConnection } from './connection.interface.js';
+import type { RetryOptions } from './retry-options.interface.js';
+
+/**
+ * Where a newly created consumer group starts: `latest` (`$`, only entries added
+ * from now on), `beginning` (`0`, every entry already in the stream), or an
+ * explicit entry id.
+ */
+export type GroupStart = 'latest' | 'beginning' | (string & {});
+
+/**
+ * What to do when a bound stream does not exist on start: `create` it (with
+ * `XGROUP CREATE ... MKSTREAM`) or `wait` until a producer creates it.
+ */
+export type MissingStreamPolicy = 'create' | 'wait';
+
+/** Where dead entries go. */
+export interface DeadLetterOptions {
+  /**
+   * Dead-letter stream key for a source stream.
+   *
+   * @defaultValue `(stream) => stream + ':dlq'`
+   */
+  stream?: (stream: string) => string;
+  /**
+   * Approximate cap on the dead-letter stream's length (`XADD MAXLEN ~`); unset keeps all.
+   *
+   * @defaultValue undefined
+   */
+  maxLen?: number;
+}
+
+/**
+ * Options that can also be set per handler, as `@EventPattern` extras:
+ * `@EventPattern('stream:orders', { concurrency: 1 })`.
+ */
+export interface StreamHandlerOptions {
+  /**
+   * Most entries one `XREADGROUP` returns.
+   *
+   * @defaultValue 100
+   */
+  batchSize?: number;
+  /**
+   * How long one `XREADGROUP` blocks waiting for new entries.
+   *
+   * @defaultValue 5000
+   */
+  blockMs?: number;
+  /**
+   * Most handlers running at once for one stream; reading pauses while all run.
+   *
+   * @defaultValue 100
+   */
+  concurrency?: number;
+  /**
+   * Idle time after which an entry pending on another consumer counts as
+   * abandoned and may be claimed. Running handlers renew their entries, so a
+   * live consumer's work is not taken from it.
+   *
+   * @defaultValue 30000
+   */
+  claimIdleMs?: number;
+  /**
+   * How often each stream looks for due retries and abandoned entries.
+   *
+   * @defaultValue 5000
+   */
+  claimIntervalMs?: number;
+  /**
+   * Deliveries after which an entry goes to the dead-letter stream.
+   *
+   * @defaultValue 16
+   */
+  maxDeliveries?: number;
+  /** Delay before a failed entry is delivered again. */
+  retry?: RetryOptions;
+  /** Where entries go after `maxDeliveries`, or when undecodable. */
+  deadLetter?: DeadLetterOptions;
+}
+
+/** Options of {@link RedisStreamsServer}. */
+export interface RedisStreamsServerOptions extends StreamHandlerOptions {
+  /**
+   * Redis to read from.
+   *
+   * @defaultValue `{ host: 'localhost', port: 6379 }`
+   */
+  connection?: RedisConnection;
+  /** Consumer group; one per service. Every group receives every entry. */
+  group: string;
+  /**
+   * Consumer name inside the group. Keep it stable across restarts of one
+   * instance (a pod name) so unfinished work resumes at once.
+   *
+   * @defaultValue `<hostname>-<pid>-<random>`
+   */
+  consumer?: string;
+  /**
+   * Where a newly created group starts.
+   *
+   * @defaultValue 'latest'
+   */
+  startFrom?: GroupStart;
+  /**
+   * Create missing streams, or wait for them.
+   *
+   * @defaultValue 'create'
+   */
+  missingStream?: MissingStreamPolicy;
+  /**
+   * How often to look for missing streams when `missingStream` is `wait`.
+   *
+   * @defaultValue 5000
+   */
+  streamWaitIntervalMs?: number;
+  /**
+   * Time `close()` waits for running handlers before it quits.
+   *
+   * @defaultValue 10000
+   */
+  shutdownTimeoutMs?: number;
+  /**
+   * Time `listen()` waits for Redis before it fails.
+   *
+   * @defaultValue 5000
+   */
+  connectTimeoutMs?: number;
+  /**
+   * Consumers of the group idle this long with nothing pending are deleted;
+   * `0` keeps them.
+   *
+   * @defaultValue 3600000
+   */
+  idleConsumerCleanupMs?: number;
+  /** Turns the decoded packet into what the handler receives. */
+  deserializer?: ConsumerDeserializer;
+}

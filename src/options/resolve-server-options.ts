@@ -1,0 +1,161 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { ConsumerDeserializer } from '@nestjs/microservices';
+import {
+  DEFAULT_BATCH_SIZE,
+  DEFAULT_BLOCK_MS,
+  DEFAULT_CLAIM_IDLE_MS,
+  DEFAULT_CLAIM_INTERVAL_MS,
+  DEFAULT_CONCURRENCY,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_CONSUMER_IDLE_CLEANUP_MS,
+  DEFAULT_DEAD_LETTER_SUFFIX,
+  DEFAULT_MAX_DELIVERIES,
+  DEFAULT_RETRY_BASE_DELAY_MS,
+  DEFAULT_RETRY_MAX_DELAY_MS,
+  DEFAULT_SHUTDOWN_TIMEOUT_MS,
+  DEFAULT_STREAM_WAIT_INTERVAL_MS,
+  RETRY_CONSUMER,
+} from '../redis-streams.constants.js';
+import { InvalidOptionsError } from '../errors/redis-streams.error.js';
+import type { RedisConnection } from '../interfaces/connection.interface.js';
+import type { RetryStrategy } from '../interfaces/retry-options.interface.js';
+import type {
+  MissingStreamPolicy,
+  RedisStreamsServerOptions,
+  StreamHandlerOptions,
+} from '../interfaces/server-options.interface.js';
+import { nonEmptyString, numberInRange, oneOf, wholeNumber } from './validate.js';
+
+/** Retry delay settings with every default filled in. */
+export interface ResolvedRetryOptions {
+  readonly strategy: RetryStrategy;
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+  readonly jitter: number;
+}
+
+/** Settings of one stream reader: server options plus the handler's extras. */
+export interface ResolvedStreamOptions {
+  readonly batchSize: number;
+  readonly blockMs: number;
+  readonly concurrency: number;
+  readonly claimIdleMs: number;
+  readonly claimIntervalMs: number;
+  readonly maxDeliveries: number;
+  readonly retry: ResolvedRetryOptions;
+  readonly deadLetterStream: (stream: string) => string;
+  readonly deadLetterMaxLen: number | undefined;
+}
+
+/** Server options with every default filled in and every value checked. */
+export interface ResolvedServerOptions extends ResolvedStreamOptions {
+  readonly connection: RedisConnection;
+  readonly group: string;
+  readonly consumer: string;
+  readonly startId: string;
+  readonly missingStream: MissingStreamPolicy;
+  readonly streamWaitIntervalMs: number;
+  readonly shutdownTimeoutMs: number;
+  readonly connectTimeoutMs: number;
+  readonly idleConsumerCleanupMs: number;
+  readonly deserializer: ConsumerDeserializer | undefined;
+}
+
+const STREAM_ID = /^\d+(-\d+)?$/;
+
+/** A consumer name unique to this process and instance. */
+export function defaultConsumerName(): string {
+  return `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+}
+
+function resolveStartId(value: unknown): string {
+  if (value === undefined || value === 'latest') return '$';
+  if (value === 'beginning') return '0';
+  if (typeof value === 'string' && STREAM_ID.test(value)) return value;
+  throw new InvalidOptionsError(
+    'startFrom',
+    `must be 'latest', 'beginning' or an entry id such as '1700000000000-0', got ${JSON.stringify(value)}`,
+  );
+}
+
+/**
+ * Fills the defaults of the options that can be set per handler, over a base.
+ *
+ * @param options - the server options or a handler's extras
+ * @param base - what unset values fall back to
+ * @param prefix - names the option in errors (`extras of stream:orders.`)
+ * @throws InvalidOptionsError when a value is out of range
+ */
+export function resolveStreamOptions(
+  options: StreamHandlerOptions,
+  base: ResolvedStreamOptions | undefined,
+  prefix = '',
+): ResolvedStreamOptions {
+  const retry = options.retry ?? {};
+  const baseRetry = base?.retry;
+  const resolvedRetry: ResolvedRetryOptions = {
+    strategy: oneOf(`${prefix}retry.strategy`, retry.strategy, baseRetry?.strategy ?? 'exponential', [
+      'exponential',
+      'fixed',
+    ]),
+    baseDelayMs: wholeNumber(`${prefix}retry.baseDelayMs`, retry.baseDelayMs, baseRetry?.baseDelayMs ?? DEFAULT_RETRY_BASE_DELAY_MS, 0),
+    maxDelayMs: wholeNumber(`${prefix}retry.maxDelayMs`, retry.maxDelayMs, baseRetry?.maxDelayMs ?? DEFAULT_RETRY_MAX_DELAY_MS, 0),
+    jitter: numberInRange(`${prefix}retry.jitter`, retry.jitter, baseRetry?.jitter ?? 0.2, [0, 1]),
+  };
+  if (resolvedRetry.maxDelayMs < resolvedRetry.baseDelayMs) {
+    throw new InvalidOptionsError(`${prefix}retry.maxDelayMs`, 'must not be smaller than retry.baseDelayMs');
+  }
+  const deadLetter = options.deadLetter;
+  if (deadLetter?.stream !== undefined && typeof deadLetter.stream !== 'function') {
+    throw new InvalidOptionsError(`${prefix}deadLetter.stream`, 'must be a function from the source stream key to the dead-letter key');
+  }
+  const resolved: ResolvedStreamOptions = {
+    batchSize: wholeNumber(`${prefix}batchSize`, options.batchSize, base?.batchSize ?? DEFAULT_BATCH_SIZE, 1),
+    blockMs: wholeNumber(`${prefix}blockMs`, options.blockMs, base?.blockMs ?? DEFAULT_BLOCK_MS, 1),
+    concurrency: wholeNumber(`${prefix}concurrency`, options.concurrency, base?.concurrency ?? DEFAULT_CONCURRENCY, 1),
+    claimIdleMs: wholeNumber(`${prefix}claimIdleMs`, options.claimIdleMs, base?.claimIdleMs ?? DEFAULT_CLAIM_IDLE_MS, 1),
+    claimIntervalMs: wholeNumber(`${prefix}claimIntervalMs`, options.claimIntervalMs, base?.claimIntervalMs ?? DEFAULT_CLAIM_INTERVAL_MS, 1),
+    maxDeliveries: wholeNumber(`${prefix}maxDeliveries`, options.maxDeliveries, base?.maxDeliveries ?? DEFAULT_MAX_DELIVERIES, 1),
+    retry: resolvedRetry,
+    deadLetterStream: deadLetter?.stream ?? base?.deadLetterStream ?? ((stream) => `${stream}${DEFAULT_DEAD_LETTER_SUFFIX}`),
+    deadLetterMaxLen: wholeNumber(`${prefix}deadLetter.maxLen`, deadLetter?.maxLen, base?.deadLetterMaxLen ?? 0, 1) || undefined,
+  };
+  return resolved;
+}
+
+/**
+ * Fills defaults and validates server options, once, before anything connects.
+ *
+ * @throws InvalidOptionsError naming the first bad option and what it must be
+ */
+export function resolveServerOptions(options: RedisStreamsServerOptions | undefined): ResolvedServerOptions {
+  if (options === undefined || typeof options !== 'object') {
+    throw new InvalidOptionsError('options', 'pass an object such as { group: "billing" }');
+  }
+  const group = nonEmptyString('group', options.group);
+  if (group === undefined) {
+    throw new InvalidOptionsError('group', 'must name a consumer group, e.g. { group: "billing" }');
+  }
+  const consumer = nonEmptyString('consumer', options.consumer) ?? defaultConsumerName();
+  if (consumer === RETRY_CONSUMER) {
+    throw new InvalidOptionsError('consumer', `"${RETRY_CONSUMER}" is reserved for entries waiting to be retried`);
+  }
+  const connection = options.connection ?? { host: 'localhost', port: 6379 };
+  if (typeof connection !== 'string' && (typeof connection !== 'object' || connection === null)) {
+    throw new InvalidOptionsError('connection', 'must be ioredis options, a redis:// URL or an ioredis instance');
+  }
+  return {
+    ...resolveStreamOptions(options, undefined),
+    connection,
+    group,
+    consumer,
+    startId: resolveStartId(options.startFrom),
+    missingStream: oneOf('missingStream', options.missingStream, 'create', ['create', 'wait']),
+    streamWaitIntervalMs: wholeNumber('streamWaitIntervalMs', options.streamWaitIntervalMs, DEFAULT_STREAM_WAIT_INTERVAL_MS, 1),
+    shutdownTimeoutMs: wholeNumber('shutdownTimeoutMs', options.shutdownTimeoutMs, DEFAULT_SHUTDOWN_TIMEOUT_MS, 0),
+    connectTimeoutMs: wholeNumber('connectTimeoutMs', options.connectTimeoutMs, DEFAULT_CONNECT_TIMEOUT_MS, 1),
+    idleConsumerCleanupMs: wholeNumber('idleConsumerCleanupMs', options.idleConsumerCleanupMs, DEFAULT_CONSUMER_IDLE_CLEANUP_MS, 0),
+    deserializer: options.deserializer,
+  };
+}

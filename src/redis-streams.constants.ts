@@ -1,0 +1,49 @@
+/** Prefix that marks an `@EventPattern` as belonging to this transport. */
+export const STREAM_PATTERN_PREFIX = 'stream:';
+
+/** Transport id handed to Nest so handlers can be bound to this transport only. */
+export const REDIS_STREAMS_TRANSPORT = Symbol('REDIS_STREAMS_TRANSPORT');
+
+/** Field holding the JSON-encoded payload of entries written by our client. */
+export const DATA_FIELD = 'data';
+/** Field whose presence (with {@link CONTENT_TYPE_JSON}) says an entry is ours. */
+export const CONTENT_TYPE_FIELD = 'content-type';
+/** Content type written by our client; only entries carrying it are JSON-decoded. */
+export const CONTENT_TYPE_JSON = 'application/vnd.nestjs-redis-streams.v1+json';
+/** Field holding JSON-encoded packet metadata (set through the client's dispatch hook). */
+export const METADATA_FIELD = 'metadata';
+
+/** Dead-letter fields added next to the original ones. */
+export const DEAD_LETTER_FIELDS = {
+  stream: 'dlq-stream',
+  id: 'dlq-id',
+  group: 'dlq-group',
+  consumer: 'dlq-consumer',
+  deliveries: 'dlq-deliveries',
+  error: 'dlq-error',
+  time: 'dlq-time',
+} as const;
+
+/** Suffix of the default dead-letter stream, appended to the source stream key. */
+export const DEFAULT_DEAD_LETTER_SUFFIX = ':dlq';
+
+/**
+ * Consumer name that holds failed entries while they wait for their retry delay.
+ * Any consumer of the group claims them from here once they are due.
+ */
+export const RETRY_CONSUMER = 'retry-scheduled';
+
+export const DEFAULT_BATCH_SIZE = 100;
+export const DEFAULT_BLOCK_MS = 5_000;
+export const DEFAULT_CONCURRENCY = 100;
+export const DEFAULT_CLAIM_IDLE_MS = 30_000;
+export const DEFAULT_CLAIM_INTERVAL_MS = 5_000;
+export const DEFAULT_MAX_DELIVERIES = 16;
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+export const DEFAULT_STREAM_WAIT_INTERVAL_MS = 5_000;
+export const DEFAULT_CONSUMER_IDLE_CLEANUP_MS = 3_600_000;
+export const DEFAULT_RETRY_BASE_DELAY_MS = 1_000;
+export const DEFAULT_RETRY_MAX_DELAY_MS = 60_000;
+export const DEFAULT_RECONNECT_BASE_DELAY_MS = 100;
+export const DEFAULT_RECONNECT_MAX_DELAY_MS = 5_000;

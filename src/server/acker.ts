@@ -1,0 +1,98 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from '@nestjs/common';
+import { describeError } from '../errors/redis-reply.js';
+import { reconnectDelayMs } from './redis-connection.js';
+
+/**
+ * Collects acknowledgements for one stream and sends them as one XACK per
+ * turn of the event loop. Ids whose XACK fails are kept and sent again, so a
+ * dropped connection delays an ack but never loses it.
+ */
+export class Acker {
+  private queued: string[] = [];
+  private flushing: Promise<void> | undefined;
+  private isScheduled = false;
+  private failures = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly stream: string,
+    private readonly group: string,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Number of ids not acknowledged yet. */
+  get backlog(): number {
+    return this.queued.length;
+  }
+
+  /** Queues an id; it is acknowledged with the others of this turn. */
+  ack(id: string): void {
+    this.queued.push(id);
+    if (!this.isScheduled && this.retryTimer === undefined) {
+      this.isScheduled = true;
+      setImmediate(() => {
+        this.isScheduled = false;
+        void this.flush();
+      });
+    }
+  }
+
+  /** Sends every queued id; resolves when they are acknowledged or the attempt failed. */
+  flush(): Promise<void> {
+    if (this.flushing !== undefined) return this.flushing;
+    if (this.queued.length === 0) return Promise.resolve();
+    const ids = this.queued;
+    this.queued = [];
+    this.flushing = this.send(ids).finally(() => {
+      this.flushing = undefined;
+      // Ids queued while this XACK was on the wire go out at once.
+      if (this.queued.length > 0 && this.retryTimer === undefined) void this.flush();
+    });
+    return this.flushing;
+  }
+
+  /** Flushes until nothing is queued, or until `deadline` (epoch ms). */
+  async drain(deadline: number): Promise<void> {
+    this.cancelRetry();
+    while ((this.queued.length > 0 || this.flushing !== undefined) && Date.now() < deadline) {
+      await (this.flushing ?? this.flush());
+      if (this.failures > 0 && this.queued.length > 0) {
+        await new Promise((resolve) => setTimeout(resolve, Math.min(reconnectDelayMs(this.failures), deadline - Date.now())));
+      }
+    }
+    if (this.queued.length > 0) {
+      this.logger.warn(
+        `Stream "${this.stream}" group "${this.group}": ${this.queued.length} acknowledgement(s) could not be sent before shutdown; those entries stay pending and will be delivered again.`,
+      );
+    }
+  }
+
+  private async send(ids: string[]): Promise<void> {
+    try {
+      await this.redis.xack(this.stream, this.group, ...ids);
+      this.failures = 0;
+    } catch (error) {
+      this.failures += 1;
+      this.queued = ids.concat(this.queued);
+      this.logger.warn(
+        `Stream "${this.stream}" group "${this.group}": XACK of ${ids.length} entr${ids.length === 1 ? 'y' : 'ies'} failed (${describeError(error)}); retrying.`,
+      );
+      this.scheduleRetry();
+    }
+  }
+
+  private scheduleRetry(): void {
+    if (this.retryTimer !== undefined) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      void this.flush();
+    }, reconnectDelayMs(this.failures));
+  }
+
+  private cancelRetry(): void {
+    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+  }
+}

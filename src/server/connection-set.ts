@@ -1,0 +1,125 @@
+import type { Logger } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { describeError } from '../errors/redis-reply.js';
+import type { RedisStreamsEvents } from '../interfaces/events.interface.js';
+import { RedisStreamsStatus } from '../interfaces/status.enum.js';
+import type { ResolvedServerOptions } from '../options/resolve-server-options.js';
+import { connectWithin, createRedis, quitQuietly } from './redis-connection.js';
+import { defineScripts, type StreamScripts } from './scripts.js';
+
+// ioredis' own listener type, so forwarding needs no casts at the call site.
+type Listener = Parameters<Redis['on']>[1];
+
+/**
+ * Owns the server's connections: one shared command connection and one
+ * blocking connection per stream. Reports their combined state as one status
+ * and forwards their events to `on()` listeners.
+ */
+export class ConnectionSet {
+  private commandClient: Redis | undefined;
+  private commandScripts: StreamScripts | undefined;
+  private readonly readerClients = new Map<string, Redis>();
+  private readonly listeners: Array<[keyof RedisStreamsEvents, Listener]> = [];
+  private isClosing = false;
+  private lastStatus: RedisStreamsStatus | undefined;
+
+  constructor(
+    private readonly options: ResolvedServerOptions,
+    private readonly logger: Logger,
+    private readonly onStatus: (status: RedisStreamsStatus) => void,
+  ) {}
+
+  /** The shared command connection. */
+  get commands(): Redis {
+    if (this.commandClient === undefined) throw new Error('command connection not open');
+    return this.commandClient;
+  }
+
+  /** Lua scripts registered on the command connection. */
+  get scripts(): StreamScripts {
+    if (this.commandScripts === undefined) throw new Error('command connection not open');
+    return this.commandScripts;
+  }
+
+  /** Opens the command connection, failing within `connectTimeoutMs`. */
+  async openCommands(): Promise<void> {
+    const { group, consumer } = this.options;
+    const client = createRedis(this.options.connection, {
+      connectionName: `nrs:${group}:${consumer}:commands`,
+      enableAutoPipelining: true,
+      // Acks and claims wait out a reconnect instead of failing after N tries.
+      maxRetriesPerRequest: null,
+    });
+    this.commandClient = client;
+    this.commandScripts = defineScripts(client);
+    this.watch(client, 'commands');
+    await connectWithin(client, this.options.connectTimeoutMs);
+  }
+
+  /** Opens the blocking connection of one stream. */
+  async openReader(stream: string): Promise<Redis> {
+    const { group, consumer } = this.options;
+    const client = createRedis(this.options.connection, {
+      connectionName: `nrs:${group}:${consumer}:read`,
+      maxRetriesPerRequest: null,
+      // A read resent after a reconnect could deliver entries to a call nobody
+      // awaits any more; the loop issues a fresh read instead.
+      autoResendUnfulfilledCommands: false,
+    });
+    this.readerClients.set(stream, client);
+    this.watch(client, `reader of "${stream}"`);
+    await connectWithin(client, this.options.connectTimeoutMs);
+    return client;
+  }
+
+  /** Adds an `on()` listener to every connection, present and future. */
+  forward<EventKey extends keyof RedisStreamsEvents>(event: EventKey, callback: RedisStreamsEvents[EventKey]): void {
+    this.listeners.push([event, callback as Listener]);
+    for (const client of this.all()) client.on(event, callback as Listener);
+  }
+
+  /** The clients, for `unwrap()`. */
+  clients(): { commands: Redis; readers: ReadonlyMap<string, Redis> } {
+    return { commands: this.commands, readers: this.readerClients };
+  }
+
+  /** From now on connection losses are expected and not reported. */
+  markClosing(): void {
+    this.isClosing = true;
+  }
+
+  /** Quits every connection. */
+  async closeAll(): Promise<void> {
+    this.isClosing = true;
+    await Promise.all([...this.readerClients.values()].map((client) => quitQuietly(client)));
+    if (this.commandClient !== undefined) await quitQuietly(this.commandClient);
+  }
+
+  private all(): Redis[] {
+    return [...(this.commandClient ? [this.commandClient] : []), ...this.readerClients.values()];
+  }
+
+  private watch(client: Redis, role: string): void {
+    for (const [event, callback] of this.listeners) client.on(event, callback);
+    client.on('error', (error: Error) => {
+      if (!this.isClosing) this.logger.warn(`Redis ${role} connection: ${describeError(error)}`);
+    });
+    client.on('ready', () => this.updateStatus());
+    client.on('reconnecting', () => this.updateStatus());
+    client.on('end', () => this.updateStatus());
+  }
+
+  private updateStatus(): void {
+    if (this.isClosing) return;
+    const statuses = this.all().map((client) => client.status);
+    let status: RedisStreamsStatus;
+    if (statuses.every((s) => s === 'ready')) status = RedisStreamsStatus.CONNECTED;
+    else if (statuses.some((s) => s === 'end')) status = RedisStreamsStatus.DISCONNECTED;
+    else status = RedisStreamsStatus.RECONNECTING;
+    if (status === this.lastStatus) return;
+    if (status === RedisStreamsStatus.RECONNECTING) this.logger.warn('Lost the connection to Redis; reconnecting.');
+    if (status === RedisStreamsStatus.CONNECTED && this.lastStatus !== undefined) this.logger.log('Reconnected to Redis.');
+    this.lastStatus = status;
+    this.onStatus(status);
+  }
+}

@@ -1,0 +1,81 @@
+import type { Redis } from 'ioredis';
+import type { MissingStreamPolicy } from '../interfaces/server-options.interface.js';
+import { StreamConfigurationError } from '../errors/redis-streams.error.js';
+import { describeError, isConfigurationError, redisReplyKind } from '../errors/redis-reply.js';
+
+/** Outcome of making sure a group exists. */
+export type GroupState = 'created' | 'existed' | 'missing-stream';
+
+/**
+ * Creates the consumer group on a stream, tolerating an existing one.
+ *
+ * With the `wait` policy a missing stream is reported instead of created.
+ *
+ * @throws StreamConfigurationError when the key is not a stream or access is denied
+ */
+export async function ensureGroup(
+  redis: Redis,
+  stream: string,
+  group: string,
+  startId: string,
+  missingStream: MissingStreamPolicy,
+): Promise<GroupState> {
+  try {
+    if (missingStream === 'wait') {
+      const type = await redis.type(stream);
+      if (type === 'none') return 'missing-stream';
+      if (type !== 'stream') throw wrongType(stream, group, type);
+      await redis.xgroup('CREATE', stream, group, startId);
+    } else {
+      await redis.xgroup('CREATE', stream, group, startId, 'MKSTREAM');
+    }
+    return 'created';
+  } catch (error) {
+    if (error instanceof StreamConfigurationError) throw error;
+    if (redisReplyKind(error) === 'BUSYGROUP') return 'existed';
+    if (isConfigurationError(error)) throw asConfigurationError(error, stream, group);
+    throw error;
+  }
+}
+
+/** The id of the last entry the group has handed out, for resuming after NOGROUP. */
+export async function lastDeliveredId(redis: Redis, stream: string, group: string): Promise<string | undefined> {
+  const groups = (await redis.xinfo('GROUPS', stream)) as unknown[][];
+  for (const info of groups) {
+    const fields = new Map<unknown, unknown>();
+    for (let i = 0; i + 1 < info.length; i += 2) fields.set(info[i], info[i + 1]);
+    if (fields.get('name') === group) {
+      const id = fields.get('last-delivered-id');
+      return typeof id === 'string' ? id : undefined;
+    }
+  }
+  return undefined;
+}
+
+function wrongType(stream: string, group: string, type: string): StreamConfigurationError {
+  return new StreamConfigurationError(
+    stream,
+    group,
+    `key holds a ${type}, not a stream (WRONGTYPE). Rename the key or bind the handler to another stream.`,
+  );
+}
+
+/**
+ * Turns WRONGTYPE / NOPERM replies into an error that names the key and the fix.
+ */
+export function asConfigurationError(error: unknown, stream: string, group: string): StreamConfigurationError {
+  if (redisReplyKind(error) === 'WRONGTYPE') {
+    return new StreamConfigurationError(
+      stream,
+      group,
+      'key holds another type, not a stream (WRONGTYPE). Rename the key or bind the handler to another stream.',
+      { cause: error },
+    );
+  }
+  return new StreamConfigurationError(
+    stream,
+    group,
+    `permission denied (${describeError(error)}). Grant the Redis user the stream commands (XREADGROUP, XACK, XCLAIM, XPENDING, XGROUP, XADD, XINFO) on this key.`,
+    { cause: error },
+  );
+}

@@ -1,0 +1,192 @@
+import type { Logger } from '@nestjs/common';
+import type { ConsumerDeserializer } from '@nestjs/microservices';
+import type { Redis } from 'ioredis';
+import { decodeEntry, toFieldMap } from '../codec/stream-codec.js';
+import { RedisStreamsContext, type EntryControl } from '../context/redis-streams.context.js';
+import { describeError } from '../errors/redis-reply.js';
+import type { ResolvedStreamOptions } from '../options/resolve-server-options.js';
+import { RETRY_CONSUMER } from '../redis-streams.constants.js';
+import type { Acker } from './acker.js';
+import { backoffDelayMs } from './backoff.js';
+import { moveToDeadLetter } from './dead-letter.js';
+import { awaitHandlerResult, isUnrecoverable } from './handler-result.js';
+import type { StreamScripts } from './scripts.js';
+import type { Slots } from './slots.js';
+
+/** Runs the bound Nest handler for a decoded payload; resolves or rejects with its outcome. */
+export type HandlerInvoker = (data: unknown, context: RedisStreamsContext) => Promise<unknown>;
+
+/** What an entry processor needs; one per stream. */
+export interface EntryProcessorDeps {
+  readonly stream: string;
+  readonly pattern: string;
+  readonly group: string;
+  readonly consumer: string;
+  readonly options: ResolvedStreamOptions;
+  readonly commands: Redis;
+  readonly scripts: StreamScripts;
+  readonly acker: Acker;
+  readonly slots: Slots;
+  readonly logger: Logger;
+  readonly invoke: HandlerInvoker;
+  readonly deserializer: ConsumerDeserializer | undefined;
+}
+
+/**
+ * Takes one delivered entry from decoding to its settlement: acknowledged,
+ * scheduled for retry, or dead-lettered. The caller holds a slot for it; the
+ * slot is released once the entry is settled.
+ */
+export class EntryProcessor {
+  /** Entries being handled now, with the time their lease was last renewed. */
+  readonly inFlight = new Map<string, number>();
+
+  constructor(private readonly deps: EntryProcessorDeps) {}
+
+  /**
+   * Handles an entry in the background.
+   *
+   * @param flat - the entry's flat field list
+   * @param deliveries - Redis' delivery counter, including this delivery
+   */
+  process(id: string, flat: string[], deliveries: number): void {
+    this.inFlight.set(id, Date.now());
+    const run = new EntryRun(this.deps, id, flat, deliveries);
+    void run.start().finally(() => {
+      this.inFlight.delete(id);
+      this.deps.slots.release();
+    });
+  }
+}
+
+/** One delivery of one entry; settles exactly once. */
+class EntryRun implements EntryControl {
+  private isSettled = false;
+
+  constructor(
+    private readonly deps: EntryProcessorDeps,
+    private readonly id: string,
+    private readonly flat: string[],
+    private readonly deliveries: number,
+  ) {}
+
+  async start(): Promise<void> {
+    const { options } = this.deps;
+    if (this.deliveries > options.maxDeliveries) {
+      await this.deadLetter(
+        `delivered ${this.deliveries} times, more than maxDeliveries (${options.maxDeliveries}); its consumer stopped or hung before settling it`,
+      );
+      return;
+    }
+    const fields = toFieldMap(this.flat);
+    const decoded = decodeEntry(fields);
+    if (decoded.kind === 'undecodable') {
+      await this.deadLetter(`undecodable: ${decoded.reason}`);
+      return;
+    }
+    let data: unknown;
+    try {
+      data = await this.deserialize(decoded.data, decoded.kind === 'envelope' ? decoded.metadata : undefined);
+    } catch (error) {
+      await this.deadLetter(`undecodable: deserializer failed (${describeError(error)})`);
+      return;
+    }
+    const context = new RedisStreamsContext([
+      this.deps.stream,
+      this.id,
+      fields,
+      this.deps.group,
+      this.deps.consumer,
+      this.deliveries,
+      this,
+    ]);
+    try {
+      const result = await this.deps.invoke(data, context);
+      await awaitHandlerResult(result);
+    } catch (error) {
+      await this.onFailure(error);
+      return;
+    }
+    if (!this.isSettled) {
+      this.isSettled = true;
+      this.deps.acker.ack(this.id);
+    }
+  }
+
+  ack(): Promise<void> {
+    if (this.isSettled) return Promise.resolve();
+    this.isSettled = true;
+    this.deps.acker.ack(this.id);
+    return Promise.resolve();
+  }
+
+  async retry(delayMs: number): Promise<void> {
+    if (this.isSettled) return;
+    this.isSettled = true;
+    const { maxDelayMs } = this.deps.options.retry;
+    const delay = Math.max(0, Math.min(delayMs, maxDelayMs));
+    const { commands, stream, group } = this.deps;
+    try {
+      // Parked on the retry consumer with an idle time that makes it due after
+      // `delay`: claimers take retry entries once idle reaches maxDelayMs.
+      await commands.xclaim(stream, group, RETRY_CONSUMER, 0, this.id, 'IDLE', maxDelayMs - delay, 'JUSTID');
+    } catch (error) {
+      this.deps.logger.warn(
+        `Stream "${stream}" group "${group}": could not schedule entry ${this.id} for retry (${describeError(error)}); it stays pending on this consumer and will be reclaimed after claimIdleMs.`,
+      );
+    }
+  }
+
+  async deadLetter(reason: string): Promise<void> {
+    if (this.isSettled) return;
+    this.isSettled = true;
+    const { stream, group, consumer, options, scripts, logger } = this.deps;
+    const target = options.deadLetterStream(stream);
+    try {
+      const deadId = await moveToDeadLetter(scripts, target, options.deadLetterMaxLen, {
+        stream,
+        id: this.id,
+        group,
+        consumer,
+        deliveries: this.deliveries,
+        error: reason,
+        fields: this.flat,
+      });
+      logger.error(
+        `Stream "${stream}" group "${group}": entry ${this.id} moved to dead-letter stream "${target}" as ${deadId} after ${this.deliveries} deliver${this.deliveries === 1 ? 'y' : 'ies'}: ${reason}`,
+      );
+    } catch (error) {
+      logger.error(
+        `Stream "${stream}" group "${group}": could not dead-letter entry ${this.id} to "${target}" (${describeError(error)}); it stays pending and will be tried again. Check that "${target}" is a stream.`,
+      );
+    }
+  }
+
+  private async onFailure(error: unknown): Promise<void> {
+    if (this.isSettled) return;
+    const { stream, group, options, logger } = this.deps;
+    const reason = describeError(error);
+    if (isUnrecoverable(error)) {
+      await this.deadLetter(`unrecoverable: ${reason}`);
+      return;
+    }
+    if (this.deliveries >= options.maxDeliveries) {
+      await this.deadLetter(reason);
+      return;
+    }
+    const delayMs = backoffDelayMs(this.deliveries, options.retry);
+    logger.warn(
+      `Stream "${stream}" group "${group}": entry ${this.id} failed on delivery ${this.deliveries} of ${options.maxDeliveries} (${reason}); retrying in ${delayMs} ms.`,
+    );
+    await this.retry(delayMs);
+  }
+
+  private deserialize(data: unknown, metadata: Record<string, unknown> | undefined): unknown {
+    const { deserializer, pattern, stream } = this.deps;
+    if (deserializer === undefined) return data;
+    const packet = { pattern, data, ...(metadata === undefined ? {} : { metadata }) };
+    return Promise.resolve(deserializer.deserialize(packet, { channel: stream })).then(
+      (incoming: { data?: unknown }) => incoming.data,
+    );
+  }
+}

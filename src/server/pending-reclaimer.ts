@@ -1,0 +1,156 @@
+import type { Logger } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { describeError, redisReplyKind } from '../errors/redis-reply.js';
+import type { ResolvedStreamOptions } from '../options/resolve-server-options.js';
+import { RETRY_CONSUMER } from '../redis-streams.constants.js';
+import type { EntryProcessor } from './entry-processor.js';
+import type { StreamScripts } from './scripts.js';
+import type { Slots } from './slots.js';
+
+/** XPENDING extended form: [id, consumer, idle ms, deliveries]. */
+type PendingRow = [string, string, number, number];
+
+/** What a reclaimer needs; one per stream. */
+export interface PendingReclaimerDeps {
+  readonly stream: string;
+  readonly group: string;
+  readonly consumer: string;
+  readonly options: ResolvedStreamOptions;
+  readonly idleConsumerCleanupMs: number;
+  readonly commands: Redis;
+  readonly scripts: StreamScripts;
+  readonly processor: EntryProcessor;
+  readonly slots: Slots;
+  readonly logger: Logger;
+}
+
+/**
+ * Keeps pending entries moving for one stream, on a timer:
+ * claims failed entries whose retry delay has passed, claims entries abandoned
+ * by dead consumers, renews the lease on entries this consumer is still
+ * handling, and deletes idle consumers that own nothing.
+ *
+ * Every claim goes through XCLAIM with a minimum idle time, which Redis checks
+ * atomically: when several consumers race for an entry, exactly one gets it.
+ */
+export class PendingReclaimer {
+  private timer: NodeJS.Timeout | undefined;
+  private leaseTimer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private isStopping = false;
+  private lastCleanup = Date.now();
+
+  constructor(private readonly deps: PendingReclaimerDeps) {}
+
+  /** Starts the timers. */
+  start(): void {
+    const { claimIntervalMs, claimIdleMs } = this.deps.options;
+    this.timer = setInterval(() => this.tick(), claimIntervalMs);
+    this.leaseTimer = setInterval(() => void this.renewLeases(), Math.max(1, Math.floor(claimIdleMs / 3)));
+    this.timer.unref();
+    this.leaseTimer.unref();
+  }
+
+  /** Stops the timers and waits for a scan under way. */
+  async stop(): Promise<void> {
+    this.isStopping = true;
+    clearInterval(this.timer);
+    clearInterval(this.leaseTimer);
+    await this.running;
+  }
+
+  /** Runs one scan now (the timer calls this; tests may too). */
+  tick(): Promise<void> {
+    if (this.running !== undefined || this.isStopping) return this.running ?? Promise.resolve();
+    this.running = this.scan()
+      .catch((error: unknown) => this.onScanError(error))
+      .finally(() => {
+        this.running = undefined;
+      });
+    return this.running;
+  }
+
+  private async scan(): Promise<void> {
+    const { maxDelayMs } = this.deps.options.retry;
+    await this.claimDue(RETRY_CONSUMER, maxDelayMs);
+    await this.claimDue(undefined, this.deps.options.claimIdleMs);
+    await this.cleanupConsumers();
+  }
+
+  /**
+   * Claims entries idle for at least `minIdleMs`: those parked for retry
+   * (`owner` = the retry consumer), or any other consumer's abandoned ones.
+   */
+  private async claimDue(owner: string | undefined, minIdleMs: number): Promise<void> {
+    const { commands, stream, group, consumer, slots, processor } = this.deps;
+    const wanted = slots.take(slots.free);
+    if (wanted === 0) return;
+    let claimed = 0;
+    try {
+      const scanCount = owner === undefined ? wanted + 100 : wanted;
+      const args: Array<string | number> = [stream, group, 'IDLE', minIdleMs, '-', '+', scanCount];
+      if (owner !== undefined) args.push(owner);
+      const rows = (await commands.call('XPENDING', ...args)) as PendingRow[];
+      const due = rows
+        .filter(([id, holder]) => (owner !== undefined || holder !== RETRY_CONSUMER) && !processor.inFlight.has(id))
+        .slice(0, wanted);
+      if (due.length === 0) return;
+      const deliveries = new Map(due.map(([id, , , count]) => [id, count]));
+      const entries = (await commands.xclaim(
+        stream, group, consumer, minIdleMs, ...due.map(([id]) => id),
+      )) as Array<[string, string[]]>;
+      for (const [id, flat] of entries) {
+        claimed += 1;
+        const previous = deliveries.get(id) ?? 0;
+        if (owner === undefined) {
+          const holder = due.find(([dueId]) => dueId === id)?.[1];
+          this.deps.logger.warn(
+            `Stream "${stream}" group "${group}": claimed entry ${id} from consumer "${holder}" (idle over ${minIdleMs} ms).`,
+          );
+        }
+        processor.process(id, flat, previous + 1);
+      }
+    } finally {
+      slots.release(wanted - claimed);
+    }
+  }
+
+  private async renewLeases(): Promise<void> {
+    const { processor, scripts, stream, group, consumer, options, logger } = this.deps;
+    if (this.isStopping || processor.inFlight.size === 0) return;
+    const now = Date.now();
+    const threshold = options.claimIdleMs / 3;
+    const stale: string[] = [];
+    for (const [id, renewedAt] of processor.inFlight) {
+      if (now - renewedAt >= threshold) stale.push(id);
+    }
+    if (stale.length === 0) return;
+    try {
+      await scripts.renewLease(stream, group, consumer, ...stale);
+      for (const id of stale) {
+        if (processor.inFlight.has(id)) processor.inFlight.set(id, now);
+      }
+    } catch (error) {
+      logger.warn(`Stream "${stream}" group "${group}": lease renewal failed (${describeError(error)}); long handlers may be claimed by others.`);
+    }
+  }
+
+  private async cleanupConsumers(): Promise<void> {
+    const { idleConsumerCleanupMs, scripts, stream, group, consumer, logger } = this.deps;
+    if (idleConsumerCleanupMs === 0) return;
+    const now = Date.now();
+    if (now - this.lastCleanup < Math.min(idleConsumerCleanupMs, 60_000)) return;
+    this.lastCleanup = now;
+    const deleted = await scripts.deleteIdleConsumers(stream, group, String(idleConsumerCleanupMs), consumer);
+    if (deleted.length > 0) {
+      logger.log(`Stream "${stream}" group "${group}": deleted idle consumer(s) with nothing pending: ${deleted.join(', ')}.`);
+    }
+  }
+
+  private onScanError(error: unknown): void {
+    const { stream, group, logger } = this.deps;
+    // NOGROUP is the reader's to repair; the next scan will find the new group.
+    if (redisReplyKind(error) === 'NOGROUP') return;
+    logger.warn(`Stream "${stream}" group "${group}": pending scan failed (${describeError(error)}); will try again.`);
+  }
+}

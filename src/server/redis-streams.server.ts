@@ -1,0 +1,185 @@
+import { Logger } from '@nestjs/common';
+import { Server, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
+import type { Redis } from 'ioredis';
+import type { RedisStreamsContext } from '../context/redis-streams.context.js';
+import { describeError } from '../errors/redis-reply.js';
+import type { RedisStreamsEvents } from '../interfaces/events.interface.js';
+import type { RedisStreamsServerOptions } from '../interfaces/server-options.interface.js';
+import { RedisStreamsStatus } from '../interfaces/status.enum.js';
+import { resolveServerOptions, type ResolvedServerOptions } from '../options/resolve-server-options.js';
+import { REDIS_STREAMS_TRANSPORT } from '../redis-streams.constants.js';
+import { ConnectionSet } from './connection-set.js';
+import { StreamWorker } from './stream-worker.js';
+import { bindStreams } from './stream-binding.js';
+import type { HandlerInvoker } from './entry-processor.js';
+import { awaitHandlerResult } from './handler-result.js';
+
+/** The clients `unwrap()` returns. */
+export interface RedisStreamsServerClients {
+  /** Shared connection for acks, claims and group management. */
+  readonly commands: Redis;
+  /** One blocking connection per bound stream. */
+  readonly readers: ReadonlyMap<string, Redis>;
+}
+
+/**
+ * NestJS transport strategy that binds `@EventPattern('stream:<key>')` handlers
+ * to a Redis consumer group and delivers entries at least once.
+ *
+ * @example
+ * ```ts
+ * app.connectMicroservice({
+ *   strategy: new RedisStreamsServer({ connection: 'redis://localhost:6379', group: 'billing' }),
+ * });
+ * ```
+ */
+export class RedisStreamsServer
+  extends Server<RedisStreamsEvents, RedisStreamsStatus>
+  implements CustomTransportStrategy
+{
+  override readonly transportId = REDIS_STREAMS_TRANSPORT;
+  override readonly propagatesEventHandlerErrors = true;
+  protected override readonly logger = new Logger(RedisStreamsServer.name);
+
+  private options: ResolvedServerOptions | undefined;
+  private connections: ConnectionSet | undefined;
+  private workers: StreamWorker[] = [];
+  private closing: Promise<void> | undefined;
+  private hasProcessingHooks = false;
+  private readonly pendingListeners: Array<[keyof RedisStreamsEvents, (...args: never[]) => void]> = [];
+
+  /**
+   * @param rawOptions - validated when `listen()` runs, so that a bad option
+   *   fails the app's start with a clear error
+   */
+  constructor(private readonly rawOptions: RedisStreamsServerOptions) {
+    super();
+  }
+
+  /** Connects, creates the groups and starts one reader per bound stream. */
+  async listen(callback: (error?: unknown) => void): Promise<void> {
+    try {
+      await this.start();
+    } catch (error) {
+      await this.stopEverything(0);
+      callback(error);
+      return;
+    }
+    callback();
+  }
+
+  /**
+   * Stops reading, waits up to `shutdownTimeoutMs` for running handlers,
+   * flushes acks and disconnects. Every call returns the same promise.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.stopEverything(this.options?.shutdownTimeoutMs ?? 0);
+    return this.closing;
+  }
+
+  /** Forwards an ioredis event from every connection this server opens. */
+  on<EventKey extends keyof RedisStreamsEvents>(event: EventKey, callback: RedisStreamsEvents[EventKey]): void {
+    if (this.connections !== undefined) {
+      this.connections.forward(event, callback);
+    } else {
+      this.pendingListeners.push([event, callback as (...args: never[]) => void]);
+    }
+  }
+
+  /** The ioredis clients; available once listening. */
+  unwrap<T = RedisStreamsServerClients>(): T {
+    if (this.connections === undefined) {
+      throw new Error('Not initialized. Call listen() (or app.startAllMicroservices()) before unwrap().');
+    }
+    return this.connections.clients() as T;
+  }
+
+  override setOnProcessingStartHook(
+    hook: (transportId: symbol | number, context: unknown, done: () => Promise<unknown>) => void,
+  ): void {
+    this.hasProcessingHooks = true;
+    super.setOnProcessingStartHook(hook);
+  }
+
+  override setOnProcessingEndHook(hook: (transportId: symbol | number, context: unknown) => void): void {
+    this.hasProcessingHooks = true;
+    super.setOnProcessingEndHook(hook);
+  }
+
+  private async start(): Promise<void> {
+    const options = resolveServerOptions(this.rawOptions);
+    this.options = options;
+    const bindings = bindStreams(this.messageHandlers, options, this.logger);
+    if (bindings.length === 0) {
+      this.logger.warn('No @EventPattern("stream:<key>") handlers found; nothing to read.');
+    }
+    const connections = new ConnectionSet(options, this.logger, (status) => this._status$.next(status));
+    this.connections = connections;
+    for (const [event, callback] of this.pendingListeners) connections.forward(event, callback);
+    this.pendingListeners.length = 0;
+    await connections.openCommands();
+    const missing: string[] = [];
+    for (const binding of bindings) {
+      const worker = new StreamWorker({
+        binding,
+        server: options,
+        connections,
+        logger: this.logger,
+        invoke: this.createInvoker(binding.handler),
+        onFatal: (error) => this.onFatal(error),
+      });
+      this.workers.push(worker);
+      if (!(await worker.prepare())) missing.push(binding.stream);
+    }
+    if (missing.length > 0) {
+      this.logger.warn(
+        `Waiting for stream(s) to be created: ${missing.map((s) => `"${s}"`).join(', ')} (missingStream: 'wait'); checking every ${options.streamWaitIntervalMs} ms.`,
+      );
+    }
+    for (const worker of this.workers) worker.start();
+    this._status$.next(RedisStreamsStatus.CONNECTED);
+    this.logger.log(
+      `Consumer "${options.consumer}" of group "${options.group}" reading ${bindings.map((b) => `"${b.stream}"`).join(', ') || 'no streams'}.`,
+    );
+  }
+
+  /** Resolves the handler once; the hot path never looks up routes per entry. */
+  private createInvoker(handler: MessageHandler): HandlerInvoker {
+    if (!this.hasProcessingHooks) {
+      return (data, context) => handler(data, context);
+    }
+    return (data, context) =>
+      new Promise((resolve, reject) => {
+        this.onProcessingStartHook(this.transportId, context, async () => {
+          try {
+            const result: unknown = await handler(data, context);
+            await awaitHandlerResult(result);
+            resolve(undefined);
+          } catch (error) {
+            reject(error);
+          } finally {
+            this.onProcessingEndHook?.(this.transportId, context as RedisStreamsContext);
+          }
+        });
+      });
+  }
+
+  private onFatal(error: Error): void {
+    this.logger.error(`Stopped reading: ${error.message}`);
+    this._status$.next(RedisStreamsStatus.DISCONNECTED);
+  }
+
+  private async stopEverything(shutdownTimeoutMs: number): Promise<void> {
+    const deadline = Date.now() + shutdownTimeoutMs;
+    this.connections?.markClosing();
+    try {
+      await Promise.all(this.workers.map((worker) => worker.stopReading()));
+      await Promise.all(this.workers.map((worker) => worker.finish(deadline)));
+    } catch (error) {
+      this.logger.error(`Shutdown did not finish cleanly: ${describeError(error)}`);
+    } finally {
+      await this.connections?.closeAll();
+      if (this.connections !== undefined) this._status$.next(RedisStreamsStatus.DISCONNECTED);
+    }
+  }
+}

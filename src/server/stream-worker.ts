@@ -1,0 +1,149 @@
+import type { Logger } from '@nestjs/common';
+import { RETRY_CONSUMER } from '../redis-streams.constants.js';
+import { describeError } from '../errors/redis-reply.js';
+import type { ResolvedServerOptions } from '../options/resolve-server-options.js';
+import { Acker } from './acker.js';
+import type { ConnectionSet } from './connection-set.js';
+import { ensureGroup, lastDeliveredId } from './consumer-group.js';
+import { EntryProcessor, type HandlerInvoker } from './entry-processor.js';
+import { PendingReclaimer } from './pending-reclaimer.js';
+import type { StreamBinding } from './stream-binding.js';
+import { StreamReader } from './stream-reader.js';
+import { Slots } from './slots.js';
+
+/** What a stream worker is built from. */
+export interface StreamWorkerDeps {
+  readonly binding: StreamBinding;
+  readonly server: ResolvedServerOptions;
+  readonly connections: ConnectionSet;
+  readonly logger: Logger;
+  readonly invoke: HandlerInvoker;
+  readonly onFatal: (error: Error) => void;
+}
+
+/**
+ * Everything that serves one bound stream: its reader, reclaimer, acker and
+ * handler slots, started and stopped together.
+ */
+export class StreamWorker {
+  private reader: StreamReader | undefined;
+  private reclaimer: PendingReclaimer | undefined;
+  private acker: Acker | undefined;
+  private processor: EntryProcessor | undefined;
+  private readonly slots: Slots;
+  private hasGroup = false;
+
+  constructor(private readonly deps: StreamWorkerDeps) {
+    this.slots = new Slots(deps.binding.options.concurrency);
+  }
+
+  /**
+   * Creates the group and opens the blocking connection.
+   *
+   * @returns false when the stream is missing and the worker will wait for it
+   * @throws StreamConfigurationError for a key of the wrong type or missing permissions
+   */
+  async prepare(): Promise<boolean> {
+    const { binding, server, connections, logger } = this.deps;
+    const { stream } = binding;
+    const commands = connections.commands;
+    const state = await ensureGroup(commands, stream, server.group, server.startId, server.missingStream);
+    this.hasGroup = state !== 'missing-stream';
+    const resumeAfter = this.hasGroup ? ((await lastDeliveredId(commands, stream, server.group)) ?? '0') : '0';
+    if (state === 'created') logger.log(`Created group "${server.group}" on stream "${stream}" at ${server.startId}.`);
+    const blocking = await connections.openReader(stream);
+    const options = binding.options;
+    const common = { stream, group: server.group, consumer: server.consumer, options, commands, logger, slots: this.slots };
+    this.acker = new Acker(commands, stream, server.group, logger);
+    this.processor = new EntryProcessor({
+      ...common,
+      pattern: binding.pattern,
+      scripts: connections.scripts,
+      acker: this.acker,
+      invoke: this.deps.invoke,
+      deserializer: server.deserializer,
+    });
+    this.reader = new StreamReader(
+      {
+        ...common,
+        missingStream: server.missingStream,
+        streamWaitIntervalMs: server.streamWaitIntervalMs,
+        blocking,
+        processor: this.processor,
+        acker: this.acker,
+        onFatal: this.deps.onFatal,
+      },
+      resumeAfter,
+    );
+    this.reclaimer = new PendingReclaimer({
+      ...common,
+      idleConsumerCleanupMs: server.idleConsumerCleanupMs,
+      scripts: connections.scripts,
+      processor: this.processor,
+    });
+    return this.hasGroup;
+  }
+
+  /** Starts reading and reclaiming. */
+  start(): void {
+    this.reader?.start(this.hasGroup);
+    this.reclaimer?.start();
+  }
+
+  /** Stops taking new work: the reclaimer's timers and the reader's loop. */
+  async stopReading(): Promise<void> {
+    await this.reclaimer?.stop();
+    await this.reader?.stop();
+  }
+
+  /**
+   * Waits for running handlers until `deadline`, releases the ones still
+   * running for immediate pickup by other consumers, then flushes acks.
+   */
+  async finish(deadline: number): Promise<void> {
+    const { logger, binding, server, connections } = this.deps;
+    if (this.processor === undefined || this.acker === undefined) return;
+    await waitUntil(this.slots.whenIdle(), deadline);
+    const unfinished = [...this.processor.inFlight.keys()];
+    if (unfinished.length > 0) {
+      logger.warn(
+        `Stream "${binding.stream}" group "${server.group}": ${unfinished.length} handler(s) still running after shutdownTimeoutMs (${server.shutdownTimeoutMs} ms); releasing their entries to the group.`,
+      );
+      await this.release(unfinished);
+    }
+    await this.acker.drain(Math.max(deadline, Date.now() + 1_000));
+    try {
+      await connections.scripts.deleteConsumerIfIdle(binding.stream, server.group, server.consumer);
+    } catch (error) {
+      logger.debug?.(`Consumer cleanup on close skipped: ${describeError(error)}`);
+    }
+  }
+
+  private async release(ids: string[]): Promise<void> {
+    const { binding, server, connections, logger } = this.deps;
+    const { maxDelayMs } = binding.options.retry;
+    try {
+      // Parked on the retry consumer as already due, so another consumer picks
+      // them up on its next scan instead of waiting for claimIdleMs.
+      await connections.commands.xclaim(
+        binding.stream, server.group, RETRY_CONSUMER, 0, ...ids, 'IDLE', maxDelayMs, 'JUSTID',
+      );
+    } catch (error) {
+      logger.warn(
+        `Stream "${binding.stream}" group "${server.group}": could not release unfinished entries (${describeError(error)}); they stay pending on "${server.consumer}" until claimIdleMs passes.`,
+      );
+    }
+  }
+}
+
+function waitUntil(promise: Promise<void>, deadline: number): Promise<void> {
+  const remaining = deadline - Date.now();
+  if (remaining <= 0) return Promise.resolve();
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, remaining);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
