@@ -1,6 +1,7 @@
 export { RedisStreamsServer, type RedisStreamsServerClients } from './server/redis-streams.server.js';
 export { RedisStreamsClient } from './client/redis-streams.client.js';
 export { RedisStreamsContext, type EntryControl } from './context/redis-streams.context.js';
+export { StreamEvent } from './decorators/stream-event.decorator.js';
 export type { RedisConnection } from './interfaces/connection.interface.js';
 export type {
   RedisStreamsServerOptions,

@@ -27,23 +27,16 @@ export const DEAD_LETTER_FIELDS = {
 /** Suffix of the default dead-letter stream, appended to the source stream key. */
 export const DEFAULT_DEAD_LETTER_SUFFIX = ':dlq';
 
-/**
- * Consumer name that holds failed entries while they wait for their retry delay.
- * Any consumer of the group claims them from here once they are due.
- */
-export const RETRY_CONSUMER = 'retry-scheduled';
-
 export const DEFAULT_BATCH_SIZE = 100;
 export const DEFAULT_BLOCK_MS = 5_000;
 export const DEFAULT_CONCURRENCY = 100;
 export const DEFAULT_CLAIM_IDLE_MS = 30_000;
-export const DEFAULT_CLAIM_INTERVAL_MS = 5_000;
+export const DEFAULT_CLAIM_INTERVAL_MS = 1_000;
 export const DEFAULT_MAX_DELIVERIES = 16;
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 export const DEFAULT_STREAM_WAIT_INTERVAL_MS = 5_000;
 export const DEFAULT_CONSUMER_IDLE_CLEANUP_MS = 3_600_000;
 export const DEFAULT_RETRY_BASE_DELAY_MS = 1_000;
-export const DEFAULT_RETRY_MAX_DELAY_MS = 60_000;
 export const DEFAULT_RECONNECT_BASE_DELAY_MS = 100;
 export const DEFAULT_RECONNECT_MAX_DELAY_MS = 5_000;

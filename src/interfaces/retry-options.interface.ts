@@ -10,15 +10,17 @@ export interface RetryOptions {
    */
   strategy?: RetryStrategy;
   /**
-   * Delay after the first failed delivery.
+   * Delay after the first failed delivery (capped at `maxDelayMs`).
    *
    * @defaultValue 1000
    */
   baseDelayMs?: number;
   /**
    * Largest delay; also the longest delay `ctx.retry(delayMs)` can ask for.
+   * At most `claimIdleMs`: a failed entry waits as an idle pending entry on its
+   * consumer and becomes claimable by the whole group when its delay is over.
    *
-   * @defaultValue 60000
+   * @defaultValue the stream's `claimIdleMs`
    */
   maxDelayMs?: number;
   /**

@@ -65,7 +65,7 @@ export interface StreamHandlerOptions {
   /**
    * How often each stream looks for due retries and abandoned entries.
    *
-   * @defaultValue 5000
+   * @defaultValue 1000
    */
   claimIntervalMs?: number;
   /**

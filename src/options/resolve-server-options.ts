@@ -12,10 +12,8 @@ import {
   DEFAULT_DEAD_LETTER_SUFFIX,
   DEFAULT_MAX_DELIVERIES,
   DEFAULT_RETRY_BASE_DELAY_MS,
-  DEFAULT_RETRY_MAX_DELAY_MS,
   DEFAULT_SHUTDOWN_TIMEOUT_MS,
   DEFAULT_STREAM_WAIT_INTERVAL_MS,
-  RETRY_CONSUMER,
 } from '../redis-streams.constants.js';
 import { InvalidOptionsError } from '../errors/redis-streams.error.js';
 import type { RedisConnection } from '../interfaces/connection.interface.js';
@@ -92,20 +90,28 @@ export function resolveStreamOptions(
   base: ResolvedStreamOptions | undefined,
   prefix = '',
 ): ResolvedStreamOptions {
+  const claimIdleMs = wholeNumber(`${prefix}claimIdleMs`, options.claimIdleMs, base?.claimIdleMs ?? DEFAULT_CLAIM_IDLE_MS, 1);
   const retry = options.retry ?? {};
+  // A failed entry waits as an idle pending entry that becomes claimable after
+  // claimIdleMs, so no retry delay can be longer than that.
   const baseRetry = base?.retry;
+  const inheritedMax = baseRetry === undefined ? claimIdleMs : Math.min(baseRetry.maxDelayMs, claimIdleMs);
+  const maxDelayMs = wholeNumber(`${prefix}retry.maxDelayMs`, retry.maxDelayMs, inheritedMax, 0);
+  if (maxDelayMs > claimIdleMs) {
+    throw new InvalidOptionsError(
+      `${prefix}retry.maxDelayMs`,
+      `must not exceed claimIdleMs (${claimIdleMs}): a failed entry is retried by becoming claimable, so raise claimIdleMs for longer delays`,
+    );
+  }
   const resolvedRetry: ResolvedRetryOptions = {
-    strategy: oneOf(`${prefix}retry.strategy`, retry.strategy, baseRetry?.strategy ?? 'exponential', [
-      'exponential',
-      'fixed',
-    ]),
-    baseDelayMs: wholeNumber(`${prefix}retry.baseDelayMs`, retry.baseDelayMs, baseRetry?.baseDelayMs ?? DEFAULT_RETRY_BASE_DELAY_MS, 0),
-    maxDelayMs: wholeNumber(`${prefix}retry.maxDelayMs`, retry.maxDelayMs, baseRetry?.maxDelayMs ?? DEFAULT_RETRY_MAX_DELAY_MS, 0),
+    strategy: oneOf(`${prefix}retry.strategy`, retry.strategy, baseRetry?.strategy ?? 'exponential', ['exponential', 'fixed']),
+    baseDelayMs: Math.min(
+      wholeNumber(`${prefix}retry.baseDelayMs`, retry.baseDelayMs, baseRetry?.baseDelayMs ?? DEFAULT_RETRY_BASE_DELAY_MS, 0),
+      maxDelayMs,
+    ),
+    maxDelayMs,
     jitter: numberInRange(`${prefix}retry.jitter`, retry.jitter, baseRetry?.jitter ?? 0.2, [0, 1]),
   };
-  if (resolvedRetry.maxDelayMs < resolvedRetry.baseDelayMs) {
-    throw new InvalidOptionsError(`${prefix}retry.maxDelayMs`, 'must not be smaller than retry.baseDelayMs');
-  }
   const deadLetter = options.deadLetter;
   if (deadLetter?.stream !== undefined && typeof deadLetter.stream !== 'function') {
     throw new InvalidOptionsError(`${prefix}deadLetter.stream`, 'must be a function from the source stream key to the dead-letter key');
@@ -114,7 +120,7 @@ export function resolveStreamOptions(
     batchSize: wholeNumber(`${prefix}batchSize`, options.batchSize, base?.batchSize ?? DEFAULT_BATCH_SIZE, 1),
     blockMs: wholeNumber(`${prefix}blockMs`, options.blockMs, base?.blockMs ?? DEFAULT_BLOCK_MS, 1),
     concurrency: wholeNumber(`${prefix}concurrency`, options.concurrency, base?.concurrency ?? DEFAULT_CONCURRENCY, 1),
-    claimIdleMs: wholeNumber(`${prefix}claimIdleMs`, options.claimIdleMs, base?.claimIdleMs ?? DEFAULT_CLAIM_IDLE_MS, 1),
+    claimIdleMs,
     claimIntervalMs: wholeNumber(`${prefix}claimIntervalMs`, options.claimIntervalMs, base?.claimIntervalMs ?? DEFAULT_CLAIM_INTERVAL_MS, 1),
     maxDeliveries: wholeNumber(`${prefix}maxDeliveries`, options.maxDeliveries, base?.maxDeliveries ?? DEFAULT_MAX_DELIVERIES, 1),
     retry: resolvedRetry,
@@ -138,9 +144,6 @@ export function resolveServerOptions(options: RedisStreamsServerOptions | undefi
     throw new InvalidOptionsError('group', 'must name a consumer group, e.g. { group: "billing" }');
   }
   const consumer = nonEmptyString('consumer', options.consumer) ?? defaultConsumerName();
-  if (consumer === RETRY_CONSUMER) {
-    throw new InvalidOptionsError('consumer', `"${RETRY_CONSUMER}" is reserved for entries waiting to be retried`);
-  }
   const connection = options.connection ?? { host: 'localhost', port: 6379 };
   if (typeof connection !== 'string' && (typeof connection !== 'object' || connection === null)) {
     throw new InvalidOptionsError('connection', 'must be ioredis options, a redis:// URL or an ioredis instance');

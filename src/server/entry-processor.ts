@@ -5,7 +5,6 @@ import { decodeEntry, toFieldMap } from '../codec/stream-codec.js';
 import { RedisStreamsContext, type EntryControl } from '../context/redis-streams.context.js';
 import { describeError } from '../errors/redis-reply.js';
 import type { ResolvedStreamOptions } from '../options/resolve-server-options.js';
-import { RETRY_CONSUMER } from '../redis-streams.constants.js';
 import type { Acker } from './acker.js';
 import { backoffDelayMs } from './backoff.js';
 import { moveToDeadLetter } from './dead-letter.js';
@@ -32,6 +31,11 @@ export interface EntryProcessorDeps {
   readonly deserializer: ConsumerDeserializer | undefined;
 }
 
+/** Per-run view of the processor's dependencies. */
+interface EntryRunDeps extends EntryProcessorDeps {
+  readonly inFlight: Map<string, number>;
+}
+
 /**
  * Takes one delivered entry from decoding to its settlement: acknowledged,
  * scheduled for retry, or dead-lettered. The caller holds a slot for it; the
@@ -41,7 +45,11 @@ export class EntryProcessor {
   /** Entries being handled now, with the time their lease was last renewed. */
   readonly inFlight = new Map<string, number>();
 
-  constructor(private readonly deps: EntryProcessorDeps) {}
+  private readonly runDeps: EntryRunDeps;
+
+  constructor(deps: EntryProcessorDeps) {
+    this.runDeps = { ...deps, inFlight: this.inFlight };
+  }
 
   /**
    * Handles an entry in the background.
@@ -51,10 +59,10 @@ export class EntryProcessor {
    */
   process(id: string, flat: string[], deliveries: number): void {
     this.inFlight.set(id, Date.now());
-    const run = new EntryRun(this.deps, id, flat, deliveries);
+    const run = new EntryRun(this.runDeps, id, flat, deliveries);
     void run.start().finally(() => {
       this.inFlight.delete(id);
-      this.deps.slots.release();
+      this.runDeps.slots.release();
     });
   }
 }
@@ -64,7 +72,7 @@ class EntryRun implements EntryControl {
   private isSettled = false;
 
   constructor(
-    private readonly deps: EntryProcessorDeps,
+    private readonly deps: EntryRunDeps,
     private readonly id: string,
     private readonly flat: string[],
     private readonly deliveries: number,
@@ -107,29 +115,34 @@ class EntryRun implements EntryControl {
       await this.onFailure(error);
       return;
     }
-    if (!this.isSettled) {
-      this.isSettled = true;
-      this.deps.acker.ack(this.id);
-    }
+    void this.ack();
+  }
+
+  /** Marks the entry settled and stops renewing its lease, before any Redis call about it. */
+  private settle(): void {
+    this.isSettled = true;
+    this.deps.inFlight.delete(this.id);
   }
 
   ack(): Promise<void> {
-    if (this.isSettled) return Promise.resolve();
-    this.isSettled = true;
-    this.deps.acker.ack(this.id);
+    if (!this.isSettled) {
+      this.settle();
+      this.deps.acker.ack(this.id);
+    }
     return Promise.resolve();
   }
 
   async retry(delayMs: number): Promise<void> {
     if (this.isSettled) return;
-    this.isSettled = true;
-    const { maxDelayMs } = this.deps.options.retry;
-    const delay = Math.max(0, Math.min(delayMs, maxDelayMs));
-    const { commands, stream, group } = this.deps;
+    this.settle();
+    const { claimIdleMs, retry } = this.deps.options;
+    const delay = Math.max(0, Math.min(delayMs, retry.maxDelayMs));
+    const { commands, stream, group, consumer } = this.deps;
     try {
-      // Parked on the retry consumer with an idle time that makes it due after
-      // `delay`: claimers take retry entries once idle reaches maxDelayMs.
-      await commands.xclaim(stream, group, RETRY_CONSUMER, 0, this.id, 'IDLE', maxDelayMs - delay, 'JUSTID');
+      // The entry stays pending on this consumer with its idle time set so that
+      // it reaches claimIdleMs after `delay`; from then on any consumer of the
+      // group (this one included) may claim it, and XCLAIM lets only one win.
+      await commands.xclaim(stream, group, consumer, 0, this.id, 'IDLE', claimIdleMs - delay, 'JUSTID');
     } catch (error) {
       this.deps.logger.warn(
         `Stream "${stream}" group "${group}": could not schedule entry ${this.id} for retry (${describeError(error)}); it stays pending on this consumer and will be reclaimed after claimIdleMs.`,
@@ -139,7 +152,7 @@ class EntryRun implements EntryControl {
 
   async deadLetter(reason: string): Promise<void> {
     if (this.isSettled) return;
-    this.isSettled = true;
+    this.settle();
     const { stream, group, consumer, options, scripts, logger } = this.deps;
     const target = options.deadLetterStream(stream);
     try {

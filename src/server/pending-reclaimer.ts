@@ -2,7 +2,6 @@ import type { Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { describeError, redisReplyKind } from '../errors/redis-reply.js';
 import type { ResolvedStreamOptions } from '../options/resolve-server-options.js';
-import { RETRY_CONSUMER } from '../redis-streams.constants.js';
 import type { EntryProcessor } from './entry-processor.js';
 import type { StreamScripts } from './scripts.js';
 import type { Slots } from './slots.js';
@@ -25,9 +24,9 @@ export interface PendingReclaimerDeps {
 }
 
 /**
- * Keeps pending entries moving for one stream, on a timer:
- * claims failed entries whose retry delay has passed, claims entries abandoned
- * by dead consumers, renews the lease on entries this consumer is still
+ * Keeps pending entries moving for one stream, on a timer: claims entries idle
+ * for `claimIdleMs` (failed ones whose retry delay is over, and those abandoned
+ * by dead consumers), renews the lease on entries this consumer is still
  * handling, and deletes idle consumers that own nothing.
  *
  * Every claim goes through XCLAIM with a minimum idle time, which Redis checks
@@ -71,44 +70,37 @@ export class PendingReclaimer {
   }
 
   private async scan(): Promise<void> {
-    const { maxDelayMs } = this.deps.options.retry;
-    await this.claimDue(RETRY_CONSUMER, maxDelayMs);
-    await this.claimDue(undefined, this.deps.options.claimIdleMs);
+    await this.claimIdle();
     await this.cleanupConsumers();
   }
 
   /**
-   * Claims entries idle for at least `minIdleMs`: those parked for retry
-   * (`owner` = the retry consumer), or any other consumer's abandoned ones.
+   * Claims entries idle for at least claimIdleMs, as many as there are free
+   * slots. Failed entries are made idle-enough when their retry delay ends.
    */
-  private async claimDue(owner: string | undefined, minIdleMs: number): Promise<void> {
-    const { commands, stream, group, consumer, slots, processor } = this.deps;
+  private async claimIdle(): Promise<void> {
+    const { commands, stream, group, consumer, slots, processor, options } = this.deps;
+    const minIdleMs = options.claimIdleMs;
     const wanted = slots.take(slots.free);
     if (wanted === 0) return;
     let claimed = 0;
     try {
-      const scanCount = owner === undefined ? wanted + 100 : wanted;
-      const args: Array<string | number> = [stream, group, 'IDLE', minIdleMs, '-', '+', scanCount];
-      if (owner !== undefined) args.push(owner);
-      const rows = (await commands.call('XPENDING', ...args)) as PendingRow[];
-      const due = rows
-        .filter(([id, holder]) => (owner !== undefined || holder !== RETRY_CONSUMER) && !processor.inFlight.has(id))
-        .slice(0, wanted);
+      const rows = (await commands.call(
+        'XPENDING', stream, group, 'IDLE', minIdleMs, '-', '+', wanted + processor.inFlight.size,
+      )) as PendingRow[];
+      const due = rows.filter(([id]) => !processor.inFlight.has(id)).slice(0, wanted);
       if (due.length === 0) return;
-      const deliveries = new Map(due.map(([id, , , count]) => [id, count]));
+      const previous = new Map(due.map(([id, holder, , count]) => [id, { holder, count }]));
       const entries = (await commands.xclaim(
         stream, group, consumer, minIdleMs, ...due.map(([id]) => id),
       )) as Array<[string, string[]]>;
       for (const [id, flat] of entries) {
         claimed += 1;
-        const previous = deliveries.get(id) ?? 0;
-        if (owner === undefined) {
-          const holder = due.find(([dueId]) => dueId === id)?.[1];
-          this.deps.logger.warn(
-            `Stream "${stream}" group "${group}": claimed entry ${id} from consumer "${holder}" (idle over ${minIdleMs} ms).`,
-          );
-        }
-        processor.process(id, flat, previous + 1);
+        const before = previous.get(id);
+        this.deps.logger.debug?.(
+          `Stream "${stream}" group "${group}": claimed entry ${id} from consumer "${before?.holder}" (idle over ${minIdleMs} ms).`,
+        );
+        processor.process(id, flat, (before?.count ?? 0) + 1);
       }
     } finally {
       slots.release(wanted - claimed);

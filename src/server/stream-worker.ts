@@ -1,5 +1,4 @@
 import type { Logger } from '@nestjs/common';
-import { RETRY_CONSUMER } from '../redis-streams.constants.js';
 import { describeError } from '../errors/redis-reply.js';
 import type { ResolvedServerOptions } from '../options/resolve-server-options.js';
 import { Acker } from './acker.js';
@@ -121,12 +120,11 @@ export class StreamWorker {
 
   private async release(ids: string[]): Promise<void> {
     const { binding, server, connections, logger } = this.deps;
-    const { maxDelayMs } = binding.options.retry;
     try {
-      // Parked on the retry consumer as already due, so another consumer picks
-      // them up on its next scan instead of waiting for claimIdleMs.
+      // Marked idle for claimIdleMs already, so another consumer claims them on
+      // its next scan instead of waiting for the idle time to pass.
       await connections.commands.xclaim(
-        binding.stream, server.group, RETRY_CONSUMER, 0, ...ids, 'IDLE', maxDelayMs, 'JUSTID',
+        binding.stream, server.group, server.consumer, 0, ...ids, 'IDLE', binding.options.claimIdleMs, 'JUSTID',
       );
     } catch (error) {
       logger.warn(

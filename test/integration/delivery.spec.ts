@@ -75,7 +75,7 @@ describe('delivery through a consumer group', () => {
     @Controller()
     class RecordingController {
       constructor(@Inject(PROBE) private readonly p: Probe) {}
-      @EventPattern(`stream:${stream}`)
+      @EventPattern<string>(`stream:${stream}`)
       handle(@Payload() data: unknown, @Ctx() ctx: RedisStreamsContext) {
         this.p.record(data, ctx);
       }
@@ -120,7 +120,7 @@ describe('delivery through a consumer group', () => {
     @Controller()
     class AsyncController {
       constructor(@Inject(PROBE) private readonly p: Probe) {}
-      @EventPattern(`stream:${stream}`)
+      @EventPattern<string>(`stream:${stream}`)
       async handle(@Payload() data: unknown, @Ctx() ctx: RedisStreamsContext) {
         await new Promise((resolve) => setImmediate(resolve));
         this.p.record(data, ctx);
