@@ -24,7 +24,7 @@ export async function startMicroservice(
   @Module({ controllers, providers: providers as never })
   class TestModule {}
   const server = new RedisStreamsServer(options);
-  const app = await NestFactory.createMicroservice(TestModule, { strategy: server, logger: false });
+  const app = await NestFactory.createMicroservice(TestModule, { strategy: server, logger: false, abortOnError: false });
   await app.listen();
   return { app, server };
 }

@@ -1,0 +1,124 @@
+import type { Redis } from 'ioredis';
+import { createConsumer, openMonitor, type RunningConsumer } from './consumers.js';
+import { Probe, RssSampler, pollUntil, publishCount, sleep } from './probe.js';
+import { KEYS, tell, waitForGo, type ConsumerJob, type RunResult } from './protocol.js';
+
+/** How long a finished drain may take to show every message settled in Redis. */
+const SETTLE_TIMEOUT_MS = 5_000;
+/** A pub/sub burst counts as over when nothing arrives for this long after the producer finished. */
+const STALL_MS = 1_000;
+
+async function producedSoFar(monitor: Redis): Promise<number> {
+  return Number((await monitor.get(KEYS.produced)) ?? 0);
+}
+
+/** Pre-filled backlog (or a pub/sub burst): time until `count` messages are handled and settled. */
+async function drain(job: ConsumerJob, probe: Probe, consumer: RunningConsumer, monitor: Redis, t0: number) {
+  const deadline = t0 + job.capMs;
+  let end: number;
+  let timedOut = false;
+  if (job.contender === 'nest-redis') {
+    let lastCount = -1;
+    let lastChange = performance.now();
+    while (probe.count < job.count && performance.now() < deadline) {
+      await sleep(50);
+      if (probe.count !== lastCount) {
+        lastCount = probe.count;
+        lastChange = performance.now();
+      } else if (performance.now() - lastChange > STALL_MS && (await producedSoFar(monitor)) >= job.count) {
+        break;
+      }
+    }
+    timedOut = probe.count < job.count && performance.now() >= deadline;
+    end = probe.lastAt > 0 ? probe.lastAt : performance.now();
+    const lost = Math.max(0, (await producedSoFar(monitor)) - probe.count);
+    return { end, timedOut, unsettled: 0, lost };
+  }
+  const reached = await probe.whenCount(job.count, deadline - performance.now());
+  timedOut = reached === undefined;
+  let unsettled = 0;
+  if (!timedOut) {
+    await pollUntil(async () => (await consumer.unsettled()) === 0, SETTLE_TIMEOUT_MS, 5);
+    unsettled = await consumer.unsettled();
+  }
+  end = performance.now();
+  return { end, timedOut, unsettled, lost: undefined };
+}
+
+/** Concurrent producer: handled rate after a warm-up, and lag (produced minus handled). */
+async function steady(job: ConsumerJob, probe: Probe, monitor: Redis, t0: number): Promise<RunResult> {
+  const warmMs = Math.min(2_000, job.durationMs * 0.2);
+  let startCount: number | undefined;
+  let startAt = t0;
+  let lagMax = 0;
+  let lagFinal = 0;
+  for (;;) {
+    await sleep(100);
+    const now = performance.now();
+    const lag = Math.max(0, (await producedSoFar(monitor)) - probe.count);
+    if (startCount === undefined && now - t0 >= warmMs) {
+      startCount = probe.count;
+      startAt = now;
+    }
+    if (startCount !== undefined) lagMax = Math.max(lagMax, lag);
+    if (now - t0 >= job.durationMs) {
+      lagFinal = lag;
+      break;
+    }
+  }
+  const endAt = performance.now();
+  const messages = probe.count - (startCount ?? 0);
+  const elapsedMs = endAt - startAt;
+  return { messages, elapsedMs, rate: (messages * 1000) / elapsedMs, timedOut: false, lagFinal, lagMax };
+}
+
+/**
+ * Runs one consumer contender in this process: sets it up, reports ready,
+ * waits for `go`, measures, stops it and returns what it measured.
+ */
+export async function runConsumer(job: ConsumerJob): Promise<RunResult> {
+  const rss = job.mode === 'memory' ? new RssSampler(50) : undefined;
+  const probe = new Probe(job.mode === 'latency' ? job.count : 0);
+  const monitor = openMonitor(job.port);
+  const consumer = await createConsumer(job, probe, monitor);
+  const stopPublishing =
+    job.contender === 'nest-redis' ? publishCount(monitor, KEYS.handled, () => probe.count) : async () => undefined;
+  await tell({ type: 'ready' });
+  await waitForGo();
+  const rssBaselineMb = rss?.reset();
+  const t0 = performance.now();
+  await consumer.start();
+  let result: RunResult;
+  if (job.mode === 'steady') {
+    result = await steady(job, probe, monitor, t0);
+  } else if (job.mode === 'latency') {
+    const reached = await probe.whenCount(job.count, job.durationMs + 5_000);
+    const elapsedMs = performance.now() - t0;
+    const latency = probe.latency();
+    result = {
+      messages: probe.count,
+      elapsedMs,
+      rate: (probe.count * 1000) / elapsedMs,
+      timedOut: reached === undefined,
+      lost: job.contender === 'nest-redis' ? Math.max(0, job.count - probe.count) : undefined,
+      ...(latency === undefined ? {} : { latency }),
+    };
+  } else {
+    const { end, timedOut, unsettled, lost } = await drain(job, probe, consumer, monitor, t0);
+    const elapsedMs = end - t0;
+    result = {
+      messages: probe.count,
+      elapsedMs,
+      rate: (probe.count * 1000) / elapsedMs,
+      timedOut,
+      unsettled,
+      ...(lost === undefined ? {} : { lost }),
+      ...(rss === undefined ? {} : { rssBaselineMb, rssPeakMb: rss.peakMb }),
+    };
+  }
+  rss?.stop();
+  await stopPublishing();
+  await Promise.race([consumer.stop(), sleep(10_000)]);
+  monitor.disconnect();
+  return result;
+}

@@ -1,0 +1,146 @@
+/** Consumers compared by the benchmark. */
+export const CONSUMERS = [
+  'raw-simple',
+  'raw-pipelined',
+  'nest-ceiling',
+  'ours-default',
+  'ours-tuned',
+  'bullmq-c1',
+  'bullmq-c10',
+  'bullmq-c100',
+  'nest-redis',
+] as const;
+
+/** A consumer contender. */
+export type ConsumerName = (typeof CONSUMERS)[number];
+
+/** Producers compared in the producer scenario. */
+export type ProducerName = 'emit-ours' | 'xadd-raw';
+
+/** What a consumer child does. */
+export type ConsumerMode = 'drain' | 'steady' | 'latency' | 'memory';
+
+/** Where the benchmark writes: the same keys for every contender. */
+export const KEYS = {
+  stream: 'bench:stream',
+  pattern: 'stream:bench:stream',
+  group: 'bench',
+  queue: 'bench-queue',
+  channel: 'bench-events',
+  produced: 'bench:produced',
+  handled: 'bench:handled',
+} as const;
+
+/** An entry as our client writes it: flat fields with the JSON payload at `dataIndex`. */
+export interface EntryTemplate {
+  readonly fields: readonly string[];
+  readonly dataIndex: number;
+}
+
+/** Everything a consumer child needs, passed as one JSON argument. */
+export interface ConsumerJob {
+  readonly kind: 'consumer';
+  readonly contender: ConsumerName;
+  readonly mode: ConsumerMode;
+  readonly port: number;
+  /** Messages to handle (drain, memory) or expected (latency). */
+  readonly count: number;
+  /** Measuring window for steady and latency. */
+  readonly durationMs: number;
+  /** Hard stop inside the child; it reports what it has by then. */
+  readonly capMs: number;
+  readonly template: EntryTemplate;
+  /** Tuned server options for `ours-tuned`. */
+  readonly tuned: { readonly batchSize: number; readonly concurrency: number };
+}
+
+/** What a producer child does. */
+export type ProducerMode = 'max' | 'rate' | 'burst';
+
+/** Everything a producer child needs. */
+export interface ProducerJob {
+  readonly kind: 'producer';
+  readonly family: 'stream' | 'bullmq' | 'nest-redis';
+  readonly mode: ProducerMode;
+  readonly port: number;
+  /** Messages for `burst`; upper bound for the others. */
+  readonly count: number;
+  readonly durationMs: number;
+  /** Messages per second for `rate`. */
+  readonly rate: number;
+  readonly template: EntryTemplate;
+}
+
+/** Producer-side throughput run: our `emit()` against raw pipelined XADD. */
+export interface EmitJob {
+  readonly kind: 'emit';
+  readonly contender: ProducerName;
+  readonly port: number;
+  readonly count: number;
+  readonly capMs: number;
+  readonly template: EntryTemplate;
+}
+
+/** Any job a child runs. */
+export type Job = ConsumerJob | ProducerJob | EmitJob;
+
+/** Latency summary in milliseconds. */
+export interface LatencySummary {
+  readonly p50: number;
+  readonly p99: number;
+  readonly max: number;
+  readonly samples: number;
+}
+
+/** What a child reports when it is done. */
+export interface RunResult {
+  /** Messages handled (consumers) or written (producers) in the measured window. */
+  readonly messages: number;
+  readonly elapsedMs: number;
+  /** Messages per second over the measured window. */
+  readonly rate: number;
+  /** The child hit its cap before finishing. */
+  readonly timedOut: boolean;
+  /** Entries or jobs still unacknowledged when the run ended. */
+  readonly unsettled?: number;
+  readonly latency?: LatencySummary;
+  readonly rssBaselineMb?: number;
+  readonly rssPeakMb?: number;
+  /** Produced minus handled: at the end, and the largest sample. */
+  readonly lagFinal?: number;
+  readonly lagMax?: number;
+  /** Pub/sub events published but never handled. */
+  readonly lost?: number;
+}
+
+/** Prefix of the lines a child writes for the parent; anything else is ignored. */
+export const LINE_PREFIX = '@@bench ';
+
+/** A line from a child. */
+export type ChildMessage =
+  | { readonly type: 'ready' }
+  | { readonly type: 'result'; readonly result: RunResult }
+  | { readonly type: 'error'; readonly message: string };
+
+/** Writes one message line for the parent. */
+export function tell(message: ChildMessage): Promise<void> {
+  return new Promise((resolve) => {
+    process.stdout.write(`${LINE_PREFIX}${JSON.stringify(message)}\n`, () => resolve());
+  });
+}
+
+/** Resolves when the parent writes `go` on stdin. */
+export function waitForGo(): Promise<void> {
+  return new Promise((resolve) => {
+    let buffered = '';
+    const onData = (chunk: Buffer): void => {
+      buffered += chunk.toString('utf8');
+      if (buffered.includes('go\n')) {
+        process.stdin.off('data', onData);
+        process.stdin.pause();
+        resolve();
+      }
+    };
+    process.stdin.on('data', onData);
+  });
+}
