@@ -22,7 +22,8 @@ import { connectWithin, createRedis, quitQuietly } from '../server/redis-connect
  * const id = await lastValueFrom(this.orders.emit('stream:orders', order));
  * ```
  */
-export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents, RedisStreamsStatus> {
+// Status is typed `string` (values from RedisStreamsStatus) so that ClientsModule.register accepts the class.
+export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents> {
   private readonly logger = new Logger(RedisStreamsClient.name);
   private readonly options: ResolvedClientOptions;
   private client: Redis | undefined;

@@ -39,7 +39,7 @@ export function isConfigurationError(error: unknown): boolean {
 export function describeError(error: unknown): string {
   if (error instanceof Error) return `${error.name}: ${error.message}`;
   if (typeof error === 'object' && error !== null && 'message' in error) {
-    return String((error as { message: unknown }).message);
+    return String((error).message);
   }
   return String(error);
 }

@@ -44,8 +44,12 @@ export class PendingReclaimer {
   /** Starts the timers. */
   start(): void {
     const { claimIntervalMs, claimIdleMs } = this.deps.options;
-    this.timer = setInterval(() => this.tick(), claimIntervalMs);
-    this.leaseTimer = setInterval(() => void this.renewLeases(), Math.max(1, Math.floor(claimIdleMs / 3)));
+    this.timer = setInterval(() => {
+      void this.tick();
+    }, claimIntervalMs);
+    this.leaseTimer = setInterval(() => {
+      void this.renewLeases();
+    }, Math.max(1, Math.floor(claimIdleMs / 3)));
     this.timer.unref();
     this.leaseTimer.unref();
   }

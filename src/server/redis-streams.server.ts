@@ -1,7 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { Server, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
 import type { Redis } from 'ioredis';
-import type { RedisStreamsContext } from '../context/redis-streams.context.js';
 import { describeError } from '../errors/redis-reply.js';
 import type { RedisStreamsEvents } from '../interfaces/events.interface.js';
 import type { RedisStreamsServerOptions } from '../interfaces/server-options.interface.js';
@@ -82,7 +81,7 @@ export class RedisStreamsServer
     if (this.connections !== undefined) {
       this.connections.forward(event, callback);
     } else {
-      this.pendingListeners.push([event, callback as (...args: never[]) => void]);
+      this.pendingListeners.push([event, callback]);
     }
   }
 
@@ -156,9 +155,11 @@ export class RedisStreamsServer
             await awaitHandlerResult(result);
             resolve(undefined);
           } catch (error) {
+            // Nest delivers handler failures as plain { status, message } objects.
+            // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
             reject(error);
           } finally {
-            this.onProcessingEndHook?.(this.transportId, context as RedisStreamsContext);
+            this.onProcessingEndHook?.(this.transportId, context);
           }
         });
       });

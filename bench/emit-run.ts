@@ -1,0 +1,61 @@
+import { Redis } from 'ioredis';
+import { lastValueFrom } from 'rxjs';
+import { RedisStreamsClient } from '../src/index.js';
+import { entryFields, makePayload } from './payload.js';
+import { KEYS, tell, waitForGo, type EmitJob, type RunResult } from './protocol.js';
+
+/** Emits in flight for our client; entries per pipeline for raw XADD. */
+const IN_FLIGHT = 100;
+
+async function emitOurs(job: EmitJob, deadline: number): Promise<number> {
+  const client = new RedisStreamsClient({ connection: { host: '127.0.0.1', port: job.port } });
+  await client.connect();
+  await tell({ type: 'ready' });
+  await waitForGo();
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < job.count && Date.now() < deadline) {
+      const payload = makePayload(next);
+      next += 1;
+      await lastValueFrom(client.emit(KEYS.pattern, payload));
+    }
+  };
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
+  const elapsed = performance.now() - t0;
+  await client.close();
+  return elapsed;
+}
+
+async function xaddRaw(job: EmitJob, deadline: number): Promise<number> {
+  const redis = new Redis({ host: '127.0.0.1', port: job.port });
+  await redis.ping();
+  await tell({ type: 'ready' });
+  await waitForGo();
+  const t0 = performance.now();
+  for (let sent = 0; sent < job.count && Date.now() < deadline; ) {
+    const pipeline = redis.pipeline();
+    const size = Math.min(IN_FLIGHT, job.count - sent);
+    for (let i = 0; i < size; i += 1) {
+      pipeline.xadd(KEYS.stream, '*', ...entryFields(job.template, JSON.stringify(makePayload(sent + i))));
+    }
+    await pipeline.exec();
+    sent += size;
+  }
+  const elapsed = performance.now() - t0;
+  await redis.quit();
+  return elapsed;
+}
+
+/**
+ * Producer-side throughput: our `emit()` with 100 emits in flight against
+ * raw XADD pipelined in batches of 100; both JSON-encode every payload.
+ */
+export async function runEmit(job: EmitJob): Promise<RunResult> {
+  const deadline = Date.now() + job.capMs;
+  const elapsedMs = job.contender === 'emit-ours' ? await emitOurs(job, deadline) : await xaddRaw(job, deadline);
+  const check = new Redis({ host: '127.0.0.1', port: job.port });
+  const written = await check.xlen(KEYS.stream);
+  check.disconnect();
+  return { messages: written, elapsedMs, rate: (written * 1000) / elapsedMs, timedOut: written < job.count };
+}

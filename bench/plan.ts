@@ -1,0 +1,55 @@
+import type { ConsumerName, ProducerName } from './protocol.js';
+
+/** Sizes and repetitions of one benchmark run. */
+export interface Settings {
+  readonly quick: boolean;
+  /** Rounds; every contender runs once per round, in the same order (ABAB…). */
+  readonly rounds: number;
+  readonly drainCount: number;
+  readonly steadyMs: number;
+  readonly latencyMs: number;
+  readonly latencyRate: number;
+  readonly memoryCounts: readonly number[];
+  readonly emitCount: number;
+  /** Options of `ours-tuned`. */
+  readonly tuned: { readonly batchSize: number; readonly concurrency: number };
+  /** Longest a drain may take before the child reports what it has handled. */
+  readonly drainCapMs: number;
+}
+
+/** Settings for `--quick` (CI: under a minute) and for the full run. */
+export function settingsFor(quick: boolean): Settings {
+  const tuned = { batchSize: 500, concurrency: 500 };
+  if (quick) {
+    return {
+      quick, rounds: 1, drainCount: 20_000, steadyMs: 2_000, latencyMs: 2_000, latencyRate: 5_000,
+      memoryCounts: [20_000, 50_000], emitCount: 20_000, tuned, drainCapMs: 15_000,
+    };
+  }
+  return {
+    quick, rounds: 3, drainCount: 500_000, steadyMs: 10_000, latencyMs: 10_000, latencyRate: 5_000,
+    memoryCounts: [100_000, 1_000_000], emitCount: 200_000, tuned, drainCapMs: 30_000,
+  };
+}
+
+/** Scenario identifiers, in the order they run. */
+export type ScenarioId = 'drain' | 'steady' | 'latency' | 'memory' | 'emit';
+
+/** Contenders of each consumer scenario. */
+export const SCENARIO_CONTENDERS: Readonly<Record<Exclude<ScenarioId, 'emit'>, readonly ConsumerName[]>> = {
+  drain: [
+    'raw-simple', 'raw-pipelined', 'nest-ceiling', 'ours-default', 'ours-tuned',
+    'bullmq-c1', 'bullmq-c10', 'bullmq-c100', 'nest-redis',
+  ],
+  steady: ['raw-simple', 'raw-pipelined', 'nest-ceiling', 'ours-default', 'ours-tuned', 'bullmq-c100', 'nest-redis'],
+  latency: ['raw-simple', 'raw-pipelined', 'nest-ceiling', 'ours-default', 'ours-tuned', 'bullmq-c100', 'nest-redis'],
+  memory: ['raw-simple', 'ours-default', 'ours-tuned'],
+};
+
+/** Contenders of the producer scenario. */
+export const EMIT_CONTENDERS: readonly ProducerName[] = ['xadd-raw', 'emit-ours'];
+
+/** Human label of a backlog size: 20k, 1M. */
+export function sizeLabel(count: number): string {
+  return count >= 1_000_000 ? `${count / 1_000_000}M` : `${count / 1_000}k`;
+}

@@ -1,0 +1,126 @@
+import { sizeLabel, type Settings } from './plan.js';
+import type { RunResult } from './protocol.js';
+import { int, intSpread, numSpread, ratio, spread, times, type Runs } from './stats.js';
+
+/** Everything measured in one benchmark run. */
+export interface BenchResults {
+  readonly drain: Runs;
+  readonly steady: Runs;
+  readonly latency: Runs;
+  /** Per backlog size. */
+  readonly memory: ReadonlyMap<number, Runs>;
+  readonly emit: Runs;
+  /** Runs that crashed or errored, with the reason. */
+  readonly failures: readonly string[];
+}
+
+const rate = (r: RunResult): number => r.rate;
+const p99 = (r: RunResult): number | undefined => r.latency?.p99;
+
+function table(header: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
+  const line = (cells: readonly string[]): string => `| ${cells.join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+function notes(runs: Runs, contender: string): string {
+  const all = runs.get(contender) ?? [];
+  const done = all.filter((r): r is RunResult => r !== undefined);
+  const parts: string[] = [];
+  const failed = all.length - done.length;
+  if (failed > 0) parts.push(`${failed} failed`);
+  const capped = done.filter((r) => r.timedOut);
+  if (capped.length > 0) parts.push(`hit the time cap in ${capped.length} run(s), handled ${capped.map((r) => int(r.messages)).join('/')}`);
+  const unsettled = done.reduce((n, r) => n + (r.unsettled ?? 0), 0);
+  if (unsettled > 0) parts.push(`${int(unsettled)} unsettled`);
+  const lost = done.map((r) => r.lost ?? 0);
+  if (lost.some((n) => n > 0)) parts.push(`lost ${lost.map(int).join('/')} events`);
+  return parts.join('; ') || '';
+}
+
+/** (a) drain table. */
+export function drainTable(runs: Runs): string {
+  const rows = [...runs.keys()].map((c) => [
+    c,
+    intSpread(spread(runs, c, rate)),
+    times(ratio(runs, c, 'raw-simple', rate)),
+    times(ratio(runs, c, 'raw-pipelined', rate)),
+    times(ratio(runs, c, 'nest-ceiling', rate)),
+    notes(runs, c),
+  ]);
+  return table(['contender', 'msgs/s median (min–max)', '× raw-simple', '× raw-pipelined', '× nest-ceiling', 'notes'], rows);
+}
+
+/** (b) steady-state table. */
+export function steadyTable(runs: Runs): string {
+  const rows = [...runs.keys()].map((c) => [
+    c,
+    intSpread(spread(runs, c, rate)),
+    times(ratio(runs, c, 'raw-simple', rate)),
+    times(ratio(runs, c, 'nest-ceiling', rate)),
+    intSpread(spread(runs, c, (r) => r.lagFinal)),
+    intSpread(spread(runs, c, (r) => r.lagMax)),
+    notes(runs, c),
+  ]);
+  return table(['contender', 'msgs/s median (min–max)', '× raw-simple', '× nest-ceiling', 'lag at end (msgs)', 'max lag (msgs)', 'notes'], rows);
+}
+
+/** (c) latency table. */
+export function latencyTable(runs: Runs): string {
+  const rows = [...runs.keys()].map((c) => [
+    c,
+    numSpread(spread(runs, c, (r) => r.latency?.p50)),
+    numSpread(spread(runs, c, p99)),
+    numSpread(spread(runs, c, (r) => r.latency?.max), 1),
+    times(ratio(runs, c, 'raw-simple', p99)),
+    times(ratio(runs, c, 'raw-pipelined', p99)),
+    intSpread(spread(runs, c, (r) => r.messages)),
+    notes(runs, c),
+  ]);
+  return table(['contender', 'p50 ms', 'p99 ms', 'max ms', 'p99 × raw-simple', 'p99 × raw-pipelined', 'handled', 'notes'], rows);
+}
+
+/** (d) memory table: one row per contender and backlog size. */
+export function memoryTable(memory: ReadonlyMap<number, Runs>): string {
+  const sizes = [...memory.keys()].sort((a, b) => a - b);
+  const smallest = sizes[0];
+  const rows: string[][] = [];
+  const contenders = new Set([...memory.values()].flatMap((runs) => [...runs.keys()]));
+  for (const c of contenders) {
+    for (const size of sizes) {
+      const runs = memory.get(size)!;
+      const peak = spread(runs, c, (r) => r.rssPeakMb);
+      const base = smallest === undefined ? undefined : spread(memory.get(smallest)!, c, (r) => r.rssPeakMb);
+      rows.push([
+        c,
+        sizeLabel(size),
+        intSpread(spread(runs, c, rate)),
+        numSpread(spread(runs, c, (r) => r.rssBaselineMb), 0),
+        numSpread(peak, 0),
+        size === smallest || peak === undefined || base === undefined ? '' : times(peak.median / base.median),
+        notes(runs, c),
+      ]);
+    }
+  }
+  return table(['contender', 'backlog', 'msgs/s', 'RSS at start (MiB)', 'peak RSS (MiB)', `peak vs ${smallest === undefined ? '' : sizeLabel(smallest)}`, 'notes'], rows);
+}
+
+/** (e) producer table. */
+export function emitTable(runs: Runs): string {
+  const rows = [...runs.keys()].map((c) => [c, intSpread(spread(runs, c, rate)), times(ratio(runs, c, 'xadd-raw', rate)), notes(runs, c)]);
+  return table(['producer', 'msgs/s median (min–max)', '× xadd-raw', 'notes'], rows);
+}
+
+/** Every table, with headings. */
+export function allTables(results: BenchResults, settings: Settings): string {
+  const sections = [
+    `### (a) Drain of a pre-filled backlog (${int(settings.drainCount)} messages)\n\n${drainTable(results.drain)}`,
+    `### (b) Steady state with a concurrent producer (${settings.steadyMs / 1000} s)\n\n${steadyTable(results.steady)}`,
+    `### (c) Latency, send to handler start, at ${int(settings.latencyRate)} msgs/s for ${settings.latencyMs / 1000} s\n\n${latencyTable(results.latency)}`,
+    `### (d) Peak RSS of the consumer process while draining a backlog\n\n${memoryTable(results.memory)}`,
+    `### (e) Producer: ${int(settings.emitCount)} messages\n\n${emitTable(results.emit)}`,
+  ];
+  if (results.failures.length > 0) {
+    sections.push(`### Failed runs\n\n${results.failures.map((f) => `- ${f}`).join('\n')}`);
+  }
+  return sections.join('\n\n');
+}

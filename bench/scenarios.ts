@@ -1,0 +1,113 @@
+import type { Redis } from 'ioredis';
+import { startChild, type ChildRun } from './child.js';
+import type { Settings } from './plan.js';
+import { prefillQueue, prefillStream, resetStream } from './prefill.js';
+import type { ConsumerJob, ConsumerMode, ConsumerName, EntryTemplate, ProducerJob, ProducerName, RunResult } from './protocol.js';
+
+/** What every scenario run needs from the orchestrator. */
+export interface BenchContext {
+  readonly redis: Redis;
+  readonly port: number;
+  readonly template: EntryTemplate;
+  readonly settings: Settings;
+  /** Extra `node` flags for consumer children (e.g. --cpu-prof). */
+  readonly consumerNodeArgs: readonly string[];
+}
+
+/** Slack on top of a child's own cap before the parent kills it. */
+const KILL_SLACK_MS = 30_000;
+/** Producer batches in `max` mode never exceed this rate, so memory stays bounded. */
+const MAX_PRODUCER_RATE = 400_000;
+
+function familyOf(contender: ConsumerName): ProducerJob['family'] {
+  if (contender.startsWith('bullmq')) return 'bullmq';
+  return contender === 'nest-redis' ? 'nest-redis' : 'stream';
+}
+
+function consumerJob(ctx: BenchContext, contender: ConsumerName, mode: ConsumerMode, count: number, durationMs: number, capMs: number): ConsumerJob {
+  return {
+    kind: 'consumer', contender, mode, port: ctx.port, count, durationMs, capMs,
+    template: ctx.template, tuned: ctx.settings.tuned,
+  };
+}
+
+function producerJob(ctx: BenchContext, contender: ConsumerName, mode: ProducerJob['mode'], count: number, durationMs: number): ProducerJob {
+  return {
+    kind: 'producer', family: familyOf(contender), mode, port: ctx.port, count, durationMs,
+    rate: ctx.settings.latencyRate, template: ctx.template,
+  };
+}
+
+/** Empties Redis and prepares what the contender reads from: a pre-filled backlog of `count` (0: empty). */
+async function prepare(ctx: BenchContext, contender: ConsumerName, count: number): Promise<void> {
+  const family = familyOf(contender);
+  if (family === 'bullmq') await prefillQueue(ctx.redis, ctx.port, count);
+  else if (family === 'stream') await prefillStream(ctx.redis, ctx.template, count);
+  else await resetStream(ctx.redis);
+}
+
+/** Starts a consumer and (optionally) a producer, lets both go together and returns the consumer's result. */
+async function together(consumer: ChildRun, producer: ChildRun | undefined): Promise<RunResult> {
+  try {
+    await consumer.ready;
+    await producer?.ready;
+    consumer.go();
+    producer?.go();
+    const result = await consumer.result;
+    await producer?.result;
+    return result;
+  } catch (error) {
+    consumer.kill();
+    producer?.kill();
+    throw error;
+  } finally {
+    await Promise.allSettled([consumer.result, producer?.result]);
+  }
+}
+
+/** (a) Drain a pre-filled backlog; pub/sub has no backlog, so it gets a burst from a ClientProxy producer. */
+export async function runDrain(ctx: BenchContext, contender: ConsumerName): Promise<RunResult> {
+  const { drainCount, drainCapMs } = ctx.settings;
+  await prepare(ctx, contender, contender === 'nest-redis' ? 0 : drainCount);
+  const consumer = startChild(consumerJob(ctx, contender, 'drain', drainCount, 0, drainCapMs), drainCapMs + KILL_SLACK_MS, ctx.consumerNodeArgs);
+  const producer =
+    contender === 'nest-redis'
+      ? startChild(producerJob(ctx, contender, 'burst', drainCount, drainCapMs), drainCapMs + KILL_SLACK_MS)
+      : undefined;
+  return together(consumer, producer);
+}
+
+/** (b) Steady state: a producer writes as fast as it can for the whole window. */
+export async function runSteady(ctx: BenchContext, contender: ConsumerName): Promise<RunResult> {
+  const { steadyMs } = ctx.settings;
+  await prepare(ctx, contender, 0);
+  const consumer = startChild(consumerJob(ctx, contender, 'steady', 0, steadyMs, steadyMs), steadyMs + KILL_SLACK_MS);
+  const cap = Math.ceil((MAX_PRODUCER_RATE * (steadyMs + 500)) / 1000);
+  const producer = startChild(producerJob(ctx, contender, 'max', cap, steadyMs + 500), steadyMs + KILL_SLACK_MS);
+  return together(consumer, producer);
+}
+
+/** (c) Latency from XADD (or add / emit) to handler start at a fixed rate. */
+export async function runLatency(ctx: BenchContext, contender: ConsumerName): Promise<RunResult> {
+  const { latencyMs, latencyRate } = ctx.settings;
+  const count = Math.round((latencyRate * latencyMs) / 1000);
+  await prepare(ctx, contender, 0);
+  const consumer = startChild(consumerJob(ctx, contender, 'latency', count, latencyMs, latencyMs), latencyMs + KILL_SLACK_MS);
+  const producer = startChild(producerJob(ctx, contender, 'rate', count, latencyMs), latencyMs + KILL_SLACK_MS);
+  return together(consumer, producer);
+}
+
+/** (d) Peak RSS of the consumer process while it drains a backlog of `count`. */
+export async function runMemory(ctx: BenchContext, contender: ConsumerName, count: number): Promise<RunResult> {
+  const capMs = Math.max(ctx.settings.drainCapMs, Math.ceil(count / 10));
+  await prepare(ctx, contender, count);
+  return together(startChild(consumerJob(ctx, contender, 'memory', count, 0, capMs), capMs + KILL_SLACK_MS), undefined);
+}
+
+/** (e) Producer throughput: our emit() against raw pipelined XADD. */
+export async function runEmit(ctx: BenchContext, contender: ProducerName): Promise<RunResult> {
+  await ctx.redis.flushall();
+  const capMs = 60_000;
+  const job = { kind: 'emit', contender, port: ctx.port, count: ctx.settings.emitCount, capMs, template: ctx.template } as const;
+  return together(startChild(job, capMs + KILL_SLACK_MS), undefined);
+}

@@ -1,0 +1,23 @@
+import { Module } from '@nestjs/common';
+import { ClientsModule } from '@nestjs/microservices';
+import { RedisStreamsClient } from '../src/index.js';
+import { OrderLedger } from './order-ledger.js';
+import { ORDERS_CLIENT } from './orders.js';
+import { OrdersHttpController, OrdersStreamController } from './orders.controller.js';
+
+/** The sample app: an HTTP endpoint that emits orders, and stream handlers. */
+@Module({})
+export class AppModule {
+  static forRedis(url: string) {
+    return {
+      module: AppModule,
+      imports: [
+        ClientsModule.register([
+          { name: ORDERS_CLIENT, customClass: RedisStreamsClient, options: { connection: url, maxLen: 100_000 } },
+        ]),
+      ],
+      controllers: [OrdersHttpController, OrdersStreamController],
+      providers: [OrderLedger],
+    };
+  }
+}

@@ -1,0 +1,78 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Redis } from 'ioredis';
+import { RedisStreamsServer } from '../src/index.js';
+import { AppModule } from './app.module.js';
+import { OrderLedger } from './order-ledger.js';
+import { startLocalRedis, type LocalRedis } from './local-redis.js';
+import { ORDERS_STREAM } from './orders.js';
+
+const logger = new Logger('Sample');
+
+async function redisForSample(): Promise<{ url: string; local?: LocalRedis }> {
+  if (process.env.REDIS_URL) {
+    logger.log('Using the Redis in REDIS_URL.');
+    return { url: process.env.REDIS_URL };
+  }
+  const local = await startLocalRedis();
+  logger.log(`REDIS_URL is not set: started a throwaway redis-server on ${local.url} (pid ${local.pid}); it stops with the sample.`);
+  return { url: local.url, local };
+}
+
+/** Emits a few orders and invoices so there is something to see at once. */
+async function seed(url: string): Promise<void> {
+  const redis = new Redis(url);
+  try {
+    for (let i = 0; i < 5; i += 1) {
+      const orderId = await redis.xadd(ORDERS_STREAM, '*', 'sku', `SKU-${i}`, 'qty', String(i + 1));
+      await redis.xadd('invoices', '*', 'orderEntryId', orderId ?? '');
+    }
+  } finally {
+    redis.disconnect();
+  }
+}
+
+async function main(): Promise<void> {
+  const isOnce = process.argv.includes('--once');
+  const { url, local } = await redisForSample();
+  const app = await NestFactory.create(AppModule.forRedis(url));
+  app.connectMicroservice({
+    strategy: new RedisStreamsServer({ connection: url, group: 'sample', consumer: 'sample-1', claimIdleMs: 5_000 }),
+  });
+  await app.startAllMicroservices();
+  await app.listen(Number(process.env.PORT ?? 3000), '127.0.0.1');
+  const appUrl = await app.getUrl();
+  logger.log(`HTTP on ${appUrl}. Try:`);
+  logger.log(`  curl -X POST ${appUrl}/orders -H 'content-type: application/json' -d '{"sku":"B2","qty":3}'`);
+  logger.log(`  curl ${appUrl}/orders/status`);
+  logger.log(`  redis-cli -u ${url} XPENDING invoices sample     # failed invoices wait here for a retry`);
+  logger.log(`  redis-cli -u ${url} XRANGE invoices:dlq - +       # and land here after 3 tries`);
+  await seed(url);
+
+  let isStopping = false;
+  const stop = async (): Promise<void> => {
+    if (isStopping) return;
+    isStopping = true;
+    await app.close();
+    await local?.stop();
+  };
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
+
+  if (isOnce) {
+    const ledger = app.get(OrderLedger);
+    const deadline = Date.now() + 10_000;
+    while (ledger.summary().shipped < 5 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    logger.log(`Handled so far: ${JSON.stringify(ledger.summary())}`);
+    await stop();
+    if (ledger.summary().shipped < 5) process.exitCode = 1;
+  }
+}
+
+main().catch((error: unknown) => {
+  logger.error(error instanceof Error ? error.message : String(error));
+  process.exitCode = 1;
+});

@@ -1,0 +1,11 @@
+/** An order as the sample's HTTP endpoint accepts it. */
+export interface Order {
+  sku: string;
+  qty: number;
+  placedAt: string;
+}
+
+/** Injection token of the producer client. */
+export const ORDERS_CLIENT = 'ORDERS_CLIENT';
+/** Stream the sample writes orders to. */
+export const ORDERS_STREAM = 'orders';
