@@ -1,0 +1,79 @@
+import type { RunResult } from './protocol.js';
+import type { BenchResults } from './report.js';
+import { num, ratio, spread, times, type Runs } from './stats.js';
+
+const rate = (r: RunResult): number => r.rate;
+const p99 = (r: RunResult): number | undefined => r.latency?.p99;
+
+interface Check {
+  readonly target: string;
+  readonly measured: string;
+  readonly met: boolean | undefined;
+}
+
+function atLeast(target: string, value: number | undefined, min: number): Check {
+  return { target, measured: times(value), met: value === undefined ? undefined : value >= min };
+}
+
+function atMost(target: string, value: number | undefined, max: number): Check {
+  return { target, measured: times(value), met: value === undefined ? undefined : value <= max };
+}
+
+/** Microseconds NestJS adds per message: Nest ceiling against the same raw loop without Nest. */
+export function nestCostUs(drain: Runs): number | undefined {
+  const nest = spread(drain, 'nest-ceiling', rate)?.median;
+  const raw = spread(drain, 'raw-pipelined', rate)?.median;
+  if (nest === undefined || raw === undefined) return undefined;
+  return 1e6 / nest - 1e6 / raw;
+}
+
+function memoryGrowth(memory: ReadonlyMap<number, Runs>, contender: string): number | undefined {
+  const sizes = [...memory.keys()].sort((a, b) => a - b);
+  const small = sizes[0];
+  const large = sizes[sizes.length - 1];
+  if (small === undefined || large === undefined || small === large) return undefined;
+  const a = spread(memory.get(small)!, contender, (r) => r.rssPeakMb)?.median;
+  const b = spread(memory.get(large)!, contender, (r) => r.rssPeakMb)?.median;
+  return a === undefined || b === undefined ? undefined : b / a;
+}
+
+/** The issue's targets, each with the measured ratio (medians of per-round ratios). */
+export function targetChecks(results: BenchResults): Check[] {
+  const { drain, steady, latency, memory, emit } = results;
+  const checks: Check[] = [];
+  for (const ours of ['ours-default', 'ours-tuned']) {
+    checks.push(atLeast(`drain: ${ours} ≥ 0.9× nest-ceiling`, ratio(drain, ours, 'nest-ceiling', rate), 0.9));
+    checks.push(atLeast(`drain: ${ours} ≥ 1× raw-simple`, ratio(drain, ours, 'raw-simple', rate), 1));
+    checks.push(atLeast(`steady: ${ours} ≥ 0.9× nest-ceiling`, ratio(steady, ours, 'nest-ceiling', rate), 0.9));
+    checks.push(atLeast(`steady: ${ours} ≥ 1× raw-simple`, ratio(steady, ours, 'raw-simple', rate), 1));
+  }
+  checks.push(atLeast('drain: ours-default ≥ 5× bullmq-c100 (both concurrency 100)', ratio(drain, 'ours-default', 'bullmq-c100', rate), 5));
+  checks.push(atLeast('steady: ours-default ≥ 5× bullmq-c100', ratio(steady, 'ours-default', 'bullmq-c100', rate), 5));
+  checks.push(atLeast('drain: ours-default ≥ 1.5× nest-redis events/s', ratio(drain, 'ours-default', 'nest-redis', rate), 1.5));
+  checks.push(atLeast('steady: ours-default ≥ 1.5× nest-redis events/s', ratio(steady, 'ours-default', 'nest-redis', rate), 1.5));
+  for (const ours of ['ours-default', 'ours-tuned']) {
+    checks.push(atMost(`latency: ${ours} p99 ≤ 1.5× raw-simple`, ratio(latency, ours, 'raw-simple', p99), 1.5));
+  }
+  for (const c of ['ours-default', 'ours-tuned', 'raw-simple']) {
+    checks.push(atMost(`memory: ${c} peak RSS, largest vs smallest backlog ≤ 1.2×`, memoryGrowth(memory, c), 1.2));
+  }
+  checks.push(atLeast('producer: emit-ours ≥ 0.8× xadd-raw', ratio(emit, 'emit-ours', 'xadd-raw', rate), 0.8));
+  return checks;
+}
+
+/** The targets as a markdown table, plus the measured NestJS per-message cost. */
+export function targetsSection(results: BenchResults): string {
+  const rows = targetChecks(results).map(
+    (c) => `| ${c.target} | ${c.measured} | ${c.met === undefined ? 'not measured' : c.met ? 'yes' : '**no**'} |`,
+  );
+  const cost = nestCostUs(results.drain);
+  const nest = ratio(results.drain, 'nest-ceiling', 'raw-pipelined', rate);
+  return [
+    '| target | measured | met |',
+    '| --- | --- | --- |',
+    ...rows,
+    '',
+    `NestJS' own cost (drain, nest-ceiling vs raw-pipelined, the same loop without Nest): ` +
+      `${num(cost)} µs per message; the Nest ceiling runs at ${times(nest)} the raw loop.`,
+  ].join('\n');
+}
