@@ -19,6 +19,7 @@ import { allTables, type BenchResults } from './report.js';
 import { resultsMarkdown } from './results-file.js';
 import { runDrain, runEmit, runLatency, runMemory, runSteady, type BenchContext } from './scenarios.js';
 import { int } from './stats.js';
+import { targetsSection } from './targets.js';
 
 interface Args {
   readonly quick: boolean;
@@ -120,7 +121,7 @@ async function main(): Promise<number> {
     const emit = wanted('emit') ? await rounds('emit', settings, pick(EMIT_CONTENDERS), (c) => ({ label: c, run: () => runEmit(ctx, c as never) }), failures) : empty;
     const results: BenchResults = { drain, steady, latency, memory, emit, failures };
     const minutes = (Date.now() - began) / 60_000;
-    process.stdout.write(`${allTables(results, settings)}\n\n`);
+    process.stdout.write(`${allTables(results, settings)}\n\n### Targets\n\n${targetsSection(results)}\n`);
     const markdown = resultsMarkdown(results, settings, describeEnvironment(), process.argv.slice(2), minutes);
     if (!args.quick && args.only === undefined && args.contenders === undefined && !args.profile) {
       const path = fileURLToPath(new URL('../../bench/RESULTS.md', import.meta.url));

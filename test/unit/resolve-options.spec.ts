@@ -1,0 +1,73 @@
+import { InvalidOptionsError } from '../../src/index.js';
+import { resolveClientOptions } from '../../src/options/resolve-client-options.js';
+import { resolveServerOptions, resolveStreamOptions } from '../../src/options/resolve-server-options.js';
+
+describe('server option resolution', () => {
+  it('fills every default', () => {
+    const resolved = resolveServerOptions({ group: 'billing' });
+    expect(resolved).toMatchObject({
+      group: 'billing',
+      connection: { host: 'localhost', port: 6379 },
+      batchSize: 100,
+      blockMs: 5000,
+      concurrency: 100,
+      claimIdleMs: 30000,
+      claimIntervalMs: 1000,
+      maxDeliveries: 16,
+      shutdownTimeoutMs: 10000,
+      startId: '$',
+      missingStream: 'create',
+      idleConsumerCleanupMs: 3600000,
+      retry: { strategy: 'exponential', baseDelayMs: 1000, maxDelayMs: 30000, jitter: 0.2 },
+    });
+    expect(resolved.deadLetterStream('orders')).toBe('orders:dlq');
+    expect(resolved.consumer).toMatch(/-\d+-[0-9a-f]{6}$/);
+  });
+
+  it('gives each instance its own consumer name', () => {
+    expect(resolveServerOptions({ group: 'g' }).consumer).not.toBe(resolveServerOptions({ group: 'g' }).consumer);
+  });
+
+  it('lets an explicit undefined fall back to the default', () => {
+    expect(resolveServerOptions({ group: 'g', blockMs: undefined }).blockMs).toBe(5000);
+  });
+
+  it.each([
+    [{ group: '' }, 'group'],
+    [{ group: 'g', batchSize: 0 }, 'batchSize'],
+    [{ group: 'g', concurrency: 1.5 }, 'concurrency'],
+    [{ group: 'g', startFrom: 'yesterday' }, 'startFrom'],
+    [{ group: 'g', missingStream: 'ignore' }, 'missingStream'],
+    [{ group: 'g', retry: { jitter: 2 } }, 'retry.jitter'],
+    [{ group: 'g', retry: { strategy: 'linear' } }, 'retry.strategy'],
+    [{ group: 'g', claimIdleMs: 1000, retry: { maxDelayMs: 5000 } }, 'retry.maxDelayMs'],
+  ])('rejects %j naming %s', (options, option) => {
+    const attempt = () => resolveServerOptions(options as never);
+    expect(attempt).toThrow(InvalidOptionsError);
+    expect(attempt).toThrow(`"${option}"`);
+  });
+
+  it('maps startFrom to the XGROUP CREATE id', () => {
+    expect(resolveServerOptions({ group: 'g', startFrom: 'beginning' }).startId).toBe('0');
+    expect(resolveServerOptions({ group: 'g', startFrom: '1700000000000-3' }).startId).toBe('1700000000000-3');
+  });
+
+  it('caps retry delays at claimIdleMs', () => {
+    const resolved = resolveServerOptions({ group: 'g', claimIdleMs: 500 });
+    expect(resolved.retry).toMatchObject({ maxDelayMs: 500, baseDelayMs: 500 });
+  });
+
+  it('merges handler extras over the server options', () => {
+    const base = resolveServerOptions({ group: 'g', concurrency: 10, retry: { baseDelayMs: 50 } });
+    const merged = resolveStreamOptions({ concurrency: 1 }, base, 'extras: ');
+    expect(merged).toMatchObject({ concurrency: 1, batchSize: 100, retry: { baseDelayMs: 50 } });
+    expect(() => resolveStreamOptions({ concurrency: -1 }, base, 'extras: ')).toThrow('"extras: concurrency"');
+  });
+});
+
+describe('client option resolution', () => {
+  it('fills defaults and checks maxLen', () => {
+    expect(resolveClientOptions(undefined)).toMatchObject({ maxLen: undefined, connectTimeoutMs: 5000 });
+    expect(() => resolveClientOptions({ maxLen: 0 })).toThrow('"maxLen"');
+  });
+});
