@@ -1,0 +1,104 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Redis } from 'ioredis';
+import type { ConsumerConfig } from '../../fixtures/consumer-app.js';
+
+/** The consumer child program, compiled by global setup (tsconfig.fixtures.json). */
+export const CONSUMER_PROGRAM = fileURLToPath(
+  new URL('../../../build/fixtures/test/fixtures/consumer.js', import.meta.url),
+);
+
+/** A consumer running in its own Node process. */
+export interface ChildConsumer {
+  readonly pid: number;
+  readonly name: string;
+  /** Resolves once the child prints `ready`; rejects if it exits first. */
+  readonly ready: Promise<void>;
+  /** Resolves when the process has exited. */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** What the child wrote to stderr so far. */
+  stderr(): string;
+  /** Sends `signal` (SIGKILL by default) to the child's PID and waits for it to exit. */
+  kill(signal?: NodeJS.Signals): Promise<void>;
+}
+
+const running = new Set<ChildConsumer>();
+
+/**
+ * Spawns `node build/fixtures/test/fixtures/consumer.js` with `config`.
+ * Every child is tracked; {@link killAllChildren} ends them (by PID).
+ */
+export function spawnConsumer(config: ConsumerConfig): ChildConsumer {
+  if (!existsSync(CONSUMER_PROGRAM)) {
+    throw new Error(`${CONSUMER_PROGRAM} is missing; global setup compiles it with tsc -p tsconfig.fixtures.json.`);
+  }
+  const child: ChildProcess = spawn(process.execPath, [CONSUMER_PROGRAM], {
+    env: { ...process.env, NRS_CONSUMER: JSON.stringify(config) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  if (child.pid === undefined) throw new Error('could not spawn the consumer child');
+  const pid = child.pid;
+  let stderr = '';
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (chunk: string) => {
+    stderr += chunk;
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('exit', (code, signal) => resolve({ code, signal }));
+  });
+  const ready = new Promise<void>((resolve, reject) => {
+    let buffered = '';
+    child.stdout!.setEncoding('utf8');
+    child.stdout!.on('data', (chunk: string) => {
+      buffered += chunk;
+      if (buffered.split('\n').includes('ready')) resolve();
+    });
+    void exited.then(({ code, signal }) =>
+      reject(new Error(`consumer ${config.options.consumer ?? ''} exited before ready (code ${code}, signal ${signal}):\n${stderr}`)),
+    );
+  });
+  ready.catch(() => undefined);
+  const handle: ChildConsumer = {
+    pid,
+    name: config.options.consumer ?? `pid-${pid}`,
+    ready,
+    exited,
+    stderr: () => stderr,
+    async kill(signal: NodeJS.Signals = 'SIGKILL') {
+      if (child.exitCode === null && child.signalCode === null) {
+        try {
+          process.kill(pid, signal);
+        } catch {
+          // Already gone.
+        }
+      }
+      await exited;
+      running.delete(handle);
+    },
+  };
+  running.add(handle);
+  void exited.then(() => running.delete(handle));
+  return handle;
+}
+
+/** SIGKILLs every child still running; for afterEach. */
+export async function killAllChildren(): Promise<void> {
+  await Promise.all([...running].map((child) => child.kill('SIGKILL')));
+}
+
+/** One line of a `<record>:started` or `<record>:done` list. */
+export interface HandlerRecord {
+  readonly id: string;
+  readonly consumer: string;
+  readonly deliveries: number;
+}
+
+/** Reads a `<record>:started` / `<record>:done` list written by consumer handlers. */
+export async function records(redis: Redis, key: string): Promise<HandlerRecord[]> {
+  const lines = await redis.lrange(key, 0, -1);
+  return lines.map((line) => {
+    const [id, consumer, deliveries] = line.split(' ');
+    return { id: id!, consumer: consumer!, deliveries: Number(deliveries) };
+  });
+}
