@@ -85,18 +85,20 @@ export class PendingReclaimer {
   private async claimIdle(): Promise<void> {
     const { commands, stream, group, consumer, slots, processor, options } = this.deps;
     const minIdleMs = options.claimIdleMs;
-    const wanted = slots.take(slots.free);
-    if (wanted === 0) return;
+    // Look first, without holding slots: most scans find nothing due.
+    const rows = (await commands.call(
+      'XPENDING', stream, group, 'IDLE', minIdleMs, '-', '+', slots.capacity + processor.inFlight.size,
+    )) as PendingRow[];
+    const due = rows.filter(([id]) => !processor.inFlight.has(id));
+    if (due.length === 0) return;
+    const granted = await slots.takeUrgent(due.length, options.claimIntervalMs);
+    if (granted === 0) return;
     let claimed = 0;
     try {
-      const rows = (await commands.call(
-        'XPENDING', stream, group, 'IDLE', minIdleMs, '-', '+', wanted + processor.inFlight.size,
-      )) as PendingRow[];
-      const due = rows.filter(([id]) => !processor.inFlight.has(id)).slice(0, wanted);
-      if (due.length === 0) return;
-      const previous = new Map(due.map(([id, holder, , count]) => [id, { holder, count }]));
+      const chosen = due.slice(0, granted);
+      const previous = new Map(chosen.map(([id, holder, , count]) => [id, { holder, count }]));
       const entries = (await commands.xclaim(
-        stream, group, consumer, minIdleMs, ...due.map(([id]) => id),
+        stream, group, consumer, minIdleMs, ...chosen.map(([id]) => id),
       )) as Array<[string, string[]]>;
       for (const [id, flat] of entries) {
         claimed += 1;
@@ -107,7 +109,7 @@ export class PendingReclaimer {
         processor.process(id, flat, (before?.count ?? 0) + 1);
       }
     } finally {
-      slots.release(wanted - claimed);
+      slots.release(granted - claimed);
     }
   }
 

@@ -5,6 +5,9 @@
 export class Slots {
   private used = 0;
   private waiters: Array<() => void> = [];
+  private urgent: UrgentWaiter[] = [];
+  /** Called when an urgent request finds no free slot (the reader interrupts its read). */
+  onPressure: () => void = () => undefined;
 
   constructor(readonly capacity: number) {}
 
@@ -25,10 +28,38 @@ export class Slots {
     return taken;
   }
 
-  /** Gives back `count` slots and wakes whoever waits. */
+  /**
+   * Takes up to `wanted` slots ahead of ordinary waiters: at once if any is
+   * free, else at the next release, or 0 after `timeoutMs`. Used by the
+   * reclaimer, whose claims would otherwise starve behind a reader that
+   * reserves every free slot for its blocking read.
+   */
+  takeUrgent(wanted: number, timeoutMs: number): Promise<number> {
+    const taken = this.take(wanted);
+    if (taken > 0 || wanted <= 0) return Promise.resolve(taken);
+    return new Promise((resolve) => {
+      const waiter: UrgentWaiter = {
+        wanted,
+        resolve,
+        timer: setTimeout(() => {
+          this.urgent = this.urgent.filter((w) => w !== waiter);
+          resolve(0);
+        }, timeoutMs),
+      };
+      this.urgent.push(waiter);
+      this.onPressure();
+    });
+  }
+
+  /** Gives back `count` slots and wakes whoever waits, urgent requests first. */
   release(count = 1): void {
     this.used -= count;
     if (this.used < 0) this.used = 0;
+    while (this.urgent.length > 0 && this.free > 0) {
+      const waiter = this.urgent.shift()!;
+      clearTimeout(waiter.timer);
+      waiter.resolve(this.take(waiter.wanted));
+    }
     if (this.waiters.length > 0) {
       const waiters = this.waiters;
       this.waiters = [];
@@ -53,4 +84,10 @@ export class Slots {
   wakeAll(): void {
     this.release(0);
   }
+}
+
+interface UrgentWaiter {
+  readonly wanted: number;
+  readonly resolve: (taken: number) => void;
+  timer: NodeJS.Timeout;
 }

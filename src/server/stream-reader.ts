@@ -80,12 +80,16 @@ export class StreamReader {
     while (!this.isStopping) {
       await this.deps.slots.whenFree();
       if (this.isStopping) break;
-      const count = Math.min(this.deps.options.batchSize, this.deps.slots.free);
+      // Slots are reserved before the read, so the reclaimer cannot hand out
+      // the same ones while it blocks: in flight never exceeds concurrency.
+      const count = this.deps.slots.take(this.deps.options.batchSize);
+      if (count === 0) continue;
       let reply: ReadReply;
       try {
         reply = await this.read(cursor, count);
         failures = 0;
       } catch (error) {
+        this.deps.slots.release(count);
         if (this.isStopping) break;
         failures += 1;
         const keepGoing = await this.recover(error, failures);
@@ -93,13 +97,23 @@ export class StreamReader {
         continue;
       }
       const entries = reply?.[0]?.[1] ?? [];
+      // Each dispatched entry keeps one reserved slot until it is settled.
+      this.deps.slots.release(count - entries.length);
       if (cursor === '>') {
         this.dispatchNew(entries);
       } else if (entries.length === 0) {
         cursor = '>';
       } else {
-        cursor = entries[entries.length - 1]![0];
-        await this.dispatchOwnPending(entries);
+        try {
+          await this.dispatchOwnPending(entries);
+          cursor = entries[entries.length - 1]![0];
+        } catch (error) {
+          // Delivery counts could not be read: give the slots back and read
+          // the same pending entries again after a backoff.
+          this.deps.slots.release(entries.length);
+          failures += 1;
+          if (!(await this.recover(error, failures))) break;
+        }
       }
     }
   }
@@ -176,9 +190,9 @@ export class StreamReader {
       // way Redis reports, but a null here must never reach a handler.
       if (flat === null) {
         this.deps.acker.ack(id);
+        slots.release();
         continue;
       }
-      slots.take(1);
       processor.process(id, flat, 1);
     }
   }
@@ -195,9 +209,9 @@ export class StreamReader {
       if (flat === null) {
         logger.warn(`Stream "${stream}" group "${group}": pending entry ${id} was deleted or trimmed; removing it from the pending list.`);
         this.deps.acker.ack(id);
+        slots.release();
         continue;
       }
-      slots.take(1);
       processor.process(id, flat, deliveries.get(id) ?? 1);
     }
   }
@@ -254,6 +268,18 @@ export class StreamReader {
   }
 
   private wakeFromPause: () => void = () => undefined;
+
+  /**
+   * Ends a blocked read early (it returns empty), so that the slots it holds
+   * become free; used when the reclaimer has due entries and no slot for them.
+   */
+  interrupt(): void {
+    const { commands } = this.deps;
+    if (!this.isBlocked || this.blockingClientId === undefined || commands.status !== 'ready') return;
+    commands.client('UNBLOCK', this.blockingClientId).catch((error: unknown) => {
+      this.deps.logger.debug?.(`Stream "${this.deps.stream}": CLIENT UNBLOCK failed (${describeError(error)}).`);
+    });
+  }
 
   private async unblock(): Promise<void> {
     this.wakeFromPause();

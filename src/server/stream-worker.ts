@@ -74,6 +74,8 @@ export class StreamWorker {
       },
       resumeAfter,
     );
+    const reader = this.reader;
+    this.slots.onPressure = () => reader.interrupt();
     this.reclaimer = new PendingReclaimer({
       ...common,
       idleConsumerCleanupMs: server.idleConsumerCleanupMs,

@@ -100,7 +100,7 @@ describe('retries and the dead-letter stream', () => {
       if (call.fields.poison === '1') throw new Error('cannot charge');
     });
     await start(recorder, 'c1', { maxDeliveries: 3 });
-    const poison = await redis.xadd(stream, '*', 'poison', '1', 'sku', 'X');
+    const poison = (await redis.xadd(stream, '*', 'poison', '1', 'sku', 'X'))!;
     const good: string[] = [];
     for (let i = 0; i < 5; i += 1) good.push((await redis.xadd(stream, '*', 'i', String(i)))!);
     await waitFor(() => good.every((id) => recorder.calls.some((c) => c.id === id)), { message: 'good entries' });
