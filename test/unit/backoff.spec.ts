@@ -1,5 +1,4 @@
 import { backoffDelayMs } from '../../src/server/backoff.js';
-import { Slots } from '../../src/server/slots.js';
 
 const retry = { strategy: 'exponential' as const, baseDelayMs: 100, maxDelayMs: 1000, jitter: 0 };
 
@@ -21,32 +20,5 @@ describe('retry backoff', () => {
 
   it('does not overflow for huge attempt numbers', () => {
     expect(backoffDelayMs(10_000, retry)).toBe(1000);
-  });
-});
-
-describe('handler slots', () => {
-  it('never hands out more than its capacity and wakes waiters on release', async () => {
-    const slots = new Slots(2);
-    expect(slots.take(5)).toBe(2);
-    expect(slots.free).toBe(0);
-    let woken = false;
-    const waiting = slots.whenFree().then(() => {
-      woken = true;
-    });
-    await Promise.resolve();
-    expect(woken).toBe(false);
-    slots.release();
-    await waiting;
-    expect(woken).toBe(true);
-    expect(slots.take(1)).toBe(1);
-  });
-
-  it('reports idle once every slot is back', async () => {
-    const slots = new Slots(3);
-    slots.take(2);
-    const idle = slots.whenIdle();
-    slots.release();
-    slots.release();
-    await expect(idle).resolves.toBeUndefined();
   });
 });
