@@ -95,6 +95,29 @@ describe('retries and the dead-letter stream', () => {
     expect(await deadLetters()).toEqual([]);
   });
 
+  it('keeps within concurrency while failed entries are claimed back alongside new reads', async () => {
+    let running = 0;
+    let maxRunning = 0;
+    const recorder = new Recorder(async (call) => {
+      running += 1;
+      maxRunning = Math.max(maxRunning, running);
+      try {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        if (call.deliveries === 1) throw new Error('first try fails');
+      } finally {
+        running -= 1;
+      }
+    });
+    await start(recorder, 'c1', { concurrency: 2, claimIdleMs: 300, retry: { baseDelayMs: 20, jitter: 0 } });
+    const ids: string[] = [];
+    for (let i = 0; i < 20; i += 1) ids.push((await redis.xadd(stream, '*', 'i', String(i)))!);
+    await waitFor(async () => (await pendingCount(redis, stream, group)) === 0, { timeoutMs: 15_000, message: 'all retried and acked' });
+    expect(maxRunning).toBe(2);
+    for (const id of ids) {
+      expect(recorder.calls.filter((c) => c.id === id).map((c) => c.deliveries)).toEqual([1, 2]);
+    }
+  });
+
   it('dead-letters an always-failing entry once, with its origin, while other entries keep flowing', async () => {
     const recorder = new Recorder((call) => {
       if (call.fields.poison === '1') throw new Error('cannot charge');
