@@ -1,7 +1,8 @@
 import { Controller, Inject } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import type { Redis } from 'ioredis';
-import { StreamConfigurationError, type RedisStreamsContext } from '../../src/index.js';
+import { firstValueFrom, filter } from 'rxjs';
+import { RedisStreamsStatus, StreamConfigurationError, type RedisStreamsContext } from '../../src/index.js';
 import { fastOptions, startMicroservice } from '../support/apps.js';
 import { adminClient, redisUrl, uniqueName } from '../support/redis.js';
 import { waitFor } from '../support/wait.js';
@@ -87,5 +88,16 @@ describe('group bootstrap', () => {
     } finally {
       await redis.call('ACL', 'DELUSER', user);
     }
+  });
+
+  it('stops reading loudly when the key turns into another type while running', async () => {
+    const { app, server } = await startMicroservice([controller()], fastOptions({ group, consumer: 'c1' }), [
+      { provide: SEEN, useValue: seen },
+    ]);
+    closers.push(() => app.close());
+    const disconnected = firstValueFrom(server.status.pipe(filter((s) => s === RedisStreamsStatus.DISCONNECTED)));
+    await redis.del(stream);
+    await redis.set(stream, 'now a string');
+    await expect(disconnected).resolves.toBe(RedisStreamsStatus.DISCONNECTED);
   });
 });

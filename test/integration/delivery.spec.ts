@@ -3,7 +3,8 @@ import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import type { INestMicroservice } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { lastValueFrom } from 'rxjs';
-import { RedisStreamsContext, type RedisStreamsClient } from '../../src/index.js';
+import { RedisStreamsClient, RedisStreamsContext } from '../../src/index.js';
+import { redisUrl } from '../support/redis.js';
 import { fastOptions, startMicroservice, testClient } from '../support/apps.js';
 import { adminClient, pendingCount, pendingRows, uniqueName } from '../support/redis.js';
 import { deferred, waitFor } from '../support/wait.js';
@@ -187,5 +188,28 @@ describe('delivery through a consumer group', () => {
     await waitFor(async () => (await pendingCount(redis, stream, group)) === 0, { message: 'acks' });
     const rows = await pendingRows(redis, stream, otherGroup);
     expect(rows.length).toBeLessThanOrEqual(total);
+  });
+
+  it('uses a pluggable serializer on the client and deserializer on the server', async () => {
+    const wrapping = new RedisStreamsClient({
+      connection: redisUrl(),
+      serializer: { serialize: (packet: { pattern: unknown; data: unknown }) => ({ ...packet, data: { wrapped: packet.data } }) },
+    });
+    try {
+      await start(recordingController(), 'c1', {
+        deserializer: {
+          deserialize: (value: { pattern: string; data: { wrapped?: unknown } }) => ({
+            pattern: value.pattern,
+            data: { unwrapped: value.data.wrapped ?? value.data },
+          }),
+        },
+      });
+      const id = await lastValueFrom(wrapping.emit<string>(`stream:${stream}`, { sku: 'A1' }));
+      await waitFor(() => probe.seen.length === 1, { message: 'custom codec delivery' });
+      expect(probe.seen[0]).toMatchObject({ id, data: { unwrapped: { sku: 'A1' } } });
+      expect(probe.seen[0]!.fields.data).toBe(JSON.stringify({ wrapped: { sku: 'A1' } }));
+    } finally {
+      await wrapping.close();
+    }
   });
 });
