@@ -2,6 +2,7 @@ export { RedisStreamsServer, type RedisStreamsServerClients } from './server/red
 export { RedisStreamsClient } from './client/redis-streams.client.js';
 export { RedisStreamsContext, type EntryControl } from './context/redis-streams.context.js';
 export { StreamEvent } from './decorators/stream-event.decorator.js';
+export { RedisStreamsExceptionFilter } from './filters/redis-streams-exception.filter.js';
 export type { RedisConnection } from './interfaces/connection.interface.js';
 export type {
   RedisStreamsServerOptions,

@@ -9,6 +9,8 @@ export interface EntryControl {
   retry(delayMs: number): Promise<void>;
   /** Move to the dead-letter stream now, with `reason` as the last error. */
   deadLetter(reason: string): Promise<void>;
+  /** Keep the handler's original error (Nest's exception layer replaces it). */
+  recordError(error: unknown): void;
 }
 
 type RedisStreamsContextArgs = [
@@ -84,5 +86,13 @@ export class RedisStreamsContext extends BaseRpcContext<RedisStreamsContextArgs>
    */
   deadLetter(reason: string): Promise<void> {
     return this.args[6].deadLetter(reason);
+  }
+
+  /**
+   * Records the handler's original error for logs and dead letters; called by
+   * {@link RedisStreamsExceptionFilter}.
+   */
+  recordError(error: unknown): void {
+    this.args[6].recordError(error);
   }
 }

@@ -70,6 +70,7 @@ export class EntryProcessor {
 /** One delivery of one entry; settles exactly once. */
 class EntryRun implements EntryControl {
   private isSettled = false;
+  private originalError: unknown;
 
   constructor(
     private readonly deps: EntryRunDeps,
@@ -175,11 +176,15 @@ class EntryRun implements EntryControl {
     }
   }
 
+  recordError(error: unknown): void {
+    this.originalError = error;
+  }
+
   private async onFailure(error: unknown): Promise<void> {
     if (this.isSettled) return;
     const { stream, group, options, logger } = this.deps;
-    const reason = describeError(error);
-    if (isUnrecoverable(error)) {
+    const reason = describeError(this.originalError ?? error);
+    if (isUnrecoverable(error) || isUnrecoverable(this.originalError)) {
       await this.deadLetter(`unrecoverable: ${reason}`);
       return;
     }

@@ -1,7 +1,13 @@
 import { Controller, Inject } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import type { Redis } from 'ioredis';
-import { DEAD_LETTER_FIELDS, UnrecoverableError, type RedisStreamsContext } from '../../src/index.js';
+import { APP_FILTER } from '@nestjs/core';
+import {
+  DEAD_LETTER_FIELDS,
+  RedisStreamsExceptionFilter,
+  UnrecoverableError,
+  type RedisStreamsContext,
+} from '../../src/index.js';
 import { CONTENT_TYPE_FIELD, CONTENT_TYPE_JSON } from '../../src/redis-streams.constants.js';
 import { fastOptions, startMicroservice } from '../support/apps.js';
 import { adminClient, pendingCount, pendingRows, streamEntries, uniqueName } from '../support/redis.js';
@@ -62,11 +68,11 @@ describe('retries and the dead-letter stream', () => {
     return Handler;
   }
 
-  async function start(recorder: Recorder, consumer: string, extra = {}) {
+  async function start(recorder: Recorder, consumer: string, extra = {}, providers: Array<{ provide: unknown; useValue: unknown }> = []) {
     const { app } = await startMicroservice(
       [controller()],
       fastOptions({ group, consumer, claimIdleMs: 1_000, claimIntervalMs: 20, retry: { baseDelayMs: 100, jitter: 0 }, ...extra }),
-      [{ provide: BEHAVIOUR, useValue: recorder }],
+      [{ provide: BEHAVIOUR, useValue: recorder }, ...providers],
     );
     closers.push(() => app.close());
   }
@@ -148,6 +154,19 @@ describe('retries and the dead-letter stream', () => {
     });
     expect(dead!.fields[DEAD_LETTER_FIELDS.error]).toEqual(expect.any(String));
     expect(Date.parse(dead!.fields[DEAD_LETTER_FIELDS.time]!)).toBeGreaterThan(Date.now() - 60_000);
+  });
+
+  it('keeps the original error in the dead letter when RedisStreamsExceptionFilter is registered', async () => {
+    const recorder = new Recorder(() => {
+      throw new TypeError('card number missing');
+    });
+    await start(recorder, 'c1', { maxDeliveries: 1 }, [
+      { provide: APP_FILTER, useValue: new RedisStreamsExceptionFilter() },
+    ]);
+    await redis.xadd(stream, '*', 'n', '1');
+    await waitFor(async () => (await deadLetters()).length === 1, { message: 'dead letter' });
+    const [dead] = await deadLetters();
+    expect(dead!.fields[DEAD_LETTER_FIELDS.error]).toBe('TypeError: card number missing');
   });
 
   it('dead-letters an entry that claims our format but does not decode, without calling the handler', async () => {
