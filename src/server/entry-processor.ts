@@ -93,12 +93,14 @@ class EntryRun implements EntryControl {
       await this.deadLetter(`undecodable: ${decoded.reason}`);
       return;
     }
-    let data: unknown;
-    try {
-      data = await this.deserialize(decoded.data, decoded.kind === 'envelope' ? decoded.metadata : undefined);
-    } catch (error) {
-      await this.deadLetter(`undecodable: deserializer failed (${describeError(error)})`);
-      return;
+    let data: unknown = decoded.data;
+    if (this.deps.deserializer !== undefined) {
+      try {
+        data = await this.deserialize(decoded.data, decoded.kind === 'envelope' ? decoded.metadata : undefined);
+      } catch (error) {
+        await this.deadLetter(`undecodable: deserializer failed (${describeError(error)})`);
+        return;
+      }
     }
     const context = new RedisStreamsContext([
       this.deps.stream,
@@ -111,7 +113,8 @@ class EntryRun implements EntryControl {
     ]);
     try {
       const result = await this.deps.invoke(data, context);
-      await awaitHandlerResult(result);
+      const completion = awaitHandlerResult(result);
+      if (completion !== undefined) await completion;
     } catch (error) {
       await this.onFailure(error);
       return;
