@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { ClientProxy, type ReadPacket, type WritePacket } from '@nestjs/microservices';
 import type { Redis } from 'ioredis';
+import { from, type Observable } from 'rxjs';
 import { encodeEntry } from '../codec/stream-codec.js';
 import { NotSupportedError, InvalidOptionsError } from '../errors/redis-streams.error.js';
 import { describeError } from '../errors/redis-reply.js';
@@ -68,6 +69,22 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents> {
   override on<EventKey extends keyof RedisStreamsEvents>(event: EventKey, callback: RedisStreamsEvents[EventKey]): void {
     if (this.client !== undefined) this.client.on(event, callback);
     else this.pendingListeners.push([event, callback as Parameters<Redis['on']>[1]]);
+  }
+
+  /**
+   * Appends `data` to the stream named by `pattern` (`stream:<key>`); the
+   * Observable emits the new entry's id, or errors with the Redis error.
+   * Like Nest's own `emit`, the write happens whether or not anyone subscribes.
+   */
+  override emit<TResult = string, TInput = unknown>(pattern: unknown, data: TInput): Observable<TResult> {
+    if (pattern === null || pattern === undefined || data === null || data === undefined) {
+      return super.emit<TResult, TInput>(pattern, data);
+    }
+    // One promise per emit instead of Nest's defer/mergeMap/connectable chain:
+    // the producer's hot path is this call.
+    const sending = this.dispatchEvent<TResult>(this.createPacket(pattern, data));
+    sending.catch(() => undefined);
+    return from(sending);
   }
 
   protected publish(packet: ReadPacket, callback: (packet: WritePacket) => void): () => void {

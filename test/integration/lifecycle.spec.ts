@@ -211,6 +211,10 @@ describe('producer client', () => {
       await redis.set(key, 'x');
       await expect(lastValueFrom(client.emit(`stream:${key}`, { a: 1 }))).rejects.toThrow('WRONGTYPE');
       await expect(lastValueFrom(client.emit('orders', { a: 1 }))).rejects.toThrow('stream:<key>');
+      await expect(lastValueFrom(client.emit('stream:x', null))).rejects.toThrow('invalid data');
+      const unobserved = uniqueName('fire-and-forget');
+      client.emit(`stream:${unobserved}`, { a: 1 });
+      await waitFor(async () => (await redis.xlen(unobserved)) === 1, { message: 'write without a subscriber' });
     } finally {
       await client.close();
       redis.disconnect();
