@@ -4,8 +4,11 @@ import { describeError } from '../errors/redis-reply.js';
 import type { RedisStreamsEvents } from '../interfaces/events.interface.js';
 import { RedisStreamsStatus } from '../interfaces/status.enum.js';
 import type { ResolvedServerOptions } from '../options/resolve-server-options.js';
-import { connectWithin, createRedis, quitQuietly } from './redis-connection.js';
+import { abandon, connectWithin, createRedis, quitQuietly } from './redis-connection.js';
 import { defineScripts, type StreamScripts } from './scripts.js';
+
+/** Time past `shutdownTimeoutMs` that close() keeps waiting for an unreachable Redis. */
+const CLOSE_GRACE_MS = 1_000;
 
 // ioredis' own listener type, so forwarding needs no casts at the call site.
 type Listener = Parameters<Redis['on']>[1];
@@ -22,6 +25,7 @@ export class ConnectionSet {
   private readonly listeners: Array<[keyof RedisStreamsEvents, Listener]> = [];
   private isClosing = false;
   private lastStatus: RedisStreamsStatus | undefined;
+  private giveUpTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly options: ResolvedServerOptions,
@@ -83,14 +87,30 @@ export class ConnectionSet {
     return { commands: this.commands, readers: this.readerClients };
   }
 
-  /** From now on connection losses are expected and not reported. */
+  /**
+   * From now on connection losses are expected and not reported. Commands
+   * wait through reconnects (`maxRetriesPerRequest: null`), so with Redis away
+   * for the whole shutdown, close() would wait for them for ever: past
+   * `shutdownTimeoutMs` (plus the second acks get to flush), the commands still
+   * waiting on a disconnected client fail instead.
+   */
   markClosing(): void {
+    if (this.isClosing) return;
     this.isClosing = true;
+    this.giveUpTimer = setTimeout(() => {
+      const disconnected = this.all().filter((client) => client.status !== 'ready');
+      if (disconnected.length === 0) return;
+      this.logger.warn(
+        `Redis still unreachable ${this.options.shutdownTimeoutMs + CLOSE_GRACE_MS} ms into shutdown; giving up on the commands waiting for it (unacknowledged entries stay pending and are delivered again).`,
+      );
+      for (const client of disconnected) void abandon(client);
+    }, this.options.shutdownTimeoutMs + CLOSE_GRACE_MS);
   }
 
   /** Quits every connection. */
   async closeAll(): Promise<void> {
     this.isClosing = true;
+    clearTimeout(this.giveUpTimer);
     await Promise.all([...this.readerClients.values()].map((client) => quitQuietly(client)));
     if (this.commandClient !== undefined) await quitQuietly(this.commandClient);
   }

@@ -87,13 +87,107 @@ function waitForReady(redis: Redis): Promise<void> {
 export async function quitQuietly(redis: Redis): Promise<void> {
   if (redis.status === 'end') return;
   if (redis.status !== 'ready') {
-    redis.disconnect();
+    await abandon(redis);
     return;
   }
   try {
     await redis.quit();
   } catch {
     // The connection is going away either way; a failed QUIT changes nothing.
-    redis.disconnect();
+    await abandon(redis);
+  }
+}
+
+/**
+ * Closes a client for good and fails every command still waiting on it.
+ *
+ * `disconnect()` alone is not enough: a client between two reconnect attempts
+ * stays "reconnecting" for ever with its offline queue unsettled, so whoever
+ * awaits a queued command (an ack, a claim) would wait for ever. One last
+ * connection attempt, made after `disconnect()` marked the close as manual,
+ * ends the client and fails the queue if Redis is still away, or sends it and
+ * closes if Redis is back.
+ */
+export async function abandon(redis: Redis): Promise<void> {
+  if (redis.status === 'end') return;
+  redis.disconnect();
+  if (redis.status !== 'reconnecting') return;
+  try {
+    await redis.connect();
+  } catch {
+    // Redis is still away: the client has ended and failed its queued commands.
+  }
+  // Read again: connect() moved the status on (TypeScript still narrows it to "reconnecting").
+  if (!hasEnded(redis)) redis.disconnect();
+}
+
+function hasEnded(redis: Redis): boolean {
+  return redis.status === 'end';
+}
+
+/** A command's connection closed before Redis answered it. */
+export class ConnectionLostError extends Error {
+  constructor(readonly command: string) {
+    super(`the connection closed before ${command} was answered`);
+    this.name = new.target.name;
+  }
+}
+
+/**
+ * Guards a connection opened with `autoResendUnfulfilledCommands: false`. When
+ * such a connection drops, ioredis forgets the commands that were waiting for
+ * a reply: their promises never settle. Sent through {@link send}, they fail
+ * with {@link ConnectionLostError} as soon as the connection closes instead.
+ * Commands are only sent while the connection is ready, so none waits in the
+ * offline queue to run later for a caller that has given up on it.
+ */
+export class GuardedConnection {
+  private closes = 0;
+
+  constructor(readonly redis: Redis) {
+    redis.on('close', () => {
+      this.closes += 1;
+    });
+  }
+
+  /** Changes every time the connection closes; a value read before a reconnect is stale after it. */
+  get epoch(): number {
+    return this.closes;
+  }
+
+  /** Resolves once the connection is ready, or when `abort` fires. */
+  whenReady(abort: AbortSignal): Promise<void> {
+    const { redis } = this;
+    if (redis.status === 'ready' || abort.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        redis.off('ready', done);
+        abort.removeEventListener('abort', done);
+        resolve();
+      };
+      redis.on('ready', done);
+      abort.addEventListener('abort', done);
+    });
+  }
+
+  /**
+   * Sends a command now, on the connection of `epoch` (the current one by default).
+   *
+   * @throws ConnectionLostError when the connection is not ready, has closed
+   *   since `epoch`, or closes before the reply
+   */
+  send<T>(name: string, command: (redis: Redis) => Promise<T>, epoch = this.closes): Promise<T> {
+    const { redis } = this;
+    if (redis.status !== 'ready' || epoch !== this.closes) {
+      return Promise.reject(new ConnectionLostError(name));
+    }
+    return new Promise<T>((resolve, reject) => {
+      const onClose = () => reject(new ConnectionLostError(name));
+      redis.once('close', onClose);
+      // A lost command never settles; `once` has already dropped the listener then.
+      command(redis)
+        .then(resolve, reject)
+        .finally(() => redis.off('close', onClose));
+    });
   }
 }

@@ -7,7 +7,7 @@ import type { MissingStreamPolicy } from '../interfaces/server-options.interface
 import type { Acker } from './acker.js';
 import { asConfigurationError, ensureGroup } from './consumer-group.js';
 import type { EntryProcessor } from './entry-processor.js';
-import { reconnectDelayMs } from './redis-connection.js';
+import { ConnectionLostError, GuardedConnection, reconnectDelayMs } from './redis-connection.js';
 import type { Slots } from './slots.js';
 
 /** Raw XREADGROUP reply: per stream, entries as [id, flat fields or null when deleted]. */
@@ -45,12 +45,17 @@ export class StreamReader {
   private blockingClientId: number | undefined;
   /** Last id handed to this consumer; a recreated group resumes after it. */
   private lastSeenId: string;
+  /** The blocking connection, whose unanswered commands must fail when it drops. */
+  private readonly connection: GuardedConnection;
+  /** Aborted by {@link stop}, to end waits for the connection. */
+  private readonly stopping = new AbortController();
 
   constructor(
     private readonly deps: StreamReaderDeps,
     startId: string,
   ) {
     this.lastSeenId = startId;
+    this.connection = new GuardedConnection(deps.blocking);
   }
 
   /**
@@ -68,6 +73,7 @@ export class StreamReader {
   /** Stops reading, interrupting a blocked XREADGROUP, and waits for the loop to end. */
   async stop(): Promise<void> {
     this.isStopping = true;
+    this.stopping.abort();
     this.deps.slots.wakeAll();
     await this.unblock();
     await this.loop;
@@ -141,18 +147,46 @@ export class StreamReader {
     return false;
   }
 
+  /**
+   * Reads on the blocking connection. A read that connection loses (Redis
+   * restarted, CLIENT KILL) fails at once with ConnectionLostError: ioredis
+   * would otherwise leave it unsettled for good, and the loop would hang
+   * until the watchdog.
+   *
+   * @returns null when stopping before the read was sent
+   */
   private async read(cursor: string, count: number): Promise<ReadReply> {
-    const { blocking, group, consumer, stream, options } = this.deps;
-    // Known before blocking, so that close() can interrupt the read with
-    // CLIENT UNBLOCK from the other connection.
-    this.blockingClientId ??= (await blocking.client('ID')) as number;
+    const { group, consumer, stream, options } = this.deps;
+    const connection = this.connection;
+    // Never queue a read while disconnected: sent after the reconnect, it would
+    // hand entries to a call nobody awaits any more.
+    await connection.whenReady(this.stopping.signal);
+    if (this.isStopping) return null;
+    const epoch = connection.epoch;
+    if (this.blockingClientId === undefined) {
+      // Known before blocking, so that close() can interrupt the read with
+      // CLIENT UNBLOCK from the other connection.
+      const id = await connection.send('CLIENT ID', (redis) => redis.client('ID'), epoch);
+      if (connection.epoch !== epoch) throw new ConnectionLostError('CLIENT ID');
+      this.blockingClientId = id;
+      if (this.isStopping) return null;
+    }
     if (cursor !== '>') {
-      return blocking.xreadgroup('GROUP', group, consumer, 'COUNT', count, 'STREAMS', stream, cursor) as Promise<ReadReply>;
+      return connection.send(
+        'XREADGROUP',
+        (redis) => redis.xreadgroup('GROUP', group, consumer, 'COUNT', count, 'STREAMS', stream, cursor) as Promise<ReadReply>,
+        epoch,
+      );
     }
     this.isBlocked = true;
-    const reading = blocking.xreadgroup(
-      'GROUP', group, consumer, 'COUNT', count, 'BLOCK', options.blockMs, 'STREAMS', stream, '>',
-    ) as Promise<ReadReply>;
+    const reading = connection.send(
+      'XREADGROUP',
+      (redis) =>
+        redis.xreadgroup(
+          'GROUP', group, consumer, 'COUNT', count, 'BLOCK', options.blockMs, 'STREAMS', stream, '>',
+        ) as Promise<ReadReply>,
+      epoch,
+    );
     return this.watch(reading).finally(() => {
       this.isBlocked = false;
     });
@@ -174,7 +208,9 @@ export class StreamReader {
       if (this.deps.blocking.status === 'ready' && !this.isStopping && (error as Error).message.startsWith('XREADGROUP did not return')) {
         this.deps.logger.warn(`Stream "${this.deps.stream}" group "${this.deps.group}": blocking read hung; reconnecting its connection.`);
         reading.catch(() => undefined);
-        this.deps.blocking.disconnect(true);
+        // Dropped at once: a polite disconnect() sends a FIN that a dead peer
+        // never answers, and ioredis waits 2 s before destroying the socket.
+        this.deps.blocking.stream.destroy();
       }
       throw error;
     } finally {
@@ -250,9 +286,15 @@ export class StreamReader {
       }
     }
     const delayMs = reconnectDelayMs(failures);
-    logger.warn(
-      `Stream "${stream}" group "${group}": read failed (${describeError(error)}); retrying in ${delayMs} ms.`,
-    );
+    if (error instanceof ConnectionLostError) {
+      logger.warn(
+        `Stream "${stream}" group "${group}": the reader's connection dropped (${error.message}); reading again once it is back.`,
+      );
+    } else {
+      logger.warn(
+        `Stream "${stream}" group "${group}": read failed (${describeError(error)}); retrying in ${delayMs} ms.`,
+      );
+    }
     await this.pause(delayMs);
     return true;
   }

@@ -16,7 +16,10 @@ export interface ChildConsumer {
   /** Resolves once the child prints `ready`; rejects if it exits first. */
   readonly ready: Promise<void>;
   /** Resolves when the process has exited. */
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  readonly exited: Promise<{
+    code: number | null;
+    signal: NodeJS.Signals | null;
+  }>;
   /** What the child wrote to stderr so far. */
   stderr(): string;
   /** Sends `signal` (SIGKILL by default) to the child's PID and waits for it to exit. */
@@ -31,20 +34,26 @@ const running = new Set<ChildConsumer>();
  */
 export function spawnConsumer(config: ConsumerConfig): ChildConsumer {
   if (!existsSync(CONSUMER_PROGRAM)) {
-    throw new Error(`${CONSUMER_PROGRAM} is missing; global setup compiles it with tsc -p tsconfig.fixtures.json.`);
+    throw new Error(
+      `${CONSUMER_PROGRAM} is missing; global setup compiles it with tsc -p tsconfig.fixtures.json.`,
+    );
   }
   const child: ChildProcess = spawn(process.execPath, [CONSUMER_PROGRAM], {
     env: { ...process.env, NRS_CONSUMER: JSON.stringify(config) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  if (child.pid === undefined) throw new Error('could not spawn the consumer child');
+  if (child.pid === undefined)
+    throw new Error('could not spawn the consumer child');
   const pid = child.pid;
   let stderr = '';
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (chunk: string) => {
     stderr += chunk;
   });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+  const exited = new Promise<{
+    code: number | null;
+    signal: NodeJS.Signals | null;
+  }>((resolve) => {
     child.once('exit', (code, signal) => resolve({ code, signal }));
   });
   const ready = new Promise<void>((resolve, reject) => {
@@ -55,7 +64,11 @@ export function spawnConsumer(config: ConsumerConfig): ChildConsumer {
       if (buffered.split('\n').includes('ready')) resolve();
     });
     void exited.then(({ code, signal }) =>
-      reject(new Error(`consumer ${config.options.consumer ?? ''} exited before ready (code ${code}, signal ${signal}):\n${stderr}`)),
+      reject(
+        new Error(
+          `consumer ${config.options.consumer ?? ''} exited before ready (code ${code}, signal ${signal}):\n${stderr}`,
+        ),
+      ),
     );
   });
   ready.catch(() => undefined);
@@ -95,10 +108,70 @@ export interface HandlerRecord {
 }
 
 /** Reads a `<record>:started` / `<record>:done` list written by consumer handlers. */
-export async function records(redis: Redis, key: string): Promise<HandlerRecord[]> {
+export async function records(
+  redis: Redis,
+  key: string,
+): Promise<HandlerRecord[]> {
   const lines = await redis.lrange(key, 0, -1);
   return lines.map((line) => {
     const [id, consumer, deliveries] = line.split(' ');
     return { id: id!, consumer: consumer!, deliveries: Number(deliveries) };
   });
+}
+
+/** What {@link consumerConfig} needs; everything else gets the fast test defaults. */
+export interface ConsumerSpec extends Partial<Omit<ConsumerConfig, 'options'>> {
+  readonly stream: string;
+  readonly group: string;
+  readonly consumer: string;
+  readonly record: string;
+  readonly url: string;
+  readonly options?: Partial<ConsumerConfig['options']>;
+}
+
+/** A consumer configuration with short timeouts, for children and in-process consumers alike. */
+export function consumerConfig(spec: ConsumerSpec): ConsumerConfig {
+  return {
+    url: spec.url,
+    stream: spec.stream,
+    record: spec.record,
+    behaviour: spec.behaviour ?? 'ok',
+    ...(spec.slowMs === undefined ? {} : { slowMs: spec.slowMs }),
+    ...(spec.failRate === undefined ? {} : { failRate: spec.failRate }),
+    ...(spec.logLevels === undefined ? {} : { logLevels: spec.logLevels }),
+    options: {
+      group: spec.group,
+      consumer: spec.consumer,
+      blockMs: 200,
+      claimIdleMs: 1_000,
+      claimIntervalMs: 100,
+      retry: { baseDelayMs: 20, maxDelayMs: 200 },
+      shutdownTimeoutMs: 2_000,
+      ...spec.options,
+    },
+  };
+}
+
+/** The `CLIENT LIST` rows of connections whose name is `name`, as field maps. */
+export async function clientsNamed(
+  redis: Redis,
+  name: string,
+): Promise<Array<Record<string, string>>> {
+  const list = (await redis.client('LIST')) as string;
+  return list
+    .split('\n')
+    .filter((line) => line.trim().length > 0)
+    .map(
+      (line) =>
+        Object.fromEntries(
+          line
+            .trim()
+            .split(' ')
+            .map((pair) => {
+              const at = pair.indexOf('=');
+              return [pair.slice(0, at), pair.slice(at + 1)];
+            }),
+        ) as Record<string, string>,
+    )
+    .filter((client) => client.name === name);
 }

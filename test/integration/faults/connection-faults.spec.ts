@@ -1,0 +1,217 @@
+import type { Redis } from 'ioredis';
+import { RedisStreamsStatus } from '../../../src/index.js';
+import {
+  runConsumer,
+  type RunningConsumer,
+} from '../../fixtures/consumer-app.js';
+import {
+  adminClient,
+  pendingCount,
+  redisUrl,
+  uniqueName,
+} from '../../support/redis.js';
+import { waitFor } from '../../support/wait.js';
+import {
+  clientsNamed,
+  consumerConfig,
+  records,
+  type ConsumerSpec,
+} from './children.js';
+
+describe('the reader recovers', () => {
+  let redis: Redis;
+  let stream: string;
+  let group: string;
+  let record: string;
+  let readerName: string;
+  const consumers: RunningConsumer[] = [];
+
+  beforeEach(() => {
+    redis = adminClient();
+    stream = uniqueName('heal');
+    group = uniqueName('g');
+    record = uniqueName('rec');
+    readerName = `nrs:${group}:c1:read`;
+  });
+
+  afterEach(async () => {
+    await Promise.all(consumers.splice(0).map((consumer) => consumer.close()));
+    redis.disconnect();
+  });
+
+  async function start(
+    extra: Partial<ConsumerSpec> = {},
+  ): Promise<RunningConsumer> {
+    const spec: ConsumerSpec = {
+      url: redisUrl(),
+      stream,
+      group,
+      record,
+      consumer: 'c1',
+      ...extra,
+    };
+    const consumer = await runConsumer(consumerConfig(spec));
+    consumers.push(consumer);
+    return consumer;
+  }
+
+  /** Waits until the reader's connection sits in XREADGROUP BLOCK; returns its client id. */
+  async function blockedReader(): Promise<string> {
+    let id = '';
+    await waitFor(
+      async () => {
+        const readers = await clientsNamed(redis, readerName);
+        const blocked = readers.find(
+          (client) =>
+            client.flags?.includes('b') && client.cmd === 'xreadgroup',
+        );
+        id = blocked?.id ?? '';
+        return blocked !== undefined;
+      },
+      { message: 'the reader to block in XREADGROUP' },
+    );
+    return id;
+  }
+
+  async function handledIds(): Promise<string[]> {
+    return (await records(redis, `${record}:done`)).map((r) => r.id);
+  }
+
+  async function expectHandled(
+    ids: string[],
+    timeoutMs = 5_000,
+  ): Promise<void> {
+    await waitFor(
+      async () => {
+        const done = await handledIds();
+        return ids.every((id) => done.includes(id));
+      },
+      {
+        timeoutMs,
+        message: `entries ${ids.join(', ')} handled`,
+      },
+    );
+  }
+
+  async function groupNames(): Promise<string[]> {
+    const groups = (await redis.xinfo('GROUPS', stream)) as unknown[][];
+    return groups.map((info) => String(info[1]));
+  }
+
+  it.each([
+    ['the stream is deleted', (r: Redis, s: string) => r.del(s)],
+    [
+      'the group is destroyed',
+      (r: Redis, s: string, g: string) => r.xgroup('DESTROY', s, g),
+    ],
+  ])(
+    'when %s while it is blocked: the group is recreated and new entries are handled',
+    async (_what, destroy) => {
+      await start({ options: { blockMs: 2_000 } });
+      const before = await redis.xadd(stream, '*', 'n', 'before');
+      await expectHandled([before!]);
+      await blockedReader();
+
+      await destroy(redis, stream, group);
+      // Written at once, possibly before the group exists again: it must not be skipped.
+      const right = await redis.xadd(stream, '*', 'n', 'right-after');
+      await waitFor(async () => (await groupNames()).includes(group), {
+        message: 'the group recreated',
+      });
+      const later = await redis.xadd(stream, '*', 'n', 'later');
+      await expectHandled([before!, right!, later!]);
+      await waitFor(
+        async () => (await pendingCount(redis, stream, group)) === 0,
+        { message: 'nothing pending' },
+      );
+
+      // One loop, one connection: each entry handled once, and the reader blocks again.
+      expect((await handledIds()).sort()).toEqual(
+        [before, right, later].sort(),
+      );
+      expect(await clientsNamed(redis, readerName)).toHaveLength(1);
+      await blockedReader();
+    },
+  );
+
+  it('after CLIENT KILL of its connection, at once and on a single new connection', async () => {
+    // A long block: only a prompt reaction to the dropped connection, not the
+    // hung-read watchdog (2 x blockMs + 1 s), can resume reading quickly.
+    const blockMs = 10_000;
+    const consumer = await start({ options: { blockMs } });
+    const statuses: string[] = [];
+    const subscription = consumer.server.status.subscribe((status) =>
+      statuses.push(status),
+    );
+    try {
+      for (let round = 1; round <= 2; round += 1) {
+        const killedId = await blockedReader();
+        expect(await redis.client('KILL', 'ID', killedId)).toBe(1);
+        const id = await redis.xadd(stream, '*', 'round', String(round));
+        await expectHandled([id!], 2_000);
+        const readers = await clientsNamed(redis, readerName);
+        expect(readers).toHaveLength(1);
+        expect(readers[0]!.id).not.toBe(killedId);
+      }
+      // Reads that lost their connection leave no listener behind.
+      expect(
+        consumer.server.unwrap().readers.get(stream)!.listenerCount('close'),
+      ).toBeLessThan(5);
+      expect(statuses).toContain(RedisStreamsStatus.RECONNECTING);
+      expect(statuses.at(-1)).toBe(RedisStreamsStatus.CONNECTED);
+      await waitFor(
+        async () => (await pendingCount(redis, stream, group)) === 0,
+        { message: 'nothing pending' },
+      );
+      expect(await handledIds()).toHaveLength(2);
+    } finally {
+      subscription.unsubscribe();
+    }
+  });
+
+  it('after CLIENT KILL of its command connection, while entries flow: acks and claims carry on', async () => {
+    await start({
+      behaviour: 'flaky',
+      failRate: 0.2,
+      options: { claimIdleMs: 300, retry: { baseDelayMs: 10, maxDelayMs: 50 } },
+    });
+    const produced: string[] = [];
+    let killed = '';
+    for (let round = 0; round < 3; round += 1) {
+      for (let n = 0; n < 50; n += 1)
+        produced.push(
+          (await redis.xadd(
+            stream,
+            '*',
+            'round',
+            String(round),
+            'n',
+            String(n),
+          ))!,
+        );
+      let commands: string | undefined;
+      await waitFor(
+        async () => {
+          commands = (
+            await clientsNamed(redis, `nrs:${group}:c1:commands`)
+          ).find((client) => client.id !== killed)?.id;
+          return commands !== undefined;
+        },
+        { message: 'the command connection (back)' },
+      );
+      killed = commands!;
+      expect(await redis.client('KILL', 'ID', killed)).toBe(1);
+    }
+    await waitFor(
+      async () => (await redis.scard(`${record}:handled`)) === produced.length,
+      {
+        message: 'every entry handled',
+      },
+    );
+    await waitFor(
+      async () => (await pendingCount(redis, stream, group)) === 0,
+      { message: 'nothing pending' },
+    );
+    expect(await redis.xlen(`${stream}:dlq`)).toBe(0);
+  });
+});
