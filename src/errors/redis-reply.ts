@@ -2,6 +2,7 @@
 export type RedisReplyKind =
   | 'BUSYGROUP'
   | 'NOGROUP'
+  | 'UNBLOCKED'
   | 'WRONGTYPE'
   | 'NOPERM'
   | 'NOSCRIPT'
@@ -12,6 +13,7 @@ export type RedisReplyKind =
 const KNOWN_KINDS: readonly RedisReplyKind[] = [
   'BUSYGROUP',
   'NOGROUP',
+  'UNBLOCKED',
   'WRONGTYPE',
   'NOPERM',
   'NOSCRIPT',
@@ -27,6 +29,15 @@ const KNOWN_KINDS: readonly RedisReplyKind[] = [
 export function redisReplyKind(error: unknown): RedisReplyKind {
   const message = error instanceof Error ? error.message : String(error);
   return KNOWN_KINDS.find((kind) => message.startsWith(kind)) ?? 'other';
+}
+
+/**
+ * The stream or the group is gone: NOGROUP, or (Redis 7) a blocked read
+ * released with "UNBLOCKED the stream key no longer exists".
+ */
+export function isGroupGone(error: unknown): boolean {
+  const kind = redisReplyKind(error);
+  return kind === 'NOGROUP' || kind === 'UNBLOCKED';
 }
 
 /** Configuration errors that retrying cannot fix. */

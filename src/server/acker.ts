@@ -14,6 +14,7 @@ export class Acker {
   private isScheduled = false;
   private failures = 0;
   private retryTimer: NodeJS.Timeout | undefined;
+  private isClosed = false;
 
   constructor(
     private readonly redis: Redis,
@@ -29,6 +30,12 @@ export class Acker {
 
   /** Queues an id; it is acknowledged with the others of this turn. */
   ack(id: string): void {
+    if (this.isClosed) {
+      // Shutdown already released this entry to the group; another consumer
+      // will handle it again, so acking it from here would be wrong.
+      this.logger.debug?.(`Stream "${this.stream}" group "${this.group}": late ack of ${id} after close dropped.`);
+      return;
+    }
     this.queued.push(id);
     if (!this.isScheduled && this.retryTimer === undefined) {
       this.isScheduled = true;
@@ -69,12 +76,20 @@ export class Acker {
     }
   }
 
+  /** Drops what is still queued and stops retrying; later acks are ignored. */
+  close(): void {
+    this.isClosed = true;
+    this.cancelRetry();
+    this.queued = [];
+  }
+
   private async send(ids: string[]): Promise<void> {
     try {
       await this.redis.xack(this.stream, this.group, ...ids);
       this.failures = 0;
     } catch (error) {
       this.failures += 1;
+      if (this.isClosed) return;
       this.queued = ids.concat(this.queued);
       this.logger.warn(
         `Stream "${this.stream}" group "${this.group}": XACK of ${ids.length} entr${ids.length === 1 ? 'y' : 'ies'} failed (${describeError(error)}); retrying.`,

@@ -7,6 +7,9 @@ import type { ResolvedServerOptions } from '../options/resolve-server-options.js
 import { abandon, connectWithin, createRedis, quitQuietly } from './redis-connection.js';
 import { defineScripts, type StreamScripts } from './scripts.js';
 
+/** Longest wait for a reply on the command connection before it counts as dead. */
+const COMMAND_SOCKET_TIMEOUT_MS = 10_000;
+
 /** Time past `shutdownTimeoutMs` that close() keeps waiting for an unreachable Redis. */
 const CLOSE_GRACE_MS = 1_000;
 
@@ -53,6 +56,9 @@ export class ConnectionSet {
       enableAutoPipelining: true,
       // Acks and claims wait out a reconnect instead of failing after N tries.
       maxRetriesPerRequest: null,
+      // Only non-blocking commands run here, so a reply this late means a
+      // half-open connection: drop it and reconnect.
+      socketTimeout: COMMAND_SOCKET_TIMEOUT_MS,
     });
     this.commandClient = client;
     this.commandScripts = defineScripts(client);

@@ -54,12 +54,19 @@ export class PendingReclaimer {
     this.leaseTimer.unref();
   }
 
-  /** Stops the timers and waits for a scan under way. */
-  async stop(): Promise<void> {
+  /**
+   * Stops claiming and waits for a scan under way. Lease renewal goes on, so
+   * handlers still running during shutdown keep their entries.
+   */
+  async stopClaiming(): Promise<void> {
     this.isStopping = true;
     clearInterval(this.timer);
-    clearInterval(this.leaseTimer);
     await this.running;
+  }
+
+  /** Stops renewing leases; the entries of handlers still running become claimable in time. */
+  stopLeases(): void {
+    clearInterval(this.leaseTimer);
   }
 
   /** Runs one scan now (the timer calls this; tests may too). */
@@ -115,7 +122,7 @@ export class PendingReclaimer {
 
   private async renewLeases(): Promise<void> {
     const { processor, scripts, stream, group, consumer, options, logger } = this.deps;
-    if (this.isStopping || processor.inFlight.size === 0) return;
+    if (processor.inFlight.size === 0) return;
     const now = Date.now();
     const threshold = options.claimIdleMs / 3;
     const stale: string[] = [];

@@ -16,6 +16,7 @@ export type ConnectionOverrides = Pick<
   | 'enableAutoPipelining'
   | 'autoResendUnfulfilledCommands'
   | 'enableOfflineQueue'
+  | 'socketTimeout'
 >;
 
 /** Reconnect delays: exponential with jitter, capped, never giving up. */

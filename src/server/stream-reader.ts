@@ -1,6 +1,6 @@
 import type { Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { describeError, isConfigurationError, redisReplyKind } from '../errors/redis-reply.js';
+import { describeError, isConfigurationError, isGroupGone } from '../errors/redis-reply.js';
 import { StreamConfigurationError } from '../errors/redis-streams.error.js';
 import type { ResolvedStreamOptions } from '../options/resolve-server-options.js';
 import type { MissingStreamPolicy } from '../interfaces/server-options.interface.js';
@@ -266,7 +266,7 @@ export class StreamReader {
       this.deps.onFatal(fatal);
       return false;
     }
-    if (redisReplyKind(error) === 'NOGROUP') {
+    if (isGroupGone(error)) {
       logger.warn(
         `Stream "${stream}" group "${group}": the stream or group vanished (NOGROUP); recreating the group after ${this.lastSeenId}.`,
       );

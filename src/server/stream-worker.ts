@@ -93,7 +93,7 @@ export class StreamWorker {
 
   /** Stops taking new work: the reclaimer's timers and the reader's loop. */
   async stopReading(): Promise<void> {
-    await this.reclaimer?.stop();
+    await this.reclaimer?.stopClaiming();
     await this.reader?.stop();
   }
 
@@ -105,6 +105,8 @@ export class StreamWorker {
     const { logger, binding, server, connections } = this.deps;
     if (this.processor === undefined || this.acker === undefined) return;
     await waitUntil(this.slots.whenIdle(), deadline);
+    // Renewal must stop before the release below, or it would undo it.
+    this.reclaimer?.stopLeases();
     const unfinished = [...this.processor.inFlight.keys()];
     if (unfinished.length > 0) {
       logger.warn(
@@ -113,6 +115,7 @@ export class StreamWorker {
       await this.release(unfinished);
     }
     await this.acker.drain(Math.max(deadline, Date.now() + 1_000));
+    this.acker.close();
     try {
       await connections.scripts.deleteConsumerIfIdle(binding.stream, server.group, server.consumer);
     } catch (error) {
