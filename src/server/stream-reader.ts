@@ -7,11 +7,9 @@ import type { MissingStreamPolicy } from '../interfaces/server-options.interface
 import type { Acker } from './acker.js';
 import { asConfigurationError, ensureGroup } from './consumer-group.js';
 import type { EntryProcessor } from './entry-processor.js';
-import { ConnectionLostError, GuardedConnection, reconnectDelayMs } from './redis-connection.js';
+import { BlockingRead, type ReadReply } from './blocking-read.js';
+import { ConnectionLostError, reconnectDelayMs } from './redis-connection.js';
 import type { Slots } from './slots.js';
-
-/** Raw XREADGROUP reply: per stream, entries as [id, flat fields or null when deleted]. */
-type ReadReply = Array<[string, Array<[string, string[] | null]>]> | null;
 
 /** What a stream reader needs. */
 export interface StreamReaderDeps {
@@ -41,21 +39,16 @@ export interface StreamReaderDeps {
 export class StreamReader {
   private isStopping = false;
   private loop: Promise<void> | undefined;
-  private isBlocked = false;
-  private blockingClientId: number | undefined;
   /** Last id handed to this consumer; a recreated group resumes after it. */
   private lastSeenId: string;
-  /** The blocking connection, whose unanswered commands must fail when it drops. */
-  private readonly connection: GuardedConnection;
-  /** Aborted by {@link stop}, to end waits for the connection. */
-  private readonly stopping = new AbortController();
+  private readonly reads: BlockingRead;
 
   constructor(
     private readonly deps: StreamReaderDeps,
     startId: string,
   ) {
     this.lastSeenId = startId;
-    this.connection = new GuardedConnection(deps.blocking);
+    this.reads = new BlockingRead({ ...deps, blockMs: deps.options.blockMs });
   }
 
   /**
@@ -64,18 +57,15 @@ export class StreamReader {
    * @param hasGroup - false when the stream is missing and the group still has to be created
    */
   start(hasGroup: boolean): void {
-    this.deps.blocking.on('close', () => {
-      this.blockingClientId = undefined;
-    });
     this.loop ??= this.run(hasGroup);
   }
 
   /** Stops reading, interrupting a blocked XREADGROUP, and waits for the loop to end. */
   async stop(): Promise<void> {
     this.isStopping = true;
-    this.stopping.abort();
     this.deps.slots.wakeAll();
-    await this.unblock();
+    this.wakeFromPause();
+    await this.reads.stop();
     await this.loop;
   }
 
@@ -92,7 +82,7 @@ export class StreamReader {
       if (count === 0) continue;
       let reply: ReadReply;
       try {
-        reply = await this.read(cursor, count);
+        reply = await this.reads.read(cursor, count);
         failures = 0;
       } catch (error) {
         this.deps.slots.release(count);
@@ -145,77 +135,6 @@ export class StreamReader {
       await this.pause(this.deps.streamWaitIntervalMs);
     }
     return false;
-  }
-
-  /**
-   * Reads on the blocking connection. A read that connection loses (Redis
-   * restarted, CLIENT KILL) fails at once with ConnectionLostError: ioredis
-   * would otherwise leave it unsettled for good, and the loop would hang
-   * until the watchdog.
-   *
-   * @returns null when stopping before the read was sent
-   */
-  private async read(cursor: string, count: number): Promise<ReadReply> {
-    const { group, consumer, stream, options } = this.deps;
-    const connection = this.connection;
-    // Never queue a read while disconnected: sent after the reconnect, it would
-    // hand entries to a call nobody awaits any more.
-    await connection.whenReady(this.stopping.signal);
-    if (this.isStopping) return null;
-    const epoch = connection.epoch;
-    if (this.blockingClientId === undefined) {
-      // Known before blocking, so that close() can interrupt the read with
-      // CLIENT UNBLOCK from the other connection.
-      const id = await connection.send('CLIENT ID', (redis) => redis.client('ID'), epoch);
-      if (connection.epoch !== epoch) throw new ConnectionLostError('CLIENT ID');
-      this.blockingClientId = id;
-      if (this.isStopping) return null;
-    }
-    if (cursor !== '>') {
-      return connection.send(
-        'XREADGROUP',
-        (redis) => redis.xreadgroup('GROUP', group, consumer, 'COUNT', count, 'STREAMS', stream, cursor) as Promise<ReadReply>,
-        epoch,
-      );
-    }
-    this.isBlocked = true;
-    const reading = connection.send(
-      'XREADGROUP',
-      (redis) =>
-        redis.xreadgroup(
-          'GROUP', group, consumer, 'COUNT', count, 'BLOCK', options.blockMs, 'STREAMS', stream, '>',
-        ) as Promise<ReadReply>,
-      epoch,
-    );
-    return this.watch(reading).finally(() => {
-      this.isBlocked = false;
-    });
-  }
-
-  /**
-   * Guards against a read that never returns (a half-open TCP connection):
-   * past twice the block time, the connection is dropped and reopened.
-   */
-  private async watch(reading: Promise<ReadReply>): Promise<ReadReply> {
-    const limitMs = this.deps.options.blockMs * 2 + 1_000;
-    let timer: NodeJS.Timeout | undefined;
-    const watchdog = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`XREADGROUP did not return within ${limitMs} ms`)), limitMs);
-    });
-    try {
-      return await Promise.race([reading, watchdog]);
-    } catch (error) {
-      if (this.deps.blocking.status === 'ready' && !this.isStopping && (error as Error).message.startsWith('XREADGROUP did not return')) {
-        this.deps.logger.warn(`Stream "${this.deps.stream}" group "${this.deps.group}": blocking read hung; reconnecting its connection.`);
-        reading.catch(() => undefined);
-        // Dropped at once: a polite disconnect() sends a FIN that a dead peer
-        // never answers, and ioredis waits 2 s before destroying the socket.
-        this.deps.blocking.stream.destroy();
-      }
-      throw error;
-    } finally {
-      clearTimeout(timer);
-    }
   }
 
   private dispatchNew(entries: Array<[string, string[] | null]>): void {
@@ -311,32 +230,8 @@ export class StreamReader {
 
   private wakeFromPause: () => void = () => undefined;
 
-  /**
-   * Ends a blocked read early (it returns empty), so that the slots it holds
-   * become free; used when the reclaimer has due entries and no slot for them.
-   */
+  /** Ends a blocked read early so its slots free up (see {@link BlockingRead.interrupt}). */
   interrupt(): void {
-    const { commands } = this.deps;
-    if (!this.isBlocked || this.blockingClientId === undefined || commands.status !== 'ready') return;
-    commands.client('UNBLOCK', this.blockingClientId).catch((error: unknown) => {
-      this.deps.logger.debug?.(`Stream "${this.deps.stream}": CLIENT UNBLOCK failed (${describeError(error)}).`);
-    });
-  }
-
-  private async unblock(): Promise<void> {
-    this.wakeFromPause();
-    const { blocking, commands } = this.deps;
-    if (!this.isBlocked) return;
-    // CLIENT UNBLOCK makes the read return empty, so no entry is handed to a
-    // read nobody will process; a dropped connection would not guarantee that.
-    if (this.blockingClientId !== undefined && commands.status === 'ready') {
-      try {
-        await commands.client('UNBLOCK', this.blockingClientId);
-        return;
-      } catch (error) {
-        this.deps.logger.warn(`Stream "${this.deps.stream}": CLIENT UNBLOCK failed (${describeError(error)}); dropping the reader's connection instead.`);
-      }
-    }
-    blocking.disconnect();
+    this.reads.interrupt();
   }
 }

@@ -1,0 +1,152 @@
+import type { Logger } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { describeError } from '../errors/redis-reply.js';
+import { ConnectionLostError, GuardedConnection } from './redis-connection.js';
+
+/** Raw XREADGROUP reply: per stream, entries as [id, flat fields or null when deleted]. */
+export type ReadReply = Array<[string, Array<[string, string[] | null]>]> | null;
+
+/** What a blocking read needs. */
+export interface BlockingReadDeps {
+  readonly stream: string;
+  readonly group: string;
+  readonly consumer: string;
+  readonly blockMs: number;
+  /** Dedicated connection: XREADGROUP BLOCK holds it. */
+  readonly blocking: Redis;
+  /** Shared connection, from which CLIENT UNBLOCK is sent. */
+  readonly commands: Redis;
+  readonly logger: Logger;
+}
+
+/**
+ * XREADGROUP on a stream's dedicated connection: waits for the connection
+ * instead of queueing reads offline, fails a read the connection loses at once,
+ * replaces a connection whose read hangs, and can be interrupted from the
+ * command connection with CLIENT UNBLOCK.
+ */
+export class BlockingRead {
+  private isBlocked = false;
+  private blockingClientId: number | undefined;
+  /** The blocking connection, whose unanswered commands must fail when it drops. */
+  private readonly connection: GuardedConnection;
+  private readonly stopping = new AbortController();
+
+  constructor(private readonly deps: BlockingReadDeps) {
+    this.connection = new GuardedConnection(deps.blocking);
+    deps.blocking.on('close', () => {
+      this.blockingClientId = undefined;
+    });
+  }
+
+  /** Whether {@link stop} was called. */
+  get isStopped(): boolean {
+    return this.stopping.signal.aborted;
+  }
+
+  /**
+   * Reads up to `count` entries after `cursor` (`>` blocks for new ones). A
+   * read the connection loses (Redis restarted, CLIENT KILL) fails at once
+   * with ConnectionLostError: ioredis would otherwise leave it unsettled.
+   *
+   * @returns null when stopped before the read was sent
+   */
+  async read(cursor: string, count: number): Promise<ReadReply> {
+    const { group, consumer, stream, blockMs } = this.deps;
+    const connection = this.connection;
+    // Never queue a read while disconnected: sent after the reconnect, it would
+    // hand entries to a call nobody awaits any more.
+    await connection.whenReady(this.stopping.signal);
+    if (this.isStopped) return null;
+    const epoch = connection.epoch;
+    if (this.blockingClientId === undefined) {
+      // Known before blocking, so that close() can interrupt the read with
+      // CLIENT UNBLOCK from the other connection.
+      const id = await connection.send('CLIENT ID', (redis) => redis.client('ID'), epoch);
+      if (connection.epoch !== epoch) throw new ConnectionLostError('CLIENT ID');
+      this.blockingClientId = id;
+      if (this.isStopped) return null;
+    }
+    if (cursor !== '>') {
+      return connection.send(
+        'XREADGROUP',
+        (redis) => redis.xreadgroup('GROUP', group, consumer, 'COUNT', count, 'STREAMS', stream, cursor) as Promise<ReadReply>,
+        epoch,
+      );
+    }
+    this.isBlocked = true;
+    const reading = connection.send(
+      'XREADGROUP',
+      (redis) =>
+        redis.xreadgroup('GROUP', group, consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', stream, '>') as Promise<ReadReply>,
+      epoch,
+    );
+    return this.watch(reading).finally(() => {
+      this.isBlocked = false;
+    });
+  }
+
+  /**
+   * Ends a blocked read early (it returns empty), so that the slots it holds
+   * become free; used when the reclaimer has due entries and no slot for them.
+   */
+  interrupt(): void {
+    const { commands } = this.deps;
+    if (!this.isBlocked || this.blockingClientId === undefined || commands.status !== 'ready') return;
+    commands.client('UNBLOCK', this.blockingClientId).catch((error: unknown) => {
+      this.deps.logger.debug?.(`Stream "${this.deps.stream}": CLIENT UNBLOCK failed (${describeError(error)}).`);
+    });
+  }
+
+  /** Stops for good: ends waits for the connection and a blocked read. */
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    const { blocking, commands } = this.deps;
+    if (!this.isBlocked) return;
+    // CLIENT UNBLOCK makes the read return empty, so no entry is handed to a
+    // read nobody will process; a dropped connection would not guarantee that.
+    if (this.blockingClientId !== undefined && commands.status === 'ready') {
+      try {
+        await commands.client('UNBLOCK', this.blockingClientId);
+        return;
+      } catch (error) {
+        this.deps.logger.warn(
+          `Stream "${this.deps.stream}": CLIENT UNBLOCK failed (${describeError(error)}); dropping the reader's connection instead.`,
+        );
+      }
+    }
+    blocking.disconnect();
+  }
+
+  /**
+   * Guards against a read that never returns (a half-open TCP connection):
+   * past twice the block time, the connection is dropped and reopened.
+   */
+  private async watch(reading: Promise<ReadReply>): Promise<ReadReply> {
+    const limitMs = this.deps.blockMs * 2 + 1_000;
+    let timer: NodeJS.Timeout | undefined;
+    let hasTimedOut = false;
+    const watchdog = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        hasTimedOut = true;
+        reject(new Error(`XREADGROUP did not return within ${limitMs} ms`));
+      }, limitMs);
+    });
+    try {
+      return await Promise.race([reading, watchdog]);
+    } catch (error) {
+      if (hasTimedOut && this.deps.blocking.status === 'ready' && !this.isStopped) {
+        this.deps.logger.warn(
+          `Stream "${this.deps.stream}" group "${this.deps.group}": blocking read hung; reconnecting its connection.`,
+        );
+        reading.catch(() => undefined);
+        // Dropped at once: a polite disconnect() sends a FIN that a dead peer
+        // never answers, and ioredis waits 2 s before destroying the socket.
+        this.deps.blocking.stream.destroy();
+      }
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
