@@ -43,15 +43,38 @@ export function toFieldMap(flat: readonly string[]): StreamFields {
 }
 
 /**
- * Decodes an entry: ours (marked by the content type) are JSON-decoded; anyone
- * else's are handed over as the field map, even when a field is called `data`.
+ * Decodes an entry from its field map: ours (marked by the content type) are
+ * JSON-decoded; anyone else's are handed over as the field map, even when a
+ * field is called `data`.
  */
 export function decodeEntry(fields: StreamFields): DecodedEntry {
-  const contentType = fields[CONTENT_TYPE_FIELD];
-  if (contentType !== CONTENT_TYPE_JSON) {
+  if (fields[CONTENT_TYPE_FIELD] !== CONTENT_TYPE_JSON) {
     return { kind: 'fields', data: fields };
   }
-  const json = fields[DATA_FIELD];
+  return decodeEnvelope(fields[DATA_FIELD], fields[METADATA_FIELD]);
+}
+
+/**
+ * Same as {@link decodeEntry}, from the flat list Redis returns, without
+ * building a field map for our own entries (the hot path).
+ */
+export function decodeFlat(flat: readonly string[]): DecodedEntry {
+  let contentType: string | undefined;
+  let data: string | undefined;
+  let metadata: string | undefined;
+  for (let i = 0; i + 1 < flat.length; i += 2) {
+    const name = flat[i];
+    if (name === CONTENT_TYPE_FIELD) contentType = flat[i + 1];
+    else if (name === DATA_FIELD) data = flat[i + 1];
+    else if (name === METADATA_FIELD) metadata = flat[i + 1];
+  }
+  if (contentType !== CONTENT_TYPE_JSON) {
+    return { kind: 'fields', data: toFieldMap(flat) };
+  }
+  return decodeEnvelope(data, metadata);
+}
+
+function decodeEnvelope(json: string | undefined, metadataJson: string | undefined): DecodedEntry {
   if (json === undefined) {
     return { kind: 'undecodable', reason: `entry is marked ${CONTENT_TYPE_JSON} but has no "${DATA_FIELD}" field` };
   }
@@ -61,7 +84,6 @@ export function decodeEntry(fields: StreamFields): DecodedEntry {
   } catch (error) {
     return { kind: 'undecodable', reason: `"${DATA_FIELD}" is not valid JSON (${(error as Error).message})` };
   }
-  const metadataJson = fields[METADATA_FIELD];
   if (metadataJson === undefined) {
     return { kind: 'envelope', data, metadata: undefined };
   }

@@ -1,5 +1,9 @@
 import { BaseRpcContext } from '@nestjs/microservices';
-import type { StreamFields } from '../codec/stream-codec.js';
+import { toFieldMap, type StreamFields } from '../codec/stream-codec.js';
+
+function isFlatList(fields: StreamFields | readonly string[]): fields is readonly string[] {
+  return Array.isArray(fields);
+}
 
 /** What a handler can decide about its entry, beyond resolving or throwing. */
 export interface EntryControl {
@@ -16,7 +20,8 @@ export interface EntryControl {
 type RedisStreamsContextArgs = [
   stream: string,
   messageId: string,
-  fields: StreamFields,
+  // The flat list as Redis returned it; the map is built when first asked for.
+  fields: StreamFields | readonly string[],
   group: string,
   consumer: string,
   deliveryCount: number,
@@ -35,6 +40,8 @@ type RedisStreamsContextArgs = [
  * ```
  */
 export class RedisStreamsContext extends BaseRpcContext<RedisStreamsContextArgs> {
+  private fieldMap: StreamFields | undefined;
+
   /** The stream key (the pattern without `stream:`). */
   getStream(): string {
     return this.args[0];
@@ -47,7 +54,10 @@ export class RedisStreamsContext extends BaseRpcContext<RedisStreamsContextArgs>
 
   /** The entry's raw field map, exactly as stored in Redis. */
   getFields(): StreamFields {
-    return this.args[2];
+    const fields = this.args[2];
+    if (!isFlatList(fields)) return fields;
+    this.fieldMap ??= toFieldMap(fields);
+    return this.fieldMap;
   }
 
   /** The consumer group reading the stream. */

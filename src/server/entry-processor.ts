@@ -1,7 +1,7 @@
 import type { Logger } from '@nestjs/common';
 import type { ConsumerDeserializer } from '@nestjs/microservices';
 import type { Redis } from 'ioredis';
-import { decodeEntry, toFieldMap } from '../codec/stream-codec.js';
+import { decodeFlat } from '../codec/stream-codec.js';
 import { RedisStreamsContext, type EntryControl } from '../context/redis-streams.context.js';
 import { describeError } from '../errors/redis-reply.js';
 import type { ResolvedStreamOptions } from '../options/resolve-server-options.js';
@@ -59,11 +59,7 @@ export class EntryProcessor {
    */
   process(id: string, flat: string[], deliveries: number): void {
     this.inFlight.set(id, Date.now());
-    const run = new EntryRun(this.runDeps, id, flat, deliveries);
-    void run.start().finally(() => {
-      this.inFlight.delete(id);
-      this.runDeps.slots.release();
-    });
+    void new EntryRun(this.runDeps, id, flat, deliveries).run();
   }
 }
 
@@ -79,7 +75,23 @@ class EntryRun implements EntryControl {
     private readonly deliveries: number,
   ) {}
 
-  async start(): Promise<void> {
+  /** Handles the entry, then frees its slot; never rejects. */
+  async run(): Promise<void> {
+    try {
+      await this.handle();
+    } catch (error) {
+      // Settlement logs its own failures; anything reaching here is a bug, and
+      // the entry stays pending for a later delivery.
+      this.deps.logger.error(
+        `Stream "${this.deps.stream}" group "${this.deps.group}": entry ${this.id} could not be settled (${describeError(error)}).`,
+      );
+    } finally {
+      this.deps.inFlight.delete(this.id);
+      this.deps.slots.release();
+    }
+  }
+
+  private async handle(): Promise<void> {
     const { options } = this.deps;
     if (this.deliveries > options.maxDeliveries) {
       await this.deadLetter(
@@ -87,8 +99,7 @@ class EntryRun implements EntryControl {
       );
       return;
     }
-    const fields = toFieldMap(this.flat);
-    const decoded = decodeEntry(fields);
+    const decoded = decodeFlat(this.flat);
     if (decoded.kind === 'undecodable') {
       await this.deadLetter(`undecodable: ${decoded.reason}`);
       return;
@@ -105,7 +116,7 @@ class EntryRun implements EntryControl {
     const context = new RedisStreamsContext([
       this.deps.stream,
       this.id,
-      fields,
+      decoded.kind === 'fields' ? decoded.data : this.flat,
       this.deps.group,
       this.deps.consumer,
       this.deliveries,

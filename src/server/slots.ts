@@ -4,7 +4,7 @@
  */
 export class Slots {
   private used = 0;
-  private waiters: Array<() => void> = [];
+  private waiters: Waiter[] = [];
   private urgent: UrgentWaiter[] = [];
   /** Called when an urgent request finds no free slot (the reader interrupts its read). */
   onPressure: () => void = () => undefined;
@@ -60,30 +60,44 @@ export class Slots {
       clearTimeout(waiter.timer);
       waiter.resolve(this.take(waiter.wanted));
     }
-    if (this.waiters.length > 0) {
-      const waiters = this.waiters;
-      this.waiters = [];
-      for (const wake of waiters) wake();
-    }
+    // Checked per waiter, so a reader waiting for half a batch is not woken
+    // (and re-parked) by every single finished handler.
+    if (this.waiters.length > 0) this.wake((waiter) => this.free >= waiter.minimum);
   }
 
-  /** Resolves once at least one slot is free (at once if one is). */
-  whenFree(): Promise<void> {
-    if (this.free > 0) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push(resolve));
+  /**
+   * Resolves once at least `minimum` slots are free (at once if they are), or
+   * at the next {@link wakeAll}.
+   */
+  whenFree(minimum = 1): Promise<void> {
+    const wanted = Math.max(1, Math.min(minimum, this.capacity));
+    if (this.free >= wanted) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ minimum: wanted, resolve }));
   }
 
   /** Resolves once every slot is free. */
-  async whenIdle(): Promise<void> {
-    while (this.used > 0) {
-      await new Promise<void>((resolve) => this.waiters.push(resolve));
-    }
+  whenIdle(): Promise<void> {
+    return this.whenFree(this.capacity);
   }
 
-  /** Wakes every waiter without releasing, so loops can notice they must stop. */
+  /** Wakes every waiter now, without releasing, so loops can notice they must stop. */
   wakeAll(): void {
-    this.release(0);
+    this.wake(() => true);
   }
+
+  private wake(isDue: (waiter: Waiter) => boolean): void {
+    const waiting: Waiter[] = [];
+    for (const waiter of this.waiters) {
+      if (isDue(waiter)) waiter.resolve();
+      else waiting.push(waiter);
+    }
+    this.waiters = waiting;
+  }
+}
+
+interface Waiter {
+  readonly minimum: number;
+  readonly resolve: () => void;
 }
 
 interface UrgentWaiter {

@@ -74,6 +74,8 @@ export class StreamReader {
     let cursor = '0';
     let failures = 0;
     while (!this.isStopping) {
+      // Any free slot is worth a read: waiting for more would leave slots idle
+      // behind one slow handler.
       await this.deps.slots.whenFree();
       if (this.isStopping) break;
       // Slots are reserved before the read, so the reclaimer cannot hand out

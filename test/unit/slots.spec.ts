@@ -43,7 +43,33 @@ describe('handler slots', () => {
     await expect(urgent).resolves.toBe(2);
     expect(slots.free).toBe(0);
     await Promise.resolve();
+    expect(ordinaryWoken).toBe(false);
+    slots.release();
+    await Promise.resolve();
     expect(ordinaryWoken).toBe(true);
+  });
+
+  it('wakes a waiter only once as many slots as it asked for are free', async () => {
+    const slots = new Slots(4);
+    slots.take(4);
+    let isWoken = false;
+    void slots.whenFree(2).then(() => {
+      isWoken = true;
+    });
+    slots.release();
+    await Promise.resolve();
+    expect(isWoken).toBe(false);
+    slots.release();
+    await Promise.resolve();
+    expect(isWoken).toBe(true);
+  });
+
+  it('wakes every waiter on wakeAll, so a stopping loop can leave', async () => {
+    const slots = new Slots(1);
+    slots.take(1);
+    const waiting = slots.whenFree();
+    slots.wakeAll();
+    await expect(waiting).resolves.toBeUndefined();
   });
 
   it('gives an urgent request nothing once its time is up', async () => {
