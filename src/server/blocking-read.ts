@@ -27,6 +27,8 @@ export interface BlockingReadDeps {
  */
 export class BlockingRead {
   private isBlocked = false;
+  private blockedSince = 0;
+  private watchdog: NodeJS.Timeout | undefined;
   private blockingClientId: number | undefined;
   /** The blocking connection, whose unanswered commands must fail when it drops. */
   private readonly connection: GuardedConnection;
@@ -75,15 +77,18 @@ export class BlockingRead {
       );
     }
     this.isBlocked = true;
-    const reading = connection.send(
-      'XREADGROUP',
-      (redis) =>
-        redis.xreadgroup('GROUP', group, consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', stream, '>') as Promise<ReadReply>,
-      epoch,
-    );
-    return this.watch(reading).finally(() => {
+    this.blockedSince = Date.now();
+    this.watchdog ??= setInterval(() => this.checkHung(), Math.max(100, Math.min(blockMs, 5_000))).unref();
+    try {
+      return await connection.send(
+        'XREADGROUP',
+        (redis) =>
+          redis.xreadgroup('GROUP', group, consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', stream, '>') as Promise<ReadReply>,
+        epoch,
+      );
+    } finally {
       this.isBlocked = false;
-    });
+    }
   }
 
   /**
@@ -101,6 +106,7 @@ export class BlockingRead {
   /** Stops for good: ends waits for the connection and a blocked read. */
   async stop(): Promise<void> {
     this.stopping.abort();
+    clearInterval(this.watchdog);
     const { blocking, commands } = this.deps;
     if (!this.isBlocked) return;
     // CLIENT UNBLOCK makes the read return empty, so no entry is handed to a
@@ -120,33 +126,19 @@ export class BlockingRead {
 
   /**
    * Guards against a read that never returns (a half-open TCP connection):
-   * past twice the block time, the connection is dropped and reopened.
+   * a read blocked for more than twice the block time gets its socket
+   * destroyed; the close fails the read with ConnectionLostError and ioredis
+   * reconnects. One timer for the reader's life, not one per read.
    */
-  private async watch(reading: Promise<ReadReply>): Promise<ReadReply> {
+  private checkHung(): void {
     const limitMs = this.deps.blockMs * 2 + 1_000;
-    let timer: NodeJS.Timeout | undefined;
-    let hasTimedOut = false;
-    const watchdog = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        hasTimedOut = true;
-        reject(new Error(`XREADGROUP did not return within ${limitMs} ms`));
-      }, limitMs);
-    });
-    try {
-      return await Promise.race([reading, watchdog]);
-    } catch (error) {
-      if (hasTimedOut && this.deps.blocking.status === 'ready' && !this.isStopped) {
-        this.deps.logger.warn(
-          `Stream "${this.deps.stream}" group "${this.deps.group}": blocking read hung; reconnecting its connection.`,
-        );
-        reading.catch(() => undefined);
-        // Dropped at once: a polite disconnect() sends a FIN that a dead peer
-        // never answers, and ioredis waits 2 s before destroying the socket.
-        this.deps.blocking.stream.destroy();
-      }
-      throw error;
-    } finally {
-      clearTimeout(timer);
-    }
+    if (!this.isBlocked || this.isStopped || Date.now() - this.blockedSince < limitMs) return;
+    if (this.deps.blocking.status !== 'ready') return;
+    this.deps.logger.warn(
+      `Stream "${this.deps.stream}" group "${this.deps.group}": blocking read hung for over ${limitMs} ms; reconnecting its connection.`,
+    );
+    // Dropped at once: a polite disconnect() sends a FIN that a dead peer
+    // never answers, and ioredis waits 2 s before destroying the socket.
+    this.deps.blocking.stream.destroy();
   }
 }

@@ -85,10 +85,9 @@ class EntryRun implements EntryControl {
       this.deps.logger.error(
         `Stream "${this.deps.stream}" group "${this.deps.group}": entry ${this.id} could not be settled (${describeError(error)}).`,
       );
-    } finally {
-      this.deps.inFlight.delete(this.id);
-      this.deps.slots.release();
     }
+    this.deps.inFlight.delete(this.id);
+    this.deps.slots.release();
   }
 
   private async handle(): Promise<void> {

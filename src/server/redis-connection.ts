@@ -144,10 +144,14 @@ export class ConnectionLostError extends Error {
  */
 export class GuardedConnection {
   private closes = 0;
+  /** Rejecters of the commands waiting for a reply, failed together on close. */
+  private readonly waiting = new Set<(error: Error) => void>();
 
   constructor(readonly redis: Redis) {
     redis.on('close', () => {
       this.closes += 1;
+      for (const reject of this.waiting) reject(new ConnectionLostError('the command'));
+      this.waiting.clear();
     });
   }
 
@@ -183,12 +187,20 @@ export class GuardedConnection {
       return Promise.reject(new ConnectionLostError(name));
     }
     return new Promise<T>((resolve, reject) => {
-      const onClose = () => reject(new ConnectionLostError(name));
-      redis.once('close', onClose);
-      // A lost command never settles; `once` has already dropped the listener then.
-      command(redis)
-        .then(resolve, reject)
-        .finally(() => redis.off('close', onClose));
+      const onClose = (): void => reject(new ConnectionLostError(name));
+      this.waiting.add(onClose);
+      // A lost command never settles; the close listener has rejected it then.
+      command(redis).then(
+        (value) => {
+          this.waiting.delete(onClose);
+          resolve(value);
+        },
+        (error: unknown) => {
+          this.waiting.delete(onClose);
+          // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- passes the Redis error on unchanged
+          reject(error);
+        },
+      );
     });
   }
 }
