@@ -69,14 +69,23 @@ export async function connectWithin(redis: Redis, timeoutMs: number): Promise<vo
       timeoutMs,
     );
   });
+  // ioredis rejects connect() with a bare "Connection is closed."; the socket
+  // error before it (ECONNREFUSED, ENOTFOUND, NOAUTH) says what is wrong.
+  let lastError: unknown;
+  const remember = (error: unknown): void => {
+    lastError = error;
+  };
+  redis.on('error', remember);
   try {
     const connecting = redis.status === 'wait' ? redis.connect() : waitForReady(redis);
     await Promise.race([connecting, timeout]);
   } catch (error) {
     redis.disconnect();
-    throw new RedisConnectionError(describeTarget(redis), describeError(error), { cause: error });
+    const reason = lastError === undefined ? describeError(error) : `${describeError(error)} (${describeError(lastError)})`;
+    throw new RedisConnectionError(describeTarget(redis), reason, { cause: lastError ?? error });
   } finally {
     clearTimeout(timer);
+    redis.off('error', remember);
   }
 }
 

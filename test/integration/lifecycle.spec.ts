@@ -139,6 +139,7 @@ describe('server lifecycle', () => {
     }, [{ provide: PROBE, useValue: probe }]);
     await expect(failing).rejects.toBeInstanceOf(RedisConnectionError);
     await expect(failing).rejects.toThrow(`127.0.0.1:${port}`);
+    await expect(failing).rejects.toThrow('ECONNREFUSED');
     expect(Date.now() - startedAt).toBeLessThan(5_000);
   });
 
