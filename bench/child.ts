@@ -1,9 +1,29 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LINE_PREFIX, type ChildMessage, type Job, type RunResult } from './protocol.js';
 
-const ENTRY = fileURLToPath(new URL('./contender.js', import.meta.url));
+let entry = fileURLToPath(new URL('./contender.js', import.meta.url));
 const live = new Set<ChildProcess>();
+
+/**
+ * Copies the compiled code (build/src, build/bench, build/sample) to a private
+ * directory under build/ and starts children from there, so that a rebuild
+ * during a long run does not change the code being measured.
+ *
+ * @returns a function that removes the copy
+ */
+export function snapshotCode(): () => void {
+  const build = fileURLToPath(new URL('..', import.meta.url));
+  const dir = mkdtempSync(join(build, '.bench-snapshot-'));
+  const skipProfiles = (path: string): boolean => !path.includes(`${sep}profiles`);
+  for (const part of ['src', 'bench', 'sample']) {
+    cpSync(join(build, part), join(dir, part), { recursive: true, filter: skipProfiles });
+  }
+  entry = join(dir, 'bench', 'contender.js');
+  return () => rmSync(dir, { recursive: true, force: true });
+}
 
 /** A contender running in its own process. */
 export interface ChildRun {
@@ -16,14 +36,16 @@ export interface ChildRun {
   readonly result: Promise<RunResult>;
   /** Kills the child (SIGKILL, by PID) if it still runs. */
   kill(): void;
+  /** Resolves when the process has exited (at the latest when its timeout kills it). */
+  readonly exited: Promise<void>;
 }
 
 /**
  * Starts `contender.js` with `job` in a fresh Node process. The child is
  * killed (SIGKILL, by PID) if it has not reported within `timeoutMs`.
  */
-export function startChild(job: Job, timeoutMs: number, nodeArgs: readonly string[] = []): ChildRun {
-  const child = spawn(process.execPath, [...nodeArgs, ENTRY, JSON.stringify(job)], { stdio: ['pipe', 'pipe', 'pipe'] });
+export function startChild(job: Job, timeoutMs: number): ChildRun {
+  const child = spawn(process.execPath, [entry, JSON.stringify(job)], { stdio: ['pipe', 'pipe', 'pipe'] });
   live.add(child);
   // A child that died early must not crash the parent with EPIPE on `go`.
   child.stdin?.on('error', () => undefined);
@@ -36,6 +58,7 @@ export function startChild(job: Job, timeoutMs: number, nodeArgs: readonly strin
     failReady = reject;
   });
   ready.catch(() => undefined);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const result = new Promise<RunResult>((resolve, reject) => {
     const fail = (error: Error): void => {
       failReady(error);
@@ -77,6 +100,7 @@ export function startChild(job: Job, timeoutMs: number, nodeArgs: readonly strin
       child.stdin?.write('go\n');
     },
     result,
+    exited,
     kill: () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     },

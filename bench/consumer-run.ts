@@ -1,7 +1,8 @@
 import type { Redis } from 'ioredis';
-import { createConsumer, openMonitor, type RunningConsumer } from './consumers.js';
+import { connect, createConsumer, type RunningConsumer } from './consumers.js';
 import { Probe, RssSampler, pollUntil, publishCount, sleep } from './probe.js';
 import { KEYS, tell, waitForGo, type ConsumerJob, type RunResult } from './protocol.js';
+import { startWindowProfiler } from './window-profiler.js';
 
 /** How long a finished drain may take to show every message settled in Redis. */
 const SETTLE_TIMEOUT_MS = 5_000;
@@ -15,8 +16,6 @@ async function producedSoFar(monitor: Redis): Promise<number> {
 /** Pre-filled backlog (or a pub/sub burst): time until `count` messages are handled and settled. */
 async function drain(job: ConsumerJob, probe: Probe, consumer: RunningConsumer, monitor: Redis, t0: number) {
   const deadline = t0 + job.capMs;
-  let end: number;
-  let timedOut = false;
   if (job.contender === 'nest-redis') {
     let lastCount = -1;
     let lastChange = performance.now();
@@ -29,20 +28,19 @@ async function drain(job: ConsumerJob, probe: Probe, consumer: RunningConsumer, 
         break;
       }
     }
-    timedOut = probe.count < job.count && performance.now() >= deadline;
-    end = probe.lastAt > 0 ? probe.lastAt : performance.now();
+    const timedOut = probe.count < job.count && performance.now() >= deadline;
+    const end = probe.lastAt > 0 ? probe.lastAt : performance.now();
     const lost = Math.max(0, (await producedSoFar(monitor)) - probe.count);
     return { end, timedOut, unsettled: 0, lost };
   }
   const reached = await probe.whenCount(job.count, deadline - performance.now());
-  timedOut = reached === undefined;
+  const timedOut = reached === undefined;
   let unsettled = 0;
   if (!timedOut) {
     await pollUntil(async () => (await consumer.unsettled()) === 0, SETTLE_TIMEOUT_MS, 5);
     unsettled = await consumer.unsettled();
   }
-  end = performance.now();
-  return { end, timedOut, unsettled, lost: undefined };
+  return { end: performance.now(), timedOut, unsettled, lost: undefined };
 }
 
 /** Concurrent producer: handled rate after a warm-up, and lag (produced minus handled). */
@@ -51,7 +49,7 @@ async function steady(job: ConsumerJob, probe: Probe, monitor: Redis, t0: number
   let startCount: number | undefined;
   let startAt = t0;
   let lagMax = 0;
-  let lagFinal = 0;
+  let lagFinal: number;
   for (;;) {
     await sleep(100);
     const now = performance.now();
@@ -79,13 +77,14 @@ async function steady(job: ConsumerJob, probe: Probe, monitor: Redis, t0: number
 export async function runConsumer(job: ConsumerJob): Promise<RunResult> {
   const rss = job.mode === 'memory' ? new RssSampler(50) : undefined;
   const probe = new Probe(job.mode === 'latency' ? job.count : 0);
-  const monitor = openMonitor(job.port);
+  const monitor = connect(job.port);
   const consumer = await createConsumer(job, probe, monitor);
   const stopPublishing =
-    job.contender === 'nest-redis' ? publishCount(monitor, KEYS.handled, () => probe.count) : async () => undefined;
+    job.contender === 'nest-redis' ? publishCount(monitor, KEYS.handled, () => probe.count) : () => Promise.resolve();
   await tell({ type: 'ready' });
   await waitForGo();
   const rssBaselineMb = rss?.reset();
+  const profiler = job.profilePath === undefined ? undefined : await startWindowProfiler(job.profilePath);
   const t0 = performance.now();
   await consumer.start();
   let result: RunResult;
@@ -113,9 +112,10 @@ export async function runConsumer(job: ConsumerJob): Promise<RunResult> {
       timedOut,
       unsettled,
       ...(lost === undefined ? {} : { lost }),
-      ...(rss === undefined ? {} : { rssBaselineMb, rssPeakMb: rss.peakMb }),
+      ...(rss === undefined ? {} : { rssBaselineMb, rssPeakMb: rss.peakMb, heapPeakMb: rss.heapPeakMb }),
     };
   }
+  await profiler?.stop();
   rss?.stop();
   await stopPublishing();
   await Promise.race([consumer.stop(), sleep(10_000)]);

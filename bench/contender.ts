@@ -2,20 +2,17 @@
  * Child-process entry: `node build/bench/contender.js '<job json>'`. Runs one
  * contender once and reports `@@bench {"type":"result",...}` on stdout.
  */
-import 'reflect-metadata';
-import { runConsumer } from './consumer-run.js';
-import { runEmit } from './emit-run.js';
-import { runProducer } from './producer.js';
 import { tell, type Job, type RunResult } from './protocol.js';
 
-function run(job: Job): Promise<RunResult> {
+/** Runs the job; each kind is imported on demand so a child loads only what it needs. */
+async function run(job: Job): Promise<RunResult> {
   switch (job.kind) {
     case 'consumer':
-      return runConsumer(job);
+      return (await import('./consumer-run.js')).runConsumer(job);
     case 'producer':
-      return runProducer(job);
+      return (await import('./producer.js')).runProducer(job);
     case 'emit':
-      return runEmit(job);
+      return (await import('./emit-run.js')).runEmit(job);
   }
 }
 

@@ -1,17 +1,24 @@
 import { Redis } from 'ioredis';
 import { lastValueFrom } from 'rxjs';
-import { RedisStreamsClient } from '../src/index.js';
 import { entryFields, makePayload } from './payload.js';
 import { KEYS, tell, waitForGo, type EmitJob, type RunResult } from './protocol.js';
+import { startWindowProfiler, type WindowProfiler } from './window-profiler.js';
 
 /** Emits in flight for our client; entries per pipeline for raw XADD. */
 const IN_FLIGHT = 100;
 
+function profile(job: EmitJob): Promise<WindowProfiler | undefined> {
+  return job.profilePath === undefined ? Promise.resolve(undefined) : startWindowProfiler(job.profilePath);
+}
+
 async function emitOurs(job: EmitJob, deadline: number): Promise<number> {
+  // Imported here so the raw contender does not pay for loading NestJS.
+  const { RedisStreamsClient } = await import('../src/index.js');
   const client = new RedisStreamsClient({ connection: { host: '127.0.0.1', port: job.port } });
   await client.connect();
   await tell({ type: 'ready' });
   await waitForGo();
+  const profiler = await profile(job);
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < job.count && Date.now() < deadline) {
@@ -23,6 +30,7 @@ async function emitOurs(job: EmitJob, deadline: number): Promise<number> {
   const t0 = performance.now();
   await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
   const elapsed = performance.now() - t0;
+  await profiler?.stop();
   await client.close();
   return elapsed;
 }
@@ -32,6 +40,7 @@ async function xaddRaw(job: EmitJob, deadline: number): Promise<number> {
   await redis.ping();
   await tell({ type: 'ready' });
   await waitForGo();
+  const profiler = await profile(job);
   const t0 = performance.now();
   for (let sent = 0; sent < job.count && Date.now() < deadline; ) {
     const pipeline = redis.pipeline();
@@ -43,6 +52,7 @@ async function xaddRaw(job: EmitJob, deadline: number): Promise<number> {
     sent += size;
   }
   const elapsed = performance.now() - t0;
+  await profiler?.stop();
   await redis.quit();
   return elapsed;
 }

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 
 /** Where and with what the benchmark ran. */
@@ -11,6 +11,30 @@ export interface Environment {
   readonly node: string;
   readonly redis: string;
   readonly packages: Readonly<Record<string, string>>;
+  /** Commit of the code measured, and whether src/ had uncommitted changes. */
+  readonly source: string;
+}
+
+/** 1-minute load averages sampled during the run. */
+export interface LoadSummary {
+  readonly min: number;
+  readonly max: number;
+  readonly mean: number;
+}
+
+/** Samples the 1-minute load average every `intervalMs`; `stop()` returns the summary. */
+export function sampleLoad(intervalMs = 5_000): { stop(): LoadSummary } {
+  const samples: number[] = [loadavg()[0] ?? 0];
+  const timer = setInterval(() => samples.push(loadavg()[0] ?? 0), intervalMs);
+  timer.unref();
+  return {
+    stop: () => {
+      clearInterval(timer);
+      samples.push(loadavg()[0] ?? 0);
+      const mean = samples.reduce((a, b) => a + b, 0) / samples.length;
+      return { min: Math.min(...samples), max: Math.max(...samples), mean };
+    },
+  };
 }
 
 function cpuModel(): string {
@@ -35,6 +59,13 @@ function packageVersion(name: string): string {
   }
 }
 
+function sourceVersion(): string {
+  const head = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' });
+  if (head.status !== 0) return 'unknown (not a git checkout)';
+  const dirty = spawnSync('git', ['status', '--porcelain', '--', 'src'], { encoding: 'utf8' });
+  return `commit ${head.stdout.trim()}${dirty.stdout.trim() === '' ? '' : ' with uncommitted changes in src/'}`;
+}
+
 /** Reads the machine and the versions in use. */
 export function describeEnvironment(): Environment {
   const nproc = spawnSync('nproc', { encoding: 'utf8' });
@@ -45,6 +76,7 @@ export function describeEnvironment(): Environment {
     memoryGiB: totalmem() / 1024 ** 3,
     node: process.version,
     redis: redis.stdout.match(/v=(\S+)/)?.[1] ?? 'unknown',
+    source: sourceVersion(),
     packages: Object.fromEntries(
       ['@nestjs/core', '@nestjs/microservices', 'ioredis', 'bullmq', 'rxjs'].map((name) => [name, packageVersion(name)]),
     ),
@@ -52,10 +84,14 @@ export function describeEnvironment(): Environment {
 }
 
 /** The environment as a markdown list. */
-export function environmentMarkdown(env: Environment): string {
+export function environmentMarkdown(env: Environment, load: LoadSummary): string {
+  const shared = load.max > env.cores * 0.75 + 1;
   return [
     `- Machine: ${env.cores} cores (nproc), ${env.memoryGiB.toFixed(1)} GiB RAM, ${env.cpu}`,
     `- Node ${env.node}, redis-server ${env.redis} (started by the benchmark on 127.0.0.1, \`--save '' --appendonly no\`)`,
+    `- Code measured: ${env.source}`,
     `- ${Object.entries(env.packages).map(([name, version]) => `${name} ${version}`).join(', ')}`,
+    `- Load average (1 min) during the run: mean ${load.mean.toFixed(1)}, min ${load.min.toFixed(1)}, max ${load.max.toFixed(1)}` +
+      (shared ? ' (other work was running on the machine; absolute numbers are lower and noisier than on an idle machine, paired ratios less so)' : ''),
   ].join('\n');
 }

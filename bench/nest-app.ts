@@ -11,10 +11,11 @@ import { KEYS } from './protocol.js';
 export class BenchController {
   constructor(private readonly probe: Probe) {}
 
-  /** No-op async event handler. */
+  /** No-op async event handler: returns a promise, as an `async` handler would. */
   @EventPattern(KEYS.pattern)
-  async onEvent(@Payload() payload: BenchPayload): Promise<void> {
+  onEvent(@Payload() payload: BenchPayload): Promise<void> {
     this.probe.record(payload);
+    return Promise.resolve();
   }
 }
 

@@ -30,7 +30,7 @@ export function makePayload(n: number, t = 0): BenchPayload {
       { sku: 'SKU-20377', qty: 1, price: 5.5 },
     ],
     currency: 'EUR',
-    note: 'deliver to the back door, ring twice',
+    note: 'ring twice',
   };
 }
 

@@ -15,6 +15,8 @@ export interface Settings {
   readonly tuned: { readonly batchSize: number; readonly concurrency: number };
   /** Longest a drain may take before the child reports what it has handled. */
   readonly drainCapMs: number;
+  /** Runs that would start after this much time are skipped (and reported as skipped). */
+  readonly budgetMs: number;
 }
 
 /** Settings for `--quick` (CI: under a minute) and for the full run. */
@@ -22,13 +24,13 @@ export function settingsFor(quick: boolean): Settings {
   const tuned = { batchSize: 500, concurrency: 500 };
   if (quick) {
     return {
-      quick, rounds: 1, drainCount: 20_000, steadyMs: 2_000, latencyMs: 2_000, latencyRate: 5_000,
-      memoryCounts: [20_000, 50_000], emitCount: 20_000, tuned, drainCapMs: 15_000,
+      quick, rounds: 1, drainCount: 20_000, steadyMs: 1_000, latencyMs: 1_000, latencyRate: 5_000,
+      memoryCounts: [20_000, 50_000], emitCount: 20_000, tuned, drainCapMs: 1_000, budgetMs: 40_000,
     };
   }
   return {
-    quick, rounds: 3, drainCount: 500_000, steadyMs: 10_000, latencyMs: 10_000, latencyRate: 5_000,
-    memoryCounts: [100_000, 1_000_000], emitCount: 200_000, tuned, drainCapMs: 30_000,
+    quick, rounds: 3, drainCount: 500_000, steadyMs: 8_000, latencyMs: 8_000, latencyRate: 5_000,
+    memoryCounts: [100_000, 1_000_000], emitCount: 200_000, tuned, drainCapMs: 25_000, budgetMs: 40 * 60_000,
   };
 }
 
@@ -43,8 +45,18 @@ export const SCENARIO_CONTENDERS: Readonly<Record<Exclude<ScenarioId, 'emit'>, r
   ],
   steady: ['raw-simple', 'raw-pipelined', 'nest-ceiling', 'ours-default', 'ours-tuned', 'bullmq-c100', 'nest-redis'],
   latency: ['raw-simple', 'raw-pipelined', 'nest-ceiling', 'ours-default', 'ours-tuned', 'bullmq-c100', 'nest-redis'],
-  memory: ['raw-simple', 'ours-default', 'ours-tuned'],
+  memory: ['raw-simple', 'ours-default'],
 };
+
+/**
+ * Contenders of a scenario. `--quick` runs every contender in the drain and,
+ * to stay under a minute, one per producer family in the others.
+ */
+export function contendersOf(id: Exclude<ScenarioId, 'emit'>, quick: boolean): readonly ConsumerName[] {
+  if (!quick || id === 'drain') return SCENARIO_CONTENDERS[id];
+  const perFamily: readonly ConsumerName[] = ['raw-simple', 'ours-default', 'bullmq-c100', 'nest-redis'];
+  return SCENARIO_CONTENDERS[id].filter((c) => perFamily.includes(c));
+}
 
 /** Contenders of the producer scenario. */
 export const EMIT_CONTENDERS: readonly ProducerName[] = ['xadd-raw', 'emit-ours'];

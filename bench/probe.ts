@@ -59,9 +59,14 @@ export class Probe {
   }
 }
 
-/** Samples the process' resident set size every `intervalMs` and keeps the peak. */
+/**
+ * Samples the process' resident set size every `intervalMs` and keeps the
+ * peak, with the peak size of the V8 heap (heapTotal) beside it, which tells
+ * JavaScript objects apart from everything else in the RSS.
+ */
 export class RssSampler {
   private peak = 0;
+  private heapPeak = 0;
   private readonly timer: NodeJS.Timeout;
 
   constructor(intervalMs = 50) {
@@ -75,9 +80,16 @@ export class RssSampler {
     return this.peak / 1_048_576;
   }
 
-  /** Restarts the peak from the current RSS. */
+  /** Peak V8 heap size (heapTotal) in MiB so far. */
+  get heapPeakMb(): number {
+    this.sample();
+    return this.heapPeak / 1_048_576;
+  }
+
+  /** Restarts the peaks from now; returns the current RSS in MiB. */
   reset(): number {
     this.peak = 0;
+    this.heapPeak = 0;
     this.sample();
     return this.peak / 1_048_576;
   }
@@ -88,8 +100,9 @@ export class RssSampler {
   }
 
   private sample(): void {
-    const rss = process.memoryUsage.rss();
+    const { rss, heapTotal } = process.memoryUsage();
     if (rss > this.peak) this.peak = rss;
+    if (heapTotal > this.heapPeak) this.heapPeak = heapTotal;
   }
 }
 

@@ -1,76 +1,16 @@
-import { ClientProxyFactory, Transport, type ClientProxy } from '@nestjs/microservices';
-import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { lastValueFrom } from 'rxjs';
-import { entryFields, makePayload, nowMs, type BenchPayload } from './payload.js';
+import { makePayload, nowMs, type BenchPayload } from './payload.js';
 import { publishCount, sleep } from './probe.js';
+import { streamSink, type Sink } from './producer-sinks.js';
 import { KEYS, tell, waitForGo, type ProducerJob, type RunResult } from './protocol.js';
 
-/** Messages one producer step writes in `max` mode. */
+/** Messages one producer step writes in `max` and `burst` modes. */
 const BATCH = 100;
-/** Pub/sub producers stay at most this many events ahead of the subscriber, so Redis does not cut it off. */
-const PUBSUB_WINDOW = 20_000;
 
-/** Writes `payloads` as one step; resolves when Redis has them. */
-type Sink = (payloads: BenchPayload[]) => Promise<void>;
-
-interface Family {
-  readonly write: Sink;
-  /** False while a pub/sub producer must wait for its subscriber. */
-  readonly mayWrite: () => boolean;
-  readonly close: () => Promise<void>;
-}
-
-async function streamFamily(job: ProducerJob): Promise<Family> {
-  const redis = new Redis({ host: '127.0.0.1', port: job.port });
-  return {
-    write: async (payloads) => {
-      const pipeline = redis.pipeline();
-      for (const payload of payloads) pipeline.xadd(KEYS.stream, '*', ...entryFields(job.template, JSON.stringify(payload)));
-      await pipeline.exec();
-    },
-    mayWrite: () => true,
-    close: async () => void (await redis.quit()),
-  };
-}
-
-async function bullmqFamily(job: ProducerJob): Promise<Family> {
-  const queue = new Queue<BenchPayload>(KEYS.queue, {
-    connection: { host: '127.0.0.1', port: job.port, maxRetriesPerRequest: null },
-  });
-  await queue.waitUntilReady();
-  return {
-    write: async (payloads) => {
-      await queue.addBulk(payloads.map((data) => ({ name: 'bench', data, opts: { removeOnComplete: true, removeOnFail: true } })));
-    },
-    mayWrite: () => true,
-    close: () => queue.close(),
-  };
-}
-
-async function nestRedisFamily(job: ProducerJob, produced: () => number, monitor: Redis): Promise<Family> {
-  const client: ClientProxy = ClientProxyFactory.create({
-    transport: Transport.REDIS,
-    options: { host: '127.0.0.1', port: job.port },
-  });
-  await client.connect();
-  let handled = 0;
-  const follow = setInterval(() => {
-    void monitor.get(KEYS.handled).then((value) => {
-      handled = Number(value ?? 0);
-    }, () => undefined);
-  }, 10);
-  return {
-    // NestJS' ClientProxy has no batching: one emit per event, all in flight at once.
-    write: async (payloads) => {
-      await Promise.all(payloads.map((payload) => lastValueFrom(client.emit(KEYS.pattern, payload), { defaultValue: undefined })));
-    },
-    mayWrite: () => produced() - handled < PUBSUB_WINDOW,
-    close: async () => {
-      clearInterval(follow);
-      await client.close();
-    },
-  };
+async function openSink(job: ProducerJob, produced: () => number, monitor: Redis): Promise<Sink> {
+  if (job.family === 'stream') return streamSink(job);
+  if (job.family === 'bullmq') return (await import('./producer-bullmq.js')).bullmqSink(job);
+  return (await import('./producer-nest-redis.js')).nestRedisSink(job, produced, monitor);
 }
 
 /**
@@ -82,12 +22,7 @@ async function nestRedisFamily(job: ProducerJob, produced: () => number, monitor
 export async function runProducer(job: ProducerJob): Promise<RunResult> {
   const monitor = new Redis({ host: '127.0.0.1', port: job.port });
   let produced = 0;
-  const family =
-    job.family === 'stream'
-      ? await streamFamily(job)
-      : job.family === 'bullmq'
-        ? await bullmqFamily(job)
-        : await nestRedisFamily(job, () => produced, monitor);
+  const family = await openSink(job, () => produced, monitor);
   const stopPublishing = publishCount(monitor, KEYS.produced, () => produced);
   await tell({ type: 'ready' });
   await waitForGo();

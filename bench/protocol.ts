@@ -52,6 +52,8 @@ export interface ConsumerJob {
   readonly template: EntryTemplate;
   /** Tuned server options for `ours-tuned`. */
   readonly tuned: { readonly batchSize: number; readonly concurrency: number };
+  /** When set, a CPU profile of the measured window is written to this path. */
+  readonly profilePath?: string;
 }
 
 /** What a producer child does. */
@@ -79,6 +81,8 @@ export interface EmitJob {
   readonly count: number;
   readonly capMs: number;
   readonly template: EntryTemplate;
+  /** When set, a CPU profile of the measured window is written to this path. */
+  readonly profilePath?: string;
 }
 
 /** Any job a child runs. */
@@ -106,6 +110,8 @@ export interface RunResult {
   readonly latency?: LatencySummary;
   readonly rssBaselineMb?: number;
   readonly rssPeakMb?: number;
+  /** Peak V8 heap size (heapTotal) in the memory runs. */
+  readonly heapPeakMb?: number;
   /** Produced minus handled: at the end, and the largest sample. */
   readonly lagFinal?: number;
   readonly lagMax?: number;

@@ -48,9 +48,10 @@ export class RawLoop {
 
   private read(): Promise<ReadReply> {
     const { reader, consumer, batchSize, blockMs } = this.options;
-    return reader.xreadgroup(
+    const reply: Promise<unknown> = reader.xreadgroup(
       'GROUP', KEYS.group, consumer, 'COUNT', batchSize, 'BLOCK', blockMs, 'STREAMS', KEYS.stream, '>',
-    ) as Promise<ReadReply>;
+    );
+    return reply as Promise<ReadReply>;
   }
 
   private async handleBatch(reply: ReadReply): Promise<string[]> {

@@ -12,6 +12,10 @@ export interface BenchResults {
   readonly emit: Runs;
   /** Runs that crashed or errored, with the reason. */
   readonly failures: readonly string[];
+  /** Runs not started because the time budget was spent. */
+  readonly skipped: readonly string[];
+  /** Wall-clock seconds per scenario, pre-fill and process start included. */
+  readonly wallSeconds: ReadonlyMap<string, number>;
 }
 
 const rate = (r: RunResult): number => r.rate;
@@ -96,12 +100,13 @@ export function memoryTable(memory: ReadonlyMap<number, Runs>): string {
         intSpread(spread(runs, c, rate)),
         numSpread(spread(runs, c, (r) => r.rssBaselineMb), 0),
         numSpread(peak, 0),
+        numSpread(spread(runs, c, (r) => r.heapPeakMb), 0),
         size === smallest || peak === undefined || base === undefined ? '' : times(peak.median / base.median),
         notes(runs, c),
       ]);
     }
   }
-  return table(['contender', 'backlog', 'msgs/s', 'RSS at start (MiB)', 'peak RSS (MiB)', `peak vs ${smallest === undefined ? '' : sizeLabel(smallest)}`, 'notes'], rows);
+  return table(['contender', 'backlog', 'msgs/s', 'RSS at start (MiB)', 'peak RSS (MiB)', 'peak V8 heap (MiB)', `peak RSS vs ${smallest === undefined ? '' : sizeLabel(smallest)}`, 'notes'], rows);
 }
 
 /** (e) producer table. */
@@ -119,8 +124,13 @@ export function allTables(results: BenchResults, settings: Settings): string {
     `### (d) Peak RSS of the consumer process while draining a backlog\n\n${memoryTable(results.memory)}`,
     `### (e) Producer: ${int(settings.emitCount)} messages\n\n${emitTable(results.emit)}`,
   ];
+  const walls = [...results.wallSeconds].map(([scenario, seconds]) => `${scenario} ${seconds.toFixed(0)} s`);
+  if (walls.length > 0) sections.push(`Wall-clock time per scenario (all rounds, pre-fill and process start included): ${walls.join(', ')}.`);
   if (results.failures.length > 0) {
     sections.push(`### Failed runs\n\n${results.failures.map((f) => `- ${f}`).join('\n')}`);
+  }
+  if (results.skipped.length > 0) {
+    sections.push(`### Skipped runs (time budget)\n\n${results.skipped.map((f) => `- ${f}`).join('\n')}`);
   }
   return sections.join('\n\n');
 }

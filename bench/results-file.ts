@@ -1,11 +1,12 @@
-import { environmentMarkdown, type Environment } from './environment.js';
+import { environmentMarkdown, type Environment, type LoadSummary } from './environment.js';
 import { payloadBytes } from './payload.js';
 import { sizeLabel, type Settings } from './plan.js';
 import { allTables, type BenchResults } from './report.js';
 import { int } from './stats.js';
 import { targetsSection } from './targets.js';
 
-const METHOD = `Every run is a fresh \`node\` child process started by \`bench/run.ts\`; Redis is flushed (FLUSHALL)
+const METHOD = `Every run is a fresh \`node\` child process started by \`bench/run.ts\` (from a copy of the compiled code
+taken when the run starts, so a rebuild during the run changes nothing); Redis is flushed (FLUSHALL)
 and the backlog pre-filled (pipelined XADD, or BullMQ \`addBulk\`, in chunks of 1,000) before the child is
 told to start, so set-up and pre-fill are never timed. Contenders alternate round by round in the same
 order (ABAB…). Medians are over rounds; ratios are the medians of the per-round ratios (both sides measured
@@ -38,6 +39,7 @@ export function resultsMarkdown(
   results: BenchResults,
   settings: Settings,
   env: Environment,
+  load: LoadSummary,
   argv: readonly string[],
   minutes: number,
 ): string {
@@ -50,7 +52,7 @@ export function resultsMarkdown(
     '',
     '## Machine and versions',
     '',
-    environmentMarkdown(env),
+    environmentMarkdown(env, load),
     '',
     '## Method',
     '',

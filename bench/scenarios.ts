@@ -1,8 +1,9 @@
+import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { startChild, type ChildRun } from './child.js';
 import type { Settings } from './plan.js';
 import { prefillQueue, prefillStream, resetStream } from './prefill.js';
-import type { ConsumerJob, ConsumerMode, ConsumerName, EntryTemplate, ProducerJob, ProducerName, RunResult } from './protocol.js';
+import type { ConsumerJob, ConsumerMode, ConsumerName, EmitJob, EntryTemplate, ProducerJob, ProducerName, RunResult } from './protocol.js';
 
 /** What every scenario run needs from the orchestrator. */
 export interface BenchContext {
@@ -10,8 +11,8 @@ export interface BenchContext {
   readonly port: number;
   readonly template: EntryTemplate;
   readonly settings: Settings;
-  /** Extra `node` flags for consumer children (e.g. --cpu-prof). */
-  readonly consumerNodeArgs: readonly string[];
+  /** When set (`--profile`), consumers and emit producers write a CPU profile of their measured window here. */
+  readonly profileDir: string | undefined;
 }
 
 /** Slack on top of a child's own cap before the parent kills it. */
@@ -19,15 +20,22 @@ const KILL_SLACK_MS = 30_000;
 /** Producer batches in `max` mode never exceed this rate, so memory stays bounded. */
 const MAX_PRODUCER_RATE = 400_000;
 
+/** Where a child writes the CPU profile of its measured window, when profiling. */
+function profilePath(ctx: BenchContext, contender: string, mode: string): string | undefined {
+  if (ctx.profileDir === undefined) return undefined;
+  return join(ctx.profileDir, `${contender}-${mode}-${Date.now()}.cpuprofile`);
+}
+
 function familyOf(contender: ConsumerName): ProducerJob['family'] {
   if (contender.startsWith('bullmq')) return 'bullmq';
   return contender === 'nest-redis' ? 'nest-redis' : 'stream';
 }
 
 function consumerJob(ctx: BenchContext, contender: ConsumerName, mode: ConsumerMode, count: number, durationMs: number, capMs: number): ConsumerJob {
+  const profile = profilePath(ctx, contender, mode);
   return {
     kind: 'consumer', contender, mode, port: ctx.port, count, durationMs, capMs,
-    template: ctx.template, tuned: ctx.settings.tuned,
+    template: ctx.template, tuned: ctx.settings.tuned, ...(profile === undefined ? {} : { profilePath: profile }),
   };
 }
 
@@ -46,9 +54,15 @@ async function prepare(ctx: BenchContext, contender: ConsumerName, count: number
   else await resetStream(ctx.redis);
 }
 
-/** Starts a consumer and (optionally) a producer, lets both go together and returns the consumer's result. */
-async function together(consumer: ChildRun, producer: ChildRun | undefined): Promise<RunResult> {
+/**
+ * Waits until the consumer, the producer (if any) and the data (`prepared`)
+ * are ready, lets both children go together and returns the consumer's result.
+ * Children only connect while setting up (nothing is read before `go`), so
+ * Redis is prepared while they boot.
+ */
+async function together(consumer: ChildRun, producer: ChildRun | undefined, prepared: Promise<void> = Promise.resolve()): Promise<RunResult> {
   try {
+    await prepared;
     await consumer.ready;
     await producer?.ready;
     consumer.go();
@@ -61,20 +75,20 @@ async function together(consumer: ChildRun, producer: ChildRun | undefined): Pro
     producer?.kill();
     throw error;
   } finally {
-    await Promise.allSettled([consumer.result, producer?.result]);
+    // The next run starts only once these processes are gone.
+    await Promise.allSettled([consumer.result, producer?.result, consumer.exited, producer?.exited]);
   }
 }
 
 /** (a) Drain a pre-filled backlog; pub/sub has no backlog, so it gets a burst from a ClientProxy producer. */
 export async function runDrain(ctx: BenchContext, contender: ConsumerName): Promise<RunResult> {
   const { drainCount, drainCapMs } = ctx.settings;
-  await prepare(ctx, contender, contender === 'nest-redis' ? 0 : drainCount);
-  const consumer = startChild(consumerJob(ctx, contender, 'drain', drainCount, 0, drainCapMs), drainCapMs + KILL_SLACK_MS, ctx.consumerNodeArgs);
+  const consumer = startChild(consumerJob(ctx, contender, 'drain', drainCount, 0, drainCapMs), drainCapMs + KILL_SLACK_MS);
   const producer =
     contender === 'nest-redis'
       ? startChild(producerJob(ctx, contender, 'burst', drainCount, drainCapMs), drainCapMs + KILL_SLACK_MS)
       : undefined;
-  return together(consumer, producer);
+  return together(consumer, producer, prepare(ctx, contender, contender === 'nest-redis' ? 0 : drainCount));
 }
 
 /** (b) Steady state: a producer writes as fast as it can for the whole window. */
@@ -82,8 +96,9 @@ export async function runSteady(ctx: BenchContext, contender: ConsumerName): Pro
   const { steadyMs } = ctx.settings;
   await prepare(ctx, contender, 0);
   const consumer = startChild(consumerJob(ctx, contender, 'steady', 0, steadyMs, steadyMs), steadyMs + KILL_SLACK_MS);
-  const cap = Math.ceil((MAX_PRODUCER_RATE * (steadyMs + 500)) / 1000);
-  const producer = startChild(producerJob(ctx, contender, 'max', cap, steadyMs + 500), steadyMs + KILL_SLACK_MS);
+  const cap = Math.ceil((MAX_PRODUCER_RATE * (steadyMs + 100)) / 1000);
+  // The producer outlives the consumer's window by a little, so the window never sees it stop.
+  const producer = startChild(producerJob(ctx, contender, 'max', cap, steadyMs + 100), steadyMs + KILL_SLACK_MS);
   return together(consumer, producer);
 }
 
@@ -100,14 +115,18 @@ export async function runLatency(ctx: BenchContext, contender: ConsumerName): Pr
 /** (d) Peak RSS of the consumer process while it drains a backlog of `count`. */
 export async function runMemory(ctx: BenchContext, contender: ConsumerName, count: number): Promise<RunResult> {
   const capMs = Math.max(ctx.settings.drainCapMs, Math.ceil(count / 10));
-  await prepare(ctx, contender, count);
-  return together(startChild(consumerJob(ctx, contender, 'memory', count, 0, capMs), capMs + KILL_SLACK_MS), undefined);
+  const consumer = startChild(consumerJob(ctx, contender, 'memory', count, 0, capMs), capMs + KILL_SLACK_MS);
+  return together(consumer, undefined, prepare(ctx, contender, count));
 }
 
 /** (e) Producer throughput: our emit() against raw pipelined XADD. */
 export async function runEmit(ctx: BenchContext, contender: ProducerName): Promise<RunResult> {
   await ctx.redis.flushall();
   const capMs = 60_000;
-  const job = { kind: 'emit', contender, port: ctx.port, count: ctx.settings.emitCount, capMs, template: ctx.template } as const;
+  const profile = profilePath(ctx, contender, 'emit');
+  const job: EmitJob = {
+    kind: 'emit', contender, port: ctx.port, count: ctx.settings.emitCount, capMs, template: ctx.template,
+    ...(profile === undefined ? {} : { profilePath: profile }),
+  };
   return together(startChild(job, capMs + KILL_SLACK_MS), undefined);
 }

@@ -1,0 +1,39 @@
+import { Transport } from '@nestjs/microservices';
+import type { Redis } from 'ioredis';
+import { RedisStreamsServer } from '../src/index.js';
+import { pendingCount, type RunningConsumer } from './consumers.js';
+import { createBenchApp } from './nest-app.js';
+import type { Probe } from './probe.js';
+import { KEYS, type ConsumerJob } from './protocol.js';
+
+/** ours-default and ours-tuned: a Nest microservice on RedisStreamsServer. */
+export async function oursConsumer(job: ConsumerJob, probe: Probe, monitor: Redis): Promise<RunningConsumer> {
+  const tuned = job.contender === 'ours-tuned' ? job.tuned : {};
+  const server = new RedisStreamsServer({
+    connection: { host: '127.0.0.1', port: job.port },
+    group: KEYS.group,
+    consumer: 'ours-1',
+    ...tuned,
+  });
+  const app = await createBenchApp(probe, { strategy: server });
+  return {
+    start: () => app.listen(),
+    stop: () => app.close(),
+    unsettled: () => pendingCount(monitor),
+  };
+}
+
+/** nest-redis: NestJS' built-in Redis (pub/sub) transport, subscribed before `start()`. */
+export async function nestRedisConsumer(job: ConsumerJob, probe: Probe): Promise<RunningConsumer> {
+  const app = await createBenchApp(probe, {
+    transport: Transport.REDIS,
+    options: { host: '127.0.0.1', port: job.port },
+  });
+  await app.listen();
+  return {
+    // Subscribed by listen() above: there is nothing left to start.
+    start: () => Promise.resolve(),
+    stop: () => app.close(),
+    unsettled: () => Promise.resolve(0),
+  };
+}
