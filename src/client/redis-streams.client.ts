@@ -97,17 +97,29 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents> {
     return () => undefined;
   }
 
-  protected async dispatchEvent<T = string>(packet: ReadPacket): Promise<T> {
-    const stream = streamOf(packet.pattern);
-    const serialized = this.serializer.serialize(packet) as ReadPacket & { metadata?: Record<string, unknown> };
-    const fields = encodeEntry(serialized.data, serialized.metadata ?? packet.metadata);
-    const client = this.client ?? (await this.connect());
+  protected dispatchEvent<T = string>(packet: ReadPacket): Promise<T> {
+    let stream: string;
+    let fields: string[];
+    try {
+      stream = streamOf(packet.pattern);
+      const serialized = this.serializer.serialize(packet) as ReadPacket & { metadata?: Record<string, unknown> };
+      fields = encodeEntry(serialized.data, serialized.metadata ?? packet.metadata);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    // Connected already on the hot path: no extra async step per emit.
+    const client = this.client;
+    if (client !== undefined) return this.append(client, stream, fields);
+    return this.connect().then((connected) => this.append<T>(connected, stream, fields));
+  }
+
+  private append<T>(client: Redis, stream: string, fields: string[]): Promise<T> {
     const { maxLen } = this.options;
-    const id =
+    const added =
       maxLen === undefined
-        ? await client.xadd(stream, '*', ...fields)
-        : await client.xadd(stream, 'MAXLEN', '~', maxLen, '*', ...fields);
-    return id as T;
+        ? client.xadd(stream, '*', ...fields)
+        : client.xadd(stream, 'MAXLEN', '~', maxLen, '*', ...fields);
+    return added as Promise<T>;
   }
 
   private async open(): Promise<Redis> {

@@ -53,7 +53,9 @@ export class ConnectionSet {
     const { group, consumer } = this.options;
     const client = createRedis(this.options.connection, {
       connectionName: `nrs:${group}:${consumer}:commands`,
-      enableAutoPipelining: true,
+      // The acker already sends one XACK per stream per turn; auto-pipelining
+      // would wrap each of those lone commands in a Pipeline of its own.
+      enableAutoPipelining: false,
       // Acks and claims wait out a reconnect instead of failing after N tries.
       maxRetriesPerRequest: null,
       // Only non-blocking commands run here, so a reply this late means a
