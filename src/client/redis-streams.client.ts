@@ -125,7 +125,9 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents> {
   private async open(): Promise<Redis> {
     const client = createRedis(this.options.connection, {
       connectionName: 'nrs:producer',
-      enableAutoPipelining: true,
+      // Measured: ioredis' auto-pipelining costs more per emit than it saves
+      // here (bench/RESULTS.md, producer scenario); writes still coalesce.
+      enableAutoPipelining: false,
     });
     for (const [event, callback] of this.pendingListeners) client.on(event, callback);
     this.pendingListeners.length = 0;
