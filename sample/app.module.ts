@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
 import { ClientsModule } from '@nestjs/microservices';
-import { RedisStreamsClient } from '../src/index.js';
+import { RedisStreamsClient, RedisStreamsExceptionFilter } from '../src/index.js';
 import { OrderLedger } from './order-ledger.js';
 import { ORDERS_CLIENT } from './orders.js';
 import { OrdersHttpController, OrdersStreamController } from './orders.controller.js';
@@ -17,7 +18,8 @@ export class AppModule {
         ]),
       ],
       controllers: [OrdersHttpController, OrdersStreamController],
-      providers: [OrderLedger],
+      // Keeps handlers' own error messages in the logs and in invoices:dlq.
+      providers: [OrderLedger, { provide: APP_FILTER, useClass: RedisStreamsExceptionFilter }],
     };
   }
 }

@@ -37,9 +37,11 @@ async function main(): Promise<void> {
   const isOnce = process.argv.includes('--once');
   const { url, local } = await redisForSample();
   const app = await NestFactory.create(AppModule.forRedis(url));
-  app.connectMicroservice({
-    strategy: new RedisStreamsServer({ connection: url, group: 'sample', consumer: 'sample-1', claimIdleMs: 5_000 }),
-  });
+  app.connectMicroservice(
+    { strategy: new RedisStreamsServer({ connection: url, group: 'sample', consumer: 'sample-1', claimIdleMs: 5_000 }) },
+    // Global enhancers (the exception filter in AppModule) apply to the stream handlers too.
+    { inheritAppConfig: true },
+  );
   await app.startAllMicroservices();
   await app.listen(Number(process.env.PORT ?? 3000), '127.0.0.1');
   const appUrl = await app.getUrl();
