@@ -58,7 +58,12 @@ export async function rounds<C extends string>(
       } catch (error) {
         results.push(undefined);
         const reason = (error instanceof Error ? error.message : String(error)).split('\n').slice(0, 3).join(' ');
-        journal.failures.push(`${scenario} round ${round} ${contender}: ${reason}`);
+        // A competitor that is merely slow on a loaded machine says nothing about
+        // our code rotting, so it must not fail CI; crashes, and our own
+        // contenders timing out, still do.
+        const isCompetitorTimeout = /timed out/.test(reason) && /^(bullmq|nest-redis)/.test(String(contender));
+        if (isCompetitorTimeout) journal.skipped.push(`${scenario} round ${round} ${contender} (${reason})`);
+        else journal.failures.push(`${scenario} round ${round} ${contender}: ${reason}`);
         log(`${tag}: FAILED after ${Date.now() - started} ms: ${reason}`);
       }
       journal.wallSeconds.set(scenario, (journal.wallSeconds.get(scenario) ?? 0) + (Date.now() - started) / 1000);
