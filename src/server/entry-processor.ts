@@ -7,6 +7,7 @@ import { describeError } from '../errors/redis-reply.js';
 import type { ResolvedStreamOptions } from '../options/resolve-server-options.js';
 import type { Acker } from './acker.js';
 import { backoffDelayMs } from './backoff.js';
+import { makeClaimableAfter } from './claim-schedule.js';
 import { moveToDeadLetter } from './dead-letter.js';
 import { awaitHandlerResult, isUnrecoverable } from './handler-result.js';
 import type { StreamScripts } from './scripts.js';
@@ -104,9 +105,10 @@ class EntryRun implements EntryControl {
       return;
     }
     let data: unknown = decoded.data;
-    if (this.deps.deserializer !== undefined) {
+    const { deserializer } = this.deps;
+    if (deserializer !== undefined) {
       try {
-        data = await this.deserialize(decoded.data, decoded.kind === 'envelope' ? decoded.metadata : undefined);
+        data = await this.deserialize(deserializer, decoded.data, decoded.kind === 'envelope' ? decoded.metadata : undefined);
       } catch (error) {
         await this.deadLetter(`undecodable: deserializer failed (${describeError(error)})`);
         return;
@@ -149,14 +151,10 @@ class EntryRun implements EntryControl {
   async retry(delayMs: number): Promise<void> {
     if (this.isSettled) return;
     this.settle();
-    const { claimIdleMs, retry } = this.deps.options;
-    const delay = Math.max(0, Math.min(delayMs, retry.maxDelayMs));
-    const { commands, stream, group, consumer } = this.deps;
+    const { commands, stream, group, consumer, options } = this.deps;
+    const delay = Math.min(delayMs, options.retry.maxDelayMs);
     try {
-      // The entry stays pending on this consumer with its idle time set so that
-      // it reaches claimIdleMs after `delay`; from then on any consumer of the
-      // group (this one included) may claim it, and XCLAIM lets only one win.
-      await commands.xclaim(stream, group, consumer, 0, this.id, 'IDLE', claimIdleMs - delay, 'JUSTID');
+      await makeClaimableAfter(commands, { stream, group, consumer, claimIdleMs: options.claimIdleMs }, [this.id], delay);
     } catch (error) {
       this.deps.logger.warn(
         `Stream "${stream}" group "${group}": could not schedule entry ${this.id} for retry (${describeError(error)}); it stays pending on this consumer and will be reclaimed after claimIdleMs.`,
@@ -212,9 +210,12 @@ class EntryRun implements EntryControl {
     await this.retry(delayMs);
   }
 
-  private deserialize(data: unknown, metadata: Record<string, unknown> | undefined): unknown {
-    const { deserializer, pattern, stream } = this.deps;
-    if (deserializer === undefined) return data;
+  private deserialize(
+    deserializer: ConsumerDeserializer,
+    data: unknown,
+    metadata: Record<string, unknown> | undefined,
+  ): Promise<unknown> {
+    const { pattern, stream } = this.deps;
     const packet = { pattern, data, ...(metadata === undefined ? {} : { metadata }) };
     return Promise.resolve(deserializer.deserialize(packet, { channel: stream })).then(
       (incoming: { data?: unknown }) => incoming.data,

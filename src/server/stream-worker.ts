@@ -2,6 +2,7 @@ import type { Logger } from '@nestjs/common';
 import { describeError } from '../errors/redis-reply.js';
 import type { ResolvedServerOptions } from '../options/resolve-server-options.js';
 import { Acker } from './acker.js';
+import { makeClaimableAfter } from './claim-schedule.js';
 import type { ConnectionSet } from './connection-set.js';
 import { ensureGroup, lastDeliveredId } from './consumer-group.js';
 import { EntryProcessor, type HandlerInvoker } from './entry-processor.js';
@@ -126,11 +127,10 @@ export class StreamWorker {
   private async release(ids: string[]): Promise<void> {
     const { binding, server, connections, logger } = this.deps;
     try {
-      // Marked idle for claimIdleMs already, so another consumer claims them on
-      // its next scan instead of waiting for the idle time to pass.
-      await connections.commands.xclaim(
-        binding.stream, server.group, server.consumer, 0, ...ids, 'IDLE', binding.options.claimIdleMs, 'JUSTID',
-      );
+      // Claimable at once, so another consumer takes them on its next scan
+      // instead of waiting for claimIdleMs.
+      const scope = { stream: binding.stream, group: server.group, consumer: server.consumer, claimIdleMs: binding.options.claimIdleMs };
+      await makeClaimableAfter(connections.commands, scope, ids, 0);
     } catch (error) {
       logger.warn(
         `Stream "${binding.stream}" group "${server.group}": could not release unfinished entries (${describeError(error)}); they stay pending on "${server.consumer}" until claimIdleMs passes.`,

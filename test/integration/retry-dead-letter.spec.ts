@@ -108,7 +108,7 @@ describe('retries and the dead-letter stream', () => {
       running += 1;
       maxRunning = Math.max(maxRunning, running);
       try {
-        await new Promise((resolve) => setTimeout(resolve, 5));
+        await new Promise((resolve) => setImmediate(resolve));
         if (call.deliveries === 1) throw new Error('first try fails');
       } finally {
         running -= 1;

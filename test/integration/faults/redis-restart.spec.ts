@@ -49,8 +49,12 @@ async function produce(
           );
           break;
         } catch {
-          // Not acknowledged (connection lost or Redis loading): send it again.
-          await new Promise((resolve) => setTimeout(resolve, 20));
+          // Not acknowledged (connection lost mid-command): send it again once
+          // the client is ready, which ioredis reports only after Redis loaded its data.
+          await waitFor(() => redis.status === 'ready', {
+            timeoutMs: 30_000,
+            message: 'the producer to reconnect',
+          });
         }
       }
     }

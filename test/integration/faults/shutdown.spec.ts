@@ -49,14 +49,22 @@ describe('close() under load', () => {
     return { url: redisUrl(), stream, group, record, consumer, ...extra };
   }
 
-  /** Adds an entry every few milliseconds until the returned function is called. */
-  function startProducing(intervalMs = 3): void {
+  /**
+   * Adds entries until the returned function is called, keeping at most
+   * `window` of them unhandled, so the consumers always have work queued.
+   */
+  function startProducing(window = 40): void {
     const produced: string[] = [];
     let stopped = false;
     const loop = (async () => {
       for (let n = 0; !stopped; n += 1) {
         produced.push((await redis.xadd(stream, '*', 'n', String(n)))!);
-        await new Promise((resolve) => setTimeout(resolve, intervalMs));
+        if (produced.length % window === 0) {
+          await waitFor(
+            async () => stopped || (await redis.scard(`${record}:handled`)) >= produced.length - window / 2,
+            { timeoutMs: 15_000, message: 'consumers to catch up with the producer' },
+          );
+        }
       }
     })();
     stopProducing = async () => {
