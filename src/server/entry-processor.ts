@@ -1,7 +1,7 @@
 import type { Logger } from '@nestjs/common';
 import type { ConsumerDeserializer } from '@nestjs/microservices';
 import type { Redis } from 'ioredis';
-import { decodeFlat } from '../codec/stream-codec.js';
+import { decodeFlat, type StreamFields } from '../codec/stream-codec.js';
 import { RedisStreamsContext, type EntryControl } from '../context/redis-streams.context.js';
 import { describeError } from '../errors/redis-reply.js';
 import type { ResolvedStreamOptions } from '../options/resolve-server-options.js';
@@ -57,14 +57,19 @@ export class EntryProcessor {
    *
    * @param flat - the entry's flat field list
    * @param deliveries - Redis' delivery counter, including this delivery
+   * @param receivedAt - when the entry was read (epoch ms); one clock read per batch is enough
    */
-  process(id: string, flat: string[], deliveries: number): void {
-    this.inFlight.set(id, Date.now());
-    void new EntryRun(this.runDeps, id, flat, deliveries).run();
+  process(id: string, flat: string[], deliveries: number, receivedAt = Date.now()): void {
+    this.inFlight.set(id, receivedAt);
+    new EntryRun(this.runDeps, id, flat, deliveries).start();
   }
 }
 
-/** One delivery of one entry; settles exactly once. */
+/**
+ * One delivery of one entry; settles exactly once. The common path (decode,
+ * call the handler, ack) runs without an async function or an await of its
+ * own: per entry, only the handler's promise and one `then` on it.
+ */
 class EntryRun implements EntryControl {
   private isSettled = false;
   private originalError: unknown;
@@ -76,62 +81,81 @@ class EntryRun implements EntryControl {
     private readonly deliveries: number,
   ) {}
 
-  /** Handles the entry, then frees its slot; never rejects. */
-  async run(): Promise<void> {
-    try {
-      await this.handle();
-    } catch (error) {
-      // Settlement logs its own failures; anything reaching here is a bug, and
-      // the entry stays pending for a later delivery.
-      this.deps.logger.error(
-        `Stream "${this.deps.stream}" group "${this.deps.group}": entry ${this.id} could not be settled (${describeError(error)}).`,
-      );
-    }
-    this.deps.inFlight.delete(this.id);
-    this.deps.slots.release();
-  }
-
-  private async handle(): Promise<void> {
-    const { options } = this.deps;
+  /** Handles the entry, then frees its slot; never throws or rejects. */
+  start(): void {
+    const { options, deserializer } = this.deps;
     if (this.deliveries > options.maxDeliveries) {
-      await this.deadLetter(
-        `delivered ${this.deliveries} times, more than maxDeliveries (${options.maxDeliveries}); its consumer stopped or hung before settling it`,
+      this.finishAfter(
+        this.deadLetter(
+          `delivered ${this.deliveries} times, more than maxDeliveries (${options.maxDeliveries}); its consumer stopped or hung before settling it`,
+        ),
       );
       return;
     }
     const decoded = decodeFlat(this.flat);
     if (decoded.kind === 'undecodable') {
-      await this.deadLetter(`undecodable: ${decoded.reason}`);
+      this.finishAfter(this.deadLetter(`undecodable: ${decoded.reason}`));
       return;
     }
-    let data: unknown = decoded.data;
-    const { deserializer } = this.deps;
-    if (deserializer !== undefined) {
-      try {
-        data = await this.deserialize(deserializer, decoded.data, decoded.kind === 'envelope' ? decoded.metadata : undefined);
-      } catch (error) {
-        await this.deadLetter(`undecodable: deserializer failed (${describeError(error)})`);
-        return;
-      }
+    const fields = decoded.kind === 'fields' ? decoded.data : this.flat;
+    if (deserializer === undefined) {
+      this.invoke(decoded.data, fields);
+      return;
     }
-    const context = new RedisStreamsContext([
-      this.deps.stream,
-      this.id,
-      decoded.kind === 'fields' ? decoded.data : this.flat,
-      this.deps.group,
-      this.deps.consumer,
-      this.deliveries,
-      this,
-    ]);
+    const metadata = decoded.kind === 'envelope' ? decoded.metadata : undefined;
+    this.deserialize(deserializer, decoded.data, metadata).then(
+      (data) => this.invoke(data, fields),
+      (error: unknown) => this.finishAfter(this.deadLetter(`undecodable: deserializer failed (${describeError(error)})`)),
+    );
+  }
+
+  private invoke(data: unknown, fields: StreamFields | readonly string[]): void {
+    const { stream, group, consumer } = this.deps;
+    const context = new RedisStreamsContext([stream, this.id, fields, group, consumer, this.deliveries, this]);
+    let outcome: Promise<unknown>;
     try {
-      const result = await this.deps.invoke(data, context);
-      const completion = awaitHandlerResult(result);
-      if (completion !== undefined) await completion;
+      outcome = this.deps.invoke(data, context);
     } catch (error) {
-      await this.onFailure(error);
+      this.fail(error);
       return;
     }
+    outcome.then(
+      (result) => {
+        const completion = awaitHandlerResult(result);
+        if (completion === undefined) this.succeed();
+        else completion.then(() => this.succeed(), (error: unknown) => this.fail(error));
+      },
+      (error: unknown) => this.fail(error),
+    );
+  }
+
+  private succeed(): void {
     void this.ack();
+    this.finish();
+  }
+
+  private fail(error: unknown): void {
+    this.finishAfter(this.onFailure(error));
+  }
+
+  private finishAfter(settlement: Promise<void>): void {
+    settlement.then(
+      () => this.finish(),
+      (error: unknown) => {
+        // Settlement logs its own failures; anything reaching here is a bug,
+        // and the entry stays pending for a later delivery.
+        this.deps.logger.error(
+          `Stream "${this.deps.stream}" group "${this.deps.group}": entry ${this.id} could not be settled (${describeError(error)}).`,
+        );
+        this.finish();
+      },
+    );
+  }
+
+  /** Frees the entry's slot; an entry left unsettled stops renewing its lease. */
+  private finish(): void {
+    if (!this.isSettled) this.deps.inFlight.delete(this.id);
+    this.deps.slots.release();
   }
 
   /** Marks the entry settled and stops renewing its lease, before any Redis call about it. */
@@ -217,8 +241,9 @@ class EntryRun implements EntryControl {
   ): Promise<unknown> {
     const { pattern, stream } = this.deps;
     const packet = { pattern, data, ...(metadata === undefined ? {} : { metadata }) };
-    return Promise.resolve(deserializer.deserialize(packet, { channel: stream })).then(
-      (incoming: { data?: unknown }) => incoming.data,
-    );
+    // Inside the executor, a deserializer that throws rejects instead of escaping.
+    return new Promise<{ data?: unknown }>((resolve) => {
+      resolve(deserializer.deserialize(packet, { channel: stream }) as { data?: unknown } | Promise<{ data?: unknown }>);
+    }).then((incoming) => incoming.data);
   }
 }

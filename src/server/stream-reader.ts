@@ -141,8 +141,10 @@ export class StreamReader {
 
   private dispatchNew(entries: Array<[string, string[] | null]>): void {
     const { slots, processor } = this.deps;
+    if (entries.length === 0) return;
+    this.lastSeenId = entries[entries.length - 1]![0];
+    const receivedAt = Date.now();
     for (const [id, flat] of entries) {
-      this.lastSeenId = id;
       // A new entry cannot have been deleted between XADD and this read in a
       // way Redis reports, but a null here must never reach a handler.
       if (flat === null) {
@@ -150,7 +152,7 @@ export class StreamReader {
         slots.release();
         continue;
       }
-      processor.process(id, flat, 1);
+      processor.process(id, flat, 1, receivedAt);
     }
   }
 
