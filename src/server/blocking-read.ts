@@ -53,8 +53,17 @@ export class BlockingRead {
    *
    * @returns null when stopped before the read was sent
    */
-  async read(cursor: string, count: number): Promise<ReadReply> {
-    const { group, consumer, stream, blockMs } = this.deps;
+  read(cursor: string, count: number): Promise<ReadReply> {
+    const { connection } = this;
+    // The common case goes on the wire now, before the caller moves on: a read
+    // sent ahead of handling a batch must not wait behind that batch.
+    if (connection.redis.status === 'ready' && this.blockingClientId !== undefined && !this.isStopped) {
+      return this.send(cursor, count, connection.epoch);
+    }
+    return this.readWhenReady(cursor, count);
+  }
+
+  private async readWhenReady(cursor: string, count: number): Promise<ReadReply> {
     const connection = this.connection;
     // Never queue a read while disconnected: sent after the reconnect, it would
     // hand entries to a call nobody awaits any more.
@@ -69,6 +78,13 @@ export class BlockingRead {
       this.blockingClientId = id;
       if (this.isStopped) return null;
     }
+    return this.send(cursor, count, epoch);
+  }
+
+  /** Sends the read synchronously (the first await comes after the command is written). */
+  private async send(cursor: string, count: number, epoch: number): Promise<ReadReply> {
+    const { group, consumer, stream, blockMs } = this.deps;
+    const connection = this.connection;
     if (cursor !== '>') {
       return connection.send(
         'XREADGROUP',

@@ -11,6 +11,13 @@ import { BlockingRead, type ReadReply } from './blocking-read.js';
 import { ConnectionLostError, reconnectDelayMs } from './redis-connection.js';
 import type { Slots } from './slots.js';
 
+/** A read on the wire, with the slots reserved for its entries. */
+interface PendingRead {
+  readonly cursor: string;
+  readonly count: number;
+  readonly reply: Promise<ReadReply>;
+}
+
 /** What a stream reader needs. */
 export interface StreamReaderDeps {
   readonly stream: string;
@@ -71,23 +78,30 @@ export class StreamReader {
 
   private async run(hasGroup: boolean): Promise<void> {
     if (!hasGroup && !(await this.waitForStream())) return;
+    const { slots } = this.deps;
     let cursor = '0';
     let failures = 0;
-    while (!this.isStopping) {
-      // Any free slot is worth a read: waiting for more would leave slots idle
-      // behind one slow handler.
-      await this.deps.slots.whenFree();
-      if (this.isStopping) break;
-      // Slots are reserved before the read, so the reclaimer cannot hand out
-      // the same ones while it blocks: in flight never exceeds concurrency.
-      const count = this.deps.slots.take(this.deps.options.batchSize);
-      if (count === 0) continue;
+    // A read of new entries sent before the previous batch is dispatched.
+    let ahead: PendingRead | undefined;
+    // A read already sent is always finished, even when stopping: its entries
+    // are delivered to this consumer and must be handled.
+    while (!this.isStopping || ahead !== undefined) {
+      let read = ahead;
+      ahead = undefined;
+      if (read === undefined) {
+        // Any free slot is worth a read: waiting for more would leave slots
+        // idle behind one slow handler.
+        await slots.whenFree();
+        if (this.isStopping) break;
+        read = this.send(cursor);
+        if (read === undefined) continue;
+      }
       let reply: ReadReply;
       try {
-        reply = await this.reads.read(cursor, count);
+        reply = await read.reply;
         failures = 0;
       } catch (error) {
-        this.deps.slots.release(count);
+        slots.release(read.count);
         if (this.isStopping) break;
         failures += 1;
         const keepGoing = await this.recover(error, failures);
@@ -96,8 +110,11 @@ export class StreamReader {
       }
       const entries = reply?.[0]?.[1] ?? [];
       // Each dispatched entry keeps one reserved slot until it is settled.
-      this.deps.slots.release(count - entries.length);
-      if (cursor === '>') {
+      slots.release(read.count - entries.length);
+      if (read.cursor === '>') {
+        // While this batch is decoded and handled, the next one travels, as
+        // far as free slots allow (none when concurrency equals batchSize).
+        if (entries.length > 0 && !this.isStopping) ahead = this.send('>');
         this.dispatchNew(entries);
       } else if (entries.length === 0) {
         cursor = '>';
@@ -108,12 +125,28 @@ export class StreamReader {
         } catch (error) {
           // Delivery counts could not be read: give the slots back and read
           // the same pending entries again after a backoff.
-          this.deps.slots.release(entries.length);
+          slots.release(entries.length);
           failures += 1;
           if (!(await this.recover(error, failures))) break;
         }
       }
     }
+  }
+
+  /**
+   * Reserves free slots, up to `batchSize`, and sends a read for that many.
+   * Slots are reserved before the read, so the reclaimer cannot hand out the
+   * same ones while it blocks: in flight never exceeds concurrency.
+   *
+   * @returns undefined when no slot is free
+   */
+  private send(cursor: string): PendingRead | undefined {
+    const count = this.deps.slots.take(this.deps.options.batchSize);
+    if (count === 0) return undefined;
+    const reply = this.reads.read(cursor, count);
+    // Awaited by the loop; this only keeps a failure that arrives before then from counting as unhandled.
+    reply.catch(() => undefined);
+    return { cursor, count, reply };
   }
 
   /** Polls until a producer creates the stream, then creates the group on it. */
