@@ -21,7 +21,7 @@ export interface Settings {
 
 /** Settings for `--quick` (CI: under a minute) and for the full run. */
 export function settingsFor(quick: boolean): Settings {
-  const tuned = { batchSize: 500, concurrency: 500 };
+  const tuned = { batchSize: 250, concurrency: 500 };
   if (quick) {
     return {
       quick, rounds: 1, drainCount: 20_000, steadyMs: 1_000, latencyMs: 1_000, latencyRate: 5_000,

@@ -29,7 +29,7 @@ export const DEFAULT_DEAD_LETTER_SUFFIX = ':dlq';
 
 export const DEFAULT_BATCH_SIZE = 100;
 export const DEFAULT_BLOCK_MS = 5_000;
-export const DEFAULT_CONCURRENCY = 100;
+export const DEFAULT_CONCURRENCY = 200;
 export const DEFAULT_CLAIM_IDLE_MS = 30_000;
 export const DEFAULT_CLAIM_INTERVAL_MS = 1_000;
 export const DEFAULT_MAX_DELIVERIES = 16;

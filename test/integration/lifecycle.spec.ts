@@ -106,6 +106,24 @@ describe('server lifecycle', () => {
     await waitFor(async () => (await pendingCount(redis, stream, group)) === 0, { message: 'acks' });
   });
 
+  it('with concurrency above batchSize, fills every slot but has Redis deliver no entry past concurrency', async () => {
+    await redis.xgroup('CREATE', stream, group, '$', 'MKSTREAM');
+    const pipeline = redis.pipeline();
+    for (let i = 0; i < 30; i += 1) pipeline.xadd(stream, '*', 'i', String(i));
+    await pipeline.exec();
+    // A batch of 4, then 2 more (read ahead of the first batch's dispatch): 6 in flight.
+    await start(recorder({ gate: true }), { concurrency: 6, batchSize: 4 });
+    await waitFor(() => probe.running === 6, { message: 'six handlers running' });
+    // Redis agrees: exactly `concurrency` entries were delivered, none beyond.
+    expect(await pendingCount(redis, stream, group)).toBe(6);
+    expect(probe.running).toBe(6);
+    probe.release.resolve();
+    await waitFor(() => probe.seen.length === 30, { message: 'backlog drained' });
+    expect(probe.maxRunning).toBe(6);
+    expect(new Set(probe.seen.map((s) => s.id)).size).toBe(30);
+    await waitFor(async () => (await pendingCount(redis, stream, group)) === 0, { message: 'acks' });
+  });
+
   it('close() waits for a running handler, acks it, and returns the same promise twice', async () => {
     const { app, server } = await start(recorder({ gate: true }));
     closers.pop();

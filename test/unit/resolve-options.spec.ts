@@ -10,7 +10,7 @@ describe('server option resolution', () => {
       connection: { host: 'localhost', port: 6379 },
       batchSize: 100,
       blockMs: 5000,
-      concurrency: 100,
+      concurrency: 200,
       claimIdleMs: 30000,
       claimIntervalMs: 1000,
       maxDeliveries: 16,
