@@ -183,6 +183,26 @@ describe('retries and the dead-letter stream', () => {
     expect(await pendingCount(redis, stream, group)).toBe(0);
   });
 
+  it('dead-letters an entry whose deserializer throws, and keeps handling the others', async () => {
+    const recorder = new Recorder(() => undefined);
+    const deserializer = {
+      deserialize: (packet: { pattern: string; data: unknown }) => {
+        if (packet.data === 'poison') throw new Error('cannot map poison');
+        return packet;
+      },
+    };
+    await start(recorder, 'c1', { deserializer });
+    const poison = await redis.xadd(stream, '*', CONTENT_TYPE_FIELD, CONTENT_TYPE_JSON, 'data', '"poison"');
+    const good = await redis.xadd(stream, '*', CONTENT_TYPE_FIELD, CONTENT_TYPE_JSON, 'data', '"fine"');
+    await waitFor(() => recorder.calls.length === 1, { message: 'good entry handled' });
+    await waitFor(async () => (await deadLetters()).length === 1, { message: 'poison dead-lettered' });
+    const [dead] = await deadLetters();
+    expect(dead!.fields[DEAD_LETTER_FIELDS.id]).toBe(poison);
+    expect(dead!.fields[DEAD_LETTER_FIELDS.error]).toContain('deserializer failed (cannot map poison)');
+    expect(recorder.calls.map((c) => c.id)).toEqual([good]);
+    await waitFor(async () => (await pendingCount(redis, stream, group)) === 0, { message: 'both settled' });
+  });
+
   it('dead-letters at once when the handler throws UnrecoverableError', async () => {
     const recorder = new Recorder(() => {
       throw new UnrecoverableError('sku does not exist');
