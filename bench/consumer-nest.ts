@@ -6,9 +6,12 @@ import { createBenchApp } from './nest-app.js';
 import type { Probe } from './probe.js';
 import { KEYS, type ConsumerJob } from './protocol.js';
 
-/** ours-default and ours-tuned: a Nest microservice on RedisStreamsServer. */
+/** Options of `ours-c100`: concurrency matched to bullmq-c100 (and the defaults before read-ahead). */
+const MATCHED_CONCURRENCY = { batchSize: 100, concurrency: 100 };
+
+/** ours-default, ours-tuned and ours-c100: a Nest microservice on RedisStreamsServer. */
 export async function oursConsumer(job: ConsumerJob, probe: Probe, monitor: Redis): Promise<RunningConsumer> {
-  const tuned = job.contender === 'ours-tuned' ? job.tuned : {};
+  const tuned = job.contender === 'ours-tuned' ? job.tuned : job.contender === 'ours-c100' ? MATCHED_CONCURRENCY : {};
   const server = new RedisStreamsServer({
     connection: { host: '127.0.0.1', port: job.port },
     group: KEYS.group,

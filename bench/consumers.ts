@@ -35,6 +35,7 @@ export async function createConsumer(job: ConsumerJob, probe: Probe, monitor: Re
       return (await import('./consumer-raw.js')).rawConsumer(job, probe, monitor);
     case 'ours-default':
     case 'ours-tuned':
+    case 'ours-c100':
       return (await import('./consumer-nest.js')).oursConsumer(job, probe, monitor);
     case 'bullmq-c1':
     case 'bullmq-c10':

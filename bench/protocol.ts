@@ -5,6 +5,7 @@ export const CONSUMERS = [
   'nest-ceiling',
   'ours-default',
   'ours-tuned',
+  'ours-c100',
   'bullmq-c1',
   'bullmq-c10',
   'bullmq-c100',

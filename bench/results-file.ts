@@ -17,7 +17,8 @@ no-op async handler that only counts the message (and, in the latency runs, read
 - **raw-pipelined**: the same, but the next XREADGROUP is on the wire while a batch is handled; XACK on a second connection.
 - **nest-ceiling**: raw-pipelined, but each entry goes through the real NestJS \`@EventPattern\` handler taken from a running
   microservice (\`server.getHandlerByPattern\`, a do-nothing transport), its result awaited and, if an Observable, subscribed to completion.
-- **ours-default / ours-tuned**: a NestJS microservice with \`RedisStreamsServer\` (default options / the tuned ones below) and
+- **ours-default / ours-tuned / ours-c100**: a NestJS microservice with \`RedisStreamsServer\` (default options / the tuned ones below /
+  \`batchSize: 100, concurrency: 100\`, concurrency matched to bullmq-c100) and
   the same controller.
 - **bullmq-cN**: BullMQ \`Worker\`, no-op processor, concurrency N, jobs added with \`removeOnComplete/removeOnFail\`.
 - **nest-redis**: NestJS' built-in \`Transport.REDIS\` (pub/sub, not durable), the same controller; the producer is a
