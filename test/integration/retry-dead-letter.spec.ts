@@ -198,7 +198,7 @@ describe('retries and the dead-letter stream', () => {
     await waitFor(async () => (await deadLetters()).length === 1, { message: 'poison dead-lettered' });
     const [dead] = await deadLetters();
     expect(dead!.fields[DEAD_LETTER_FIELDS.id]).toBe(poison);
-    expect(dead!.fields[DEAD_LETTER_FIELDS.error]).toContain('deserializer failed (cannot map poison)');
+    expect(dead!.fields[DEAD_LETTER_FIELDS.error]).toContain('deserializer failed (Error: cannot map poison)');
     expect(recorder.calls.map((c) => c.id)).toEqual([good]);
     await waitFor(async () => (await pendingCount(redis, stream, group)) === 0, { message: 'both settled' });
   });
