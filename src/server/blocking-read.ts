@@ -154,7 +154,7 @@ export class BlockingRead {
       `Stream "${this.deps.stream}" group "${this.deps.group}": blocking read hung for over ${limitMs} ms; reconnecting its connection.`,
     );
     // Dropped at once: a polite disconnect() sends a FIN that a dead peer
-    // never answers, and ioredis waits 2 s before destroying the socket.
+    // never answers, and ioredis waits disconnectTimeout before destroying the socket.
     this.deps.blocking.stream.destroy();
   }
 }

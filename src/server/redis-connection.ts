@@ -38,6 +38,10 @@ export function createRedis(connection: RedisConnection, overrides: ConnectionOv
     ...overrides,
     lazyConnect: true,
     retryStrategy: reconnectDelayMs,
+    // We only disconnect to abandon a connection; ioredis' default keeps a
+    // 2 s timer per disconnect (even on a socket that has already closed),
+    // which holds the process open after close().
+    disconnectTimeout: 100,
   };
   if (connection instanceof Redis) {
     return connection.duplicate(common);
