@@ -40,6 +40,7 @@ export async function createConsumer(job: ConsumerJob, probe: Probe, monitor: Re
     case 'bullmq-c1':
     case 'bullmq-c10':
     case 'bullmq-c100':
+    case 'bullmq-c200':
       return (await import('./consumer-bullmq.js')).bullmqConsumer(job, probe);
     case 'nest-redis':
       return (await import('./consumer-nest.js')).nestRedisConsumer(job, probe);

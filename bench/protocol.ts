@@ -9,6 +9,7 @@ export const CONSUMERS = [
   'bullmq-c1',
   'bullmq-c10',
   'bullmq-c100',
+  'bullmq-c200',
   'nest-redis',
 ] as const;
 
