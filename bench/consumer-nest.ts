@@ -11,7 +11,8 @@ const MATCHED_CONCURRENCY = { batchSize: 100, concurrency: 100 };
 
 /** ours-default, ours-tuned and ours-c100: a Nest microservice on RedisStreamsServer. */
 export async function oursConsumer(job: ConsumerJob, probe: Probe, monitor: Redis): Promise<RunningConsumer> {
-  const tuned = job.contender === 'ours-tuned' ? job.tuned : job.contender === 'ours-c100' ? MATCHED_CONCURRENCY : {};
+  const optionsOf: Partial<Record<ConsumerJob['contender'], object>> = { 'ours-tuned': job.tuned, 'ours-c100': MATCHED_CONCURRENCY };
+  const tuned = optionsOf[job.contender] ?? {};
   const server = new RedisStreamsServer({
     connection: { host: '127.0.0.1', port: job.port },
     group: KEYS.group,

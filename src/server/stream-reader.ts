@@ -143,10 +143,8 @@ export class StreamReader {
   private send(cursor: string): PendingRead | undefined {
     const count = this.deps.slots.take(this.deps.options.batchSize);
     if (count === 0) return undefined;
-    const reply = this.reads.read(cursor, count);
-    // Awaited by the loop; this only keeps a failure that arrives before then from counting as unhandled.
-    reply.catch(() => undefined);
-    return { cursor, count, reply };
+    // Awaited by the loop in the same turn, so a failure is never unhandled.
+    return { cursor, count, reply: this.reads.read(cursor, count) };
   }
 
   /** Polls until a producer creates the stream, then creates the group on it. */
