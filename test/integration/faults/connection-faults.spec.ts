@@ -1,57 +1,24 @@
 import type { Redis } from 'ioredis';
 import { RedisStreamsStatus } from '../../../src/index.js';
-import {
-  runConsumer,
-  type RunningConsumer,
-} from '../../fixtures/consumer-app.js';
-import {
-  adminClient,
-  pendingCount,
-  redisUrl,
-  uniqueName,
-} from '../../support/redis.js';
+import { runConsumer, type RunningConsumer } from '../../fixtures/consumer-app.js';
+import { pendingCount } from '../../support/redis.js';
 import { waitFor } from '../../support/wait.js';
-import {
-  clientsNamed,
-  consumerConfig,
-  records,
-  type ConsumerSpec,
-} from './children.js';
+import { clientsNamed, consumerConfig, records, type ConsumerSpec } from './children.js';
+import { useFaultScene } from './scene.js';
 
 describe('the reader recovers', () => {
-  let redis: Redis;
-  let stream: string;
-  let group: string;
-  let record: string;
   let readerName: string;
-  const consumers: RunningConsumer[] = [];
+  const scene = useFaultScene('heal');
 
   beforeEach(() => {
-    redis = adminClient();
-    stream = uniqueName('heal');
-    group = uniqueName('g');
-    record = uniqueName('rec');
-    readerName = `nrs:${group}:c1:read`;
-  });
-
-  afterEach(async () => {
-    await Promise.all(consumers.splice(0).map((consumer) => consumer.close()));
-    redis.disconnect();
+    readerName = `nrs:${scene.group}:c1:read`;
   });
 
   async function start(
     extra: Partial<ConsumerSpec> = {},
   ): Promise<RunningConsumer> {
-    const spec: ConsumerSpec = {
-      url: redisUrl(),
-      stream,
-      group,
-      record,
-      consumer: 'c1',
-      ...extra,
-    };
-    const consumer = await runConsumer(consumerConfig(spec));
-    consumers.push(consumer);
+    const consumer = await runConsumer(consumerConfig(scene.spec('c1', extra)));
+    scene.consumers.push(consumer);
     return consumer;
   }
 
@@ -60,7 +27,7 @@ describe('the reader recovers', () => {
     let id = '';
     await waitFor(
       async () => {
-        const readers = await clientsNamed(redis, readerName);
+        const readers = await clientsNamed(scene.redis, readerName);
         const blocked = readers.find(
           (client) =>
             client.flags?.includes('b') && client.cmd === 'xreadgroup',
@@ -74,7 +41,7 @@ describe('the reader recovers', () => {
   }
 
   async function handledIds(): Promise<string[]> {
-    return (await records(redis, `${record}:done`)).map((r) => r.id);
+    return (await records(scene.redis, `${scene.record}:done`)).map((r) => r.id);
   }
 
   async function expectHandled(
@@ -94,7 +61,7 @@ describe('the reader recovers', () => {
   }
 
   async function groupNames(): Promise<string[]> {
-    const groups = (await redis.xinfo('GROUPS', stream)) as unknown[][];
+    const groups = (await scene.redis.xinfo('GROUPS', scene.stream)) as unknown[][];
     return groups.map((info) => String(info[1]));
   }
 
@@ -108,20 +75,20 @@ describe('the reader recovers', () => {
     'when %s while it is blocked: the group is recreated and new entries are handled',
     async (_what, destroy) => {
       await start({ options: { blockMs: 2_000 } });
-      const before = await redis.xadd(stream, '*', 'n', 'before');
+      const before = await scene.redis.xadd(scene.stream, '*', 'n', 'before');
       await expectHandled([before!]);
       await blockedReader();
 
-      await destroy(redis, stream, group);
+      await destroy(scene.redis, scene.stream, scene.group);
       // Written at once, possibly before the group exists again: it must not be skipped.
-      const right = await redis.xadd(stream, '*', 'n', 'right-after');
-      await waitFor(async () => (await groupNames()).includes(group), {
+      const right = await scene.redis.xadd(scene.stream, '*', 'n', 'right-after');
+      await waitFor(async () => (await groupNames()).includes(scene.group), {
         message: 'the group recreated',
       });
-      const later = await redis.xadd(stream, '*', 'n', 'later');
+      const later = await scene.redis.xadd(scene.stream, '*', 'n', 'later');
       await expectHandled([before!, right!, later!]);
       await waitFor(
-        async () => (await pendingCount(redis, stream, group)) === 0,
+        async () => (await pendingCount(scene.redis, scene.stream, scene.group)) === 0,
         { message: 'nothing pending' },
       );
 
@@ -129,7 +96,7 @@ describe('the reader recovers', () => {
       expect((await handledIds()).sort()).toEqual(
         [before, right, later].sort(),
       );
-      expect(await clientsNamed(redis, readerName)).toHaveLength(1);
+      expect(await clientsNamed(scene.redis, readerName)).toHaveLength(1);
       await blockedReader();
     },
   );
@@ -146,21 +113,21 @@ describe('the reader recovers', () => {
     try {
       for (let round = 1; round <= 2; round += 1) {
         const killedId = await blockedReader();
-        expect(await redis.client('KILL', 'ID', killedId)).toBe(1);
-        const id = await redis.xadd(stream, '*', 'round', String(round));
+        expect(await scene.redis.client('KILL', 'ID', killedId)).toBe(1);
+        const id = await scene.redis.xadd(scene.stream, '*', 'round', String(round));
         await expectHandled([id!], 2_000);
-        const readers = await clientsNamed(redis, readerName);
+        const readers = await clientsNamed(scene.redis, readerName);
         expect(readers).toHaveLength(1);
         expect(readers[0]!.id).not.toBe(killedId);
       }
       // Reads that lost their connection leave no listener behind.
       expect(
-        consumer.server.unwrap().readers.get(stream)!.listenerCount('close'),
+        consumer.server.unwrap().readers.get(scene.stream)!.listenerCount('close'),
       ).toBeLessThan(5);
       expect(statuses).toContain(RedisStreamsStatus.RECONNECTING);
       expect(statuses.at(-1)).toBe(RedisStreamsStatus.CONNECTED);
       await waitFor(
-        async () => (await pendingCount(redis, stream, group)) === 0,
+        async () => (await pendingCount(scene.redis, scene.stream, scene.group)) === 0,
         { message: 'nothing pending' },
       );
       expect(await handledIds()).toHaveLength(2);
@@ -180,8 +147,8 @@ describe('the reader recovers', () => {
     for (let round = 0; round < 3; round += 1) {
       for (let n = 0; n < 50; n += 1)
         produced.push(
-          (await redis.xadd(
-            stream,
+          (await scene.redis.xadd(
+            scene.stream,
             '*',
             'round',
             String(round),
@@ -193,25 +160,25 @@ describe('the reader recovers', () => {
       await waitFor(
         async () => {
           commands = (
-            await clientsNamed(redis, `nrs:${group}:c1:commands`)
+            await clientsNamed(scene.redis, `nrs:${scene.group}:c1:commands`)
           ).find((client) => client.id !== killed)?.id;
           return commands !== undefined;
         },
         { message: 'the command connection (back)' },
       );
       killed = commands!;
-      expect(await redis.client('KILL', 'ID', killed)).toBe(1);
+      expect(await scene.redis.client('KILL', 'ID', killed)).toBe(1);
     }
     await waitFor(
-      async () => (await redis.scard(`${record}:handled`)) === produced.length,
+      async () => (await scene.redis.scard(`${scene.record}:handled`)) === produced.length,
       {
         message: 'every entry handled',
       },
     );
     await waitFor(
-      async () => (await pendingCount(redis, stream, group)) === 0,
+      async () => (await pendingCount(scene.redis, scene.stream, scene.group)) === 0,
       { message: 'nothing pending' },
     );
-    expect(await redis.xlen(`${stream}:dlq`)).toBe(0);
+    expect(await scene.redis.xlen(`${scene.stream}:dlq`)).toBe(0);
   });
 });

@@ -1,57 +1,17 @@
-import type { Redis } from 'ioredis';
 import { DEAD_LETTER_FIELDS } from '../../../src/index.js';
-import {
-  runConsumer,
-  type RunningConsumer,
-} from '../../fixtures/consumer-app.js';
-import {
-  adminClient,
-  pendingCount,
-  pendingRows,
-  redisUrl,
-  streamEntries,
-  uniqueName,
-} from '../../support/redis.js';
+import { runConsumer } from '../../fixtures/consumer-app.js';
+import { pendingCount, pendingRows, streamEntries } from '../../support/redis.js';
 import { waitFor } from '../../support/wait.js';
-import {
-  consumerConfig,
-  killAllChildren,
-  records,
-  spawnConsumer,
-  type ConsumerSpec,
-} from './children.js';
+import { consumerConfig, records, spawnConsumer } from './children.js';
+import { useFaultScene } from './scene.js';
 
 describe('a consumer process that dies', () => {
-  let redis: Redis;
-  let stream: string;
-  let group: string;
-  let record: string;
-  const consumers: RunningConsumer[] = [];
-
-  beforeEach(() => {
-    redis = adminClient();
-    stream = uniqueName('crash');
-    group = uniqueName('g');
-    record = uniqueName('rec');
-  });
-
-  afterEach(async () => {
-    await killAllChildren();
-    await Promise.all(consumers.splice(0).map((consumer) => consumer.close()));
-    redis.disconnect();
-  });
-
-  function spec(
-    consumer: string,
-    extra: Partial<ConsumerSpec> = {},
-  ): ConsumerSpec {
-    return { url: redisUrl(), stream, group, record, consumer, ...extra };
-  }
+  const scene = useFaultScene('crash');
 
   async function produce(count: number, from = 0): Promise<string[]> {
-    const pipeline = redis.pipeline();
+    const pipeline = scene.redis.pipeline();
     for (let i = from; i < from + count; i += 1)
-      pipeline.xadd(stream, '*', 'n', String(i));
+      pipeline.xadd(scene.stream, '*', 'n', String(i));
     const results = (await pipeline.exec()) ?? [];
     return results.map(([error, id]) => {
       if (error) throw error;
@@ -60,12 +20,12 @@ describe('a consumer process that dies', () => {
   }
 
   it('with SIGKILL mid-handler leaves all of its entries to another consumer; every entry is handled', async () => {
-    await redis.xgroup('CREATE', stream, group, '0', 'MKSTREAM');
+    await scene.redis.xgroup('CREATE', scene.stream, scene.group, '0', 'MKSTREAM');
     const produced = await produce(60);
     const victim = spawnConsumer(
       // Handlers of 0-300 ms (flaky without failures), so that some are always running.
       consumerConfig(
-        spec('victim', {
+        scene.spec('victim', {
           behaviour: 'flaky',
           failRate: 0,
           slowMs: 300,
@@ -77,10 +37,10 @@ describe('a consumer process that dies', () => {
     await waitFor(
       async () => {
         const replies =
-          (await redis
+          (await scene.redis
             .multi()
-            .llen(`${record}:started`)
-            .llen(`${record}:done`)
+            .llen(`${scene.record}:started`)
+            .llen(`${scene.record}:done`)
             .exec()) ?? [];
         const [started, done] = replies.map(([, count]) => Number(count));
         return done! >= 10 && started! > done!;
@@ -91,39 +51,39 @@ describe('a consumer process that dies', () => {
 
     // Killed with handlers running: entries it started but never finished stay pending on it.
     const started = new Set(
-      (await records(redis, `${record}:started`)).map((r) => r.id),
+      (await records(scene.redis, `${scene.record}:started`)).map((r) => r.id),
     );
     const finished = new Set(
-      (await records(redis, `${record}:done`)).map((r) => r.id),
+      (await records(scene.redis, `${scene.record}:done`)).map((r) => r.id),
     );
     const interrupted = [...started].filter((id) => !finished.has(id));
     expect(interrupted.length).toBeGreaterThan(0);
-    const orphaned = (await pendingRows(redis, stream, group))
+    const orphaned = (await pendingRows(scene.redis, scene.stream, scene.group))
       .filter(([, consumer]) => consumer === 'victim')
       .map(([id]) => id);
     expect(orphaned).toEqual(expect.arrayContaining(interrupted));
 
     const survivor = await runConsumer(
-      consumerConfig(spec('survivor', { options: { claimIdleMs: 800 } })),
+      consumerConfig(scene.spec('survivor', { options: { claimIdleMs: 800 } })),
     );
-    consumers.push(survivor);
+    scene.consumers.push(survivor);
     produced.push(...(await produce(20, 60)));
 
     await waitFor(
-      async () => (await redis.scard(`${record}:handled`)) >= produced.length,
+      async () => (await scene.redis.scard(`${scene.record}:handled`)) >= produced.length,
       {
         message: 'every produced entry handled',
       },
     );
-    const handled = new Set(await redis.smembers(`${record}:handled`));
+    const handled = new Set(await scene.redis.smembers(`${scene.record}:handled`));
     expect(produced.filter((id) => !handled.has(id))).toEqual([]);
     await waitFor(
-      async () => (await pendingCount(redis, stream, group)) === 0,
+      async () => (await pendingCount(scene.redis, scene.stream, scene.group)) === 0,
       { message: 'nothing pending' },
     );
 
     // The orphans were claimed by the survivor: Redis counted a second delivery.
-    const survivorDone = (await records(redis, `${record}:done`)).filter(
+    const survivorDone = (await records(scene.redis, `${scene.record}:done`)).filter(
       (r) => r.consumer === 'survivor',
     );
     for (const id of orphaned) {
@@ -138,24 +98,24 @@ describe('a consumer process that dies', () => {
   it('every time its handler hangs ends the entry in the dead-letter stream after maxDeliveries', async () => {
     const maxDeliveries = 3;
     const options = { maxDeliveries, claimIdleMs: 500 };
-    await redis.xgroup('CREATE', stream, group, '$', 'MKSTREAM');
-    const id = await redis.xadd(stream, '*', 'sku', 'A1', 'qty', '2');
+    await scene.redis.xgroup('CREATE', scene.stream, scene.group, '$', 'MKSTREAM');
+    const id = await scene.redis.xadd(scene.stream, '*', 'sku', 'A1', 'qty', '2');
     expect(id).not.toBeNull();
 
     // Each process picks the entry up (read, then claimed from the dead one), hangs, and is killed.
     for (let delivery = 1; delivery <= maxDeliveries; delivery += 1) {
       const child = spawnConsumer(
         consumerConfig(
-          spec(`doomed-${delivery}`, { behaviour: 'hang', options }),
+          scene.spec(`doomed-${delivery}`, { behaviour: 'hang', options }),
         ),
       );
       await waitFor(
-        async () => (await redis.llen(`${record}:started`)) === delivery,
+        async () => (await scene.redis.llen(`${scene.record}:started`)) === delivery,
         {
           message: `delivery ${delivery} to start`,
         },
       );
-      expect(await pendingRows(redis, stream, group)).toEqual([
+      expect(await pendingRows(scene.redis, scene.stream, scene.group)).toEqual([
         [id, `doomed-${delivery}`, expect.any(Number), delivery],
       ]);
       await child.kill('SIGKILL');
@@ -163,26 +123,26 @@ describe('a consumer process that dies', () => {
 
     // The next consumer claims it once more, past the limit, and dead-letters it without running the handler.
     spawnConsumer(
-      consumerConfig(spec('doomed-4', { behaviour: 'hang', options })),
+      consumerConfig(scene.spec('doomed-4', { behaviour: 'hang', options })),
     );
-    const deadLetter = `${stream}:dlq`;
-    await waitFor(async () => (await redis.xlen(deadLetter)) > 0, {
+    const deadLetter = `${scene.stream}:dlq`;
+    await waitFor(async () => (await scene.redis.xlen(deadLetter)) > 0, {
       message: 'the dead-letter entry',
     });
     await waitFor(
-      async () => (await pendingCount(redis, stream, group)) === 0,
+      async () => (await pendingCount(scene.redis, scene.stream, scene.group)) === 0,
       { message: 'the original acked' },
     );
 
-    const dead = await streamEntries(redis, deadLetter);
+    const dead = await streamEntries(scene.redis, deadLetter);
     expect(dead).toHaveLength(1);
     const fields = dead[0]!.fields;
     expect(fields).toMatchObject({
       sku: 'A1',
       qty: '2',
-      [DEAD_LETTER_FIELDS.stream]: stream,
+      [DEAD_LETTER_FIELDS.stream]: scene.stream,
       [DEAD_LETTER_FIELDS.id]: id,
-      [DEAD_LETTER_FIELDS.group]: group,
+      [DEAD_LETTER_FIELDS.group]: scene.group,
       [DEAD_LETTER_FIELDS.consumer]: 'doomed-4',
       [DEAD_LETTER_FIELDS.deliveries]: String(maxDeliveries + 1),
     });
@@ -192,7 +152,7 @@ describe('a consumer process that dies', () => {
     );
     // The handler ran maxDeliveries times, never more.
     expect(
-      (await records(redis, `${record}:started`)).map((r) => [
+      (await records(scene.redis, `${scene.record}:started`)).map((r) => [
         r.consumer,
         r.deliveries,
       ]),
@@ -201,6 +161,6 @@ describe('a consumer process that dies', () => {
       ['doomed-2', 2],
       ['doomed-3', 3],
     ]);
-    expect(await redis.scard(`${record}:handled`)).toBe(0);
+    expect(await scene.redis.scard(`${scene.record}:handled`)).toBe(0);
   });
 });

@@ -1,53 +1,16 @@
-import type { Redis } from 'ioredis';
-import {
-  runConsumer,
-  type RunningConsumer,
-} from '../../fixtures/consumer-app.js';
-import {
-  adminClient,
-  pendingCount,
-  pendingRows,
-  redisUrl,
-  uniqueName,
-} from '../../support/redis.js';
+import { runConsumer } from '../../fixtures/consumer-app.js';
+import { pendingCount, pendingRows } from '../../support/redis.js';
 import { waitFor } from '../../support/wait.js';
-import {
-  consumerConfig,
-  killAllChildren,
-  records,
-  spawnConsumer,
-  type ConsumerSpec,
-} from './children.js';
+import { consumerConfig, records, spawnConsumer } from './children.js';
+import { useFaultScene } from './scene.js';
 
 describe('close() under load', () => {
-  let redis: Redis;
-  let stream: string;
-  let group: string;
-  let record: string;
-  const consumers: RunningConsumer[] = [];
   let stopProducing: () => Promise<string[]>;
+  const scene = useFaultScene('close', { beforeTeardown: () => stopProducing() });
 
   beforeEach(() => {
-    redis = adminClient();
-    stream = uniqueName('close');
-    group = uniqueName('g');
-    record = uniqueName('rec');
     stopProducing = () => Promise.resolve([]);
   });
-
-  afterEach(async () => {
-    await stopProducing();
-    await killAllChildren();
-    await Promise.all(consumers.splice(0).map((consumer) => consumer.close()));
-    redis.disconnect();
-  });
-
-  function spec(
-    consumer: string,
-    extra: Partial<ConsumerSpec> = {},
-  ): ConsumerSpec {
-    return { url: redisUrl(), stream, group, record, consumer, ...extra };
-  }
 
   /**
    * Adds entries until the returned function is called, keeping at most
@@ -58,10 +21,10 @@ describe('close() under load', () => {
     let stopped = false;
     const loop = (async () => {
       for (let n = 0; !stopped; n += 1) {
-        produced.push((await redis.xadd(stream, '*', 'n', String(n)))!);
+        produced.push((await scene.redis.xadd(scene.stream, '*', 'n', String(n)))!);
         if (produced.length % window === 0) {
           await waitFor(
-            async () => stopped || (await redis.scard(`${record}:handled`)) >= produced.length - window / 2,
+            async () => stopped || (await scene.redis.scard(`${scene.record}:handled`)) >= produced.length - window / 2,
             { timeoutMs: 15_000, message: 'consumers to catch up with the producer' },
           );
         }
@@ -76,41 +39,41 @@ describe('close() under load', () => {
 
   async function expectAllHandled(produced: string[]): Promise<void> {
     await waitFor(
-      async () => (await redis.scard(`${record}:handled`)) >= produced.length,
+      async () => (await scene.redis.scard(`${scene.record}:handled`)) >= produced.length,
       {
         timeoutMs: 15_000,
         message: `all ${produced.length} entries handled`,
       },
     );
-    const handled = new Set(await redis.smembers(`${record}:handled`));
+    const handled = new Set(await scene.redis.smembers(`${scene.record}:handled`));
     expect(produced.filter((id) => !handled.has(id))).toEqual([]);
     await waitFor(
-      async () => (await pendingCount(redis, stream, group)) === 0,
+      async () => (await pendingCount(scene.redis, scene.stream, scene.group)) === 0,
       { message: 'nothing pending' },
     );
   }
 
   it('lets running handlers finish, hands the rest to the other consumer: each entry handled exactly once', async () => {
-    await redis.xgroup('CREATE', stream, group, '$', 'MKSTREAM');
+    await scene.redis.xgroup('CREATE', scene.stream, scene.group, '$', 'MKSTREAM');
     const options = { concurrency: 10, shutdownTimeoutMs: 2_000 };
     const leaving = await runConsumer(
       consumerConfig(
-        spec('leaving', { behaviour: 'slow', slowMs: 40, options }),
+        scene.spec('leaving', { behaviour: 'slow', slowMs: 40, options }),
       ),
     );
     const staying = await runConsumer(
       consumerConfig(
-        spec('staying', { behaviour: 'slow', slowMs: 40, options }),
+        scene.spec('staying', { behaviour: 'slow', slowMs: 40, options }),
       ),
     );
-    consumers.push(leaving, staying);
+    scene.consumers.push(leaving, staying);
     startProducing();
 
     const runningOn = async (consumer: string) => {
-      const started = (await records(redis, `${record}:started`)).filter(
+      const started = (await records(scene.redis, `${scene.record}:started`)).filter(
         (r) => r.consumer === consumer,
       ).length;
-      const done = (await records(redis, `${record}:done`)).filter(
+      const done = (await records(scene.redis, `${scene.record}:done`)).filter(
         (r) => r.consumer === consumer,
       ).length;
       return { started, done, running: started - done };
@@ -126,14 +89,14 @@ describe('close() under load', () => {
     // Everything it started, it finished and acknowledged before close() returned.
     expect((await runningOn('leaving')).running).toBe(0);
     expect(
-      (await pendingRows(redis, stream, group)).filter(
+      (await pendingRows(scene.redis, scene.stream, scene.group)).filter(
         ([, owner]) => owner === 'leaving',
       ),
     ).toEqual([]);
-    const leftBehind = (await redis.xinfo(
+    const leftBehind = (await scene.redis.xinfo(
       'CONSUMERS',
-      stream,
-      group,
+      scene.stream,
+      scene.group,
     )) as unknown[][];
     expect(leftBehind.map((info) => info[1])).toEqual(['staying']);
 
@@ -149,8 +112,8 @@ describe('close() under load', () => {
     const produced = await stopProducing();
     await expectAllHandled(produced);
 
-    const done = (await records(redis, `${record}:done`)).map((r) => r.id);
-    const started = (await records(redis, `${record}:started`)).map(
+    const done = (await records(scene.redis, `${scene.record}:done`)).map((r) => r.id);
+    const started = (await records(scene.redis, `${scene.record}:started`)).map(
       (r) => r.id,
     );
     expect(done).toHaveLength(produced.length);
@@ -161,10 +124,10 @@ describe('close() under load', () => {
   it('past shutdownTimeoutMs releases unfinished entries at once to the other consumers', async () => {
     // A long claimIdleMs: only the release can make the other consumer pick them up soon.
     const claimIdleMs = 20_000;
-    await redis.xgroup('CREATE', stream, group, '$', 'MKSTREAM');
+    await scene.redis.xgroup('CREATE', scene.stream, scene.group, '$', 'MKSTREAM');
     const leaving = spawnConsumer(
       consumerConfig(
-        spec('leaving', {
+        scene.spec('leaving', {
           behaviour: 'slow',
           slowMs: 60_000,
           options: { claimIdleMs, concurrency: 5, shutdownTimeoutMs: 200 },
@@ -174,22 +137,22 @@ describe('close() under load', () => {
     await leaving.ready;
     const produced: string[] = [];
     for (let n = 0; n < 5; n += 1)
-      produced.push((await redis.xadd(stream, '*', 'n', String(n)))!);
-    await waitFor(async () => (await redis.llen(`${record}:started`)) === 5, {
+      produced.push((await scene.redis.xadd(scene.stream, '*', 'n', String(n)))!);
+    await waitFor(async () => (await scene.redis.llen(`${scene.record}:started`)) === 5, {
       message: 'five slow handlers running',
     });
 
     const staying = await runConsumer(
-      consumerConfig(spec('staying', { options: { claimIdleMs } })),
+      consumerConfig(scene.spec('staying', { options: { claimIdleMs } })),
     );
-    consumers.push(staying);
+    scene.consumers.push(staying);
     const closedAt = Date.now();
     await leaving.kill('SIGTERM');
     expect(await leaving.exited).toEqual({ code: 0, signal: null });
 
     await expectAllHandled(produced);
     expect(Date.now() - closedAt).toBeLessThan(claimIdleMs / 2);
-    const done = await records(redis, `${record}:done`);
+    const done = await records(scene.redis, `${scene.record}:done`);
     expect(done.map((r) => [r.consumer, r.deliveries])).toEqual(
       produced.map(() => ['staying', 2]),
     );
