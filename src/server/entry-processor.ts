@@ -10,6 +10,7 @@ import { backoffDelayMs } from './backoff.js';
 import { makeClaimableAfter } from './claim-schedule.js';
 import { moveToDeadLetter } from './dead-letter.js';
 import { awaitHandlerResult, isUnrecoverable } from './handler-result.js';
+import { InFlightEntry, InFlightList } from './in-flight.js';
 import type { StreamScripts } from './scripts.js';
 import type { Slots } from './slots.js';
 
@@ -34,7 +35,7 @@ export interface EntryProcessorDeps {
 
 /** Per-run view of the processor's dependencies. */
 interface EntryRunDeps extends EntryProcessorDeps {
-  readonly inFlight: Map<string, number>;
+  readonly inFlight: InFlightList;
 }
 
 /**
@@ -44,7 +45,7 @@ interface EntryRunDeps extends EntryProcessorDeps {
  */
 export class EntryProcessor {
   /** Entries being handled now, with the time their lease was last renewed. */
-  readonly inFlight = new Map<string, number>();
+  readonly inFlight = new InFlightList();
 
   private readonly runDeps: EntryRunDeps;
 
@@ -60,8 +61,9 @@ export class EntryProcessor {
    * @param receivedAt - when the entry was read (epoch ms); one clock read per batch is enough
    */
   process(id: string, flat: string[], deliveries: number, receivedAt = Date.now()): void {
-    this.inFlight.set(id, receivedAt);
-    new EntryRun(this.runDeps, id, flat, deliveries).start();
+    const run = new EntryRun(this.runDeps, id, flat, deliveries, receivedAt);
+    this.inFlight.add(run);
+    run.start();
   }
 }
 
@@ -70,16 +72,19 @@ export class EntryProcessor {
  * call the handler, ack) runs without an async function or an await of its
  * own: per entry, only the handler's promise and one `then` on it.
  */
-class EntryRun implements EntryControl {
+class EntryRun extends InFlightEntry implements EntryControl {
   private isSettled = false;
   private originalError: unknown;
 
   constructor(
     private readonly deps: EntryRunDeps,
-    private readonly id: string,
+    id: string,
     private readonly flat: string[],
     private readonly deliveries: number,
-  ) {}
+    receivedAt: number,
+  ) {
+    super(id, receivedAt);
+  }
 
   /** Handles the entry, then frees its slot; never throws or rejects. */
   start(): void {
@@ -154,14 +159,14 @@ class EntryRun implements EntryControl {
 
   /** Frees the entry's slot; an entry left unsettled stops renewing its lease. */
   private finish(): void {
-    if (!this.isSettled) this.deps.inFlight.delete(this.id);
+    if (!this.isSettled) this.deps.inFlight.remove(this);
     this.deps.slots.release();
   }
 
   /** Marks the entry settled and stops renewing its lease, before any Redis call about it. */
   private settle(): void {
     this.isSettled = true;
-    this.deps.inFlight.delete(this.id);
+    this.deps.inFlight.remove(this);
   }
 
   ack(): Promise<void> {

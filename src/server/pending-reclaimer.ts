@@ -96,7 +96,8 @@ export class PendingReclaimer {
     const rows = (await commands.call(
       'XPENDING', stream, group, 'IDLE', minIdleMs, '-', '+', slots.capacity + processor.inFlight.size,
     )) as PendingRow[];
-    const due = rows.filter(([id]) => !processor.inFlight.has(id));
+    const handling = new Set(processor.inFlight.ids());
+    const due = rows.filter(([id]) => !handling.has(id));
     if (due.length === 0) return;
     const granted = await slots.takeUrgent(due.length, options.claimIntervalMs);
     if (granted === 0) return;
@@ -125,16 +126,12 @@ export class PendingReclaimer {
     if (processor.inFlight.size === 0) return;
     const now = Date.now();
     const threshold = options.claimIdleMs / 3;
-    const stale: string[] = [];
-    for (const [id, renewedAt] of processor.inFlight) {
-      if (now - renewedAt >= threshold) stale.push(id);
-    }
+    const stale = processor.inFlight.entries().filter((entry) => now - entry.renewedAt >= threshold);
     if (stale.length === 0) return;
     try {
-      await scripts.renewLease(stream, group, consumer, ...stale);
-      for (const id of stale) {
-        if (processor.inFlight.has(id)) processor.inFlight.set(id, now);
-      }
+      await scripts.renewLease(stream, group, consumer, ...stale.map((entry) => entry.id));
+      // An entry settled meanwhile is out of the list; setting its time is harmless.
+      for (const entry of stale) entry.renewedAt = now;
     } catch (error) {
       logger.warn(`Stream "${stream}" group "${group}": lease renewal failed (${describeError(error)}); long handlers may be claimed by others.`);
     }

@@ -108,7 +108,7 @@ export class StreamWorker {
     await waitUntil(this.slots.whenIdle(), deadline);
     // Renewal must stop before the release below, or it would undo it.
     this.reclaimer?.stopLeases();
-    const unfinished = [...this.processor.inFlight.keys()];
+    const unfinished = this.processor.inFlight.ids();
     if (unfinished.length > 0) {
       logger.warn(
         `Stream "${binding.stream}" group "${server.group}": ${unfinished.length} handler(s) still running after shutdownTimeoutMs (${server.shutdownTimeoutMs} ms); releasing their entries to the group.`,
