@@ -41,11 +41,12 @@ export interface ChildRun {
 }
 
 /**
- * Starts `contender.js` with `job` in a fresh Node process. The child is
+ * Starts `contender.js` with `job` in a fresh Node process (with `gc()`
+ * exposed, which the memory runs call once their drain is measured). The child is
  * killed (SIGKILL, by PID) if it has not reported within `timeoutMs`.
  */
 export function startChild(job: Job, timeoutMs: number): ChildRun {
-  const child = spawn(process.execPath, [entry, JSON.stringify(job)], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--expose-gc', entry, JSON.stringify(job)], { stdio: ['pipe', 'pipe', 'pipe'] });
   live.add(child);
   // A child that died early must not crash the parent with EPIPE on `go`.
   child.stdin?.on('error', () => undefined);

@@ -6,13 +6,16 @@ import { createBenchApp } from './nest-app.js';
 import type { Probe } from './probe.js';
 import { KEYS, type ConsumerJob } from './protocol.js';
 
-/** Options of `ours-c100`: concurrency matched to bullmq-c100 (and the defaults before read-ahead). */
-const MATCHED_CONCURRENCY = { batchSize: 100, concurrency: 100 };
+/** Options of `ours-cN`: concurrency matched to bullmq-cN (batchSize cannot exceed it). */
+const MATCHED_CONCURRENCY: Partial<Record<ConsumerJob['contender'], object>> = {
+  'ours-c100': { batchSize: 100, concurrency: 100 },
+  'ours-c10': { batchSize: 10, concurrency: 10 },
+  'ours-c1': { batchSize: 1, concurrency: 1 },
+};
 
-/** ours-default, ours-tuned and ours-c100: a Nest microservice on RedisStreamsServer. */
+/** ours-default, ours-tuned and ours-cN: a Nest microservice on RedisStreamsServer. */
 export async function oursConsumer(job: ConsumerJob, probe: Probe, monitor: Redis): Promise<RunningConsumer> {
-  const optionsOf: Partial<Record<ConsumerJob['contender'], object>> = { 'ours-tuned': job.tuned, 'ours-c100': MATCHED_CONCURRENCY };
-  const tuned = optionsOf[job.contender] ?? {};
+  const tuned = job.contender === 'ours-tuned' ? job.tuned : (MATCHED_CONCURRENCY[job.contender] ?? {});
   const server = new RedisStreamsServer({
     connection: { host: '127.0.0.1', port: job.port },
     group: KEYS.group,

@@ -71,6 +71,18 @@ async function steady(job: ConsumerJob, probe: Probe, monitor: Redis, t0: number
 }
 
 /**
+ * V8 heap in use after full collections (MiB): what the consumer retains once
+ * its garbage is gone. Undefined when the process was started without `--expose-gc`.
+ */
+function liveHeapMb(): number | undefined {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc === undefined) return undefined;
+  gc();
+  gc();
+  return process.memoryUsage().heapUsed / 1_048_576;
+}
+
+/**
  * Runs one consumer contender in this process: sets it up, reports ready,
  * waits for `go`, measures, stops it and returns what it measured.
  */
@@ -104,6 +116,7 @@ export async function runConsumer(job: ConsumerJob): Promise<RunResult> {
     };
   } else {
     const { end, timedOut, unsettled, lost } = await drain(job, probe, consumer, monitor, t0);
+    const heapLiveMb = rss === undefined ? undefined : liveHeapMb();
     const elapsedMs = end - t0;
     result = {
       messages: probe.count,
@@ -112,7 +125,7 @@ export async function runConsumer(job: ConsumerJob): Promise<RunResult> {
       timedOut,
       unsettled,
       ...(lost === undefined ? {} : { lost }),
-      ...(rss === undefined ? {} : { rssBaselineMb, rssPeakMb: rss.peakMb, heapPeakMb: rss.heapPeakMb }),
+      ...(rss === undefined ? {} : { rssBaselineMb, rssPeakMb: rss.peakMb, heapPeakMb: rss.heapPeakMb, heapLiveMb }),
     };
   }
   await profiler?.stop();

@@ -36,6 +36,8 @@ export async function createConsumer(job: ConsumerJob, probe: Probe, monitor: Re
     case 'ours-default':
     case 'ours-tuned':
     case 'ours-c100':
+    case 'ours-c10':
+    case 'ours-c1':
       return (await import('./consumer-nest.js')).oursConsumer(job, probe, monitor);
     case 'bullmq-c1':
     case 'bullmq-c10':

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
+import type { Redis } from 'ioredis';
 
 /** Where and with what the benchmark ran. */
 export interface Environment {
@@ -66,6 +67,21 @@ function sourceVersion(): string {
   return `commit ${head.stdout.trim()}${dirty.stdout.trim() === '' ? '' : ' with uncommitted changes in src/'}`;
 }
 
+/**
+ * Median time of one awaited PING to the benchmark's Redis (µs): what a
+ * consumer that needs a round trip per read pays at least once per read.
+ */
+export async function measureRoundTripUs(redis: Redis, pings = 3_000): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < pings; i += 1) {
+    const t0 = performance.now();
+    await redis.ping();
+    times.push((performance.now() - t0) * 1_000);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)]!;
+}
+
 /** Reads the machine and the versions in use. */
 export function describeEnvironment(): Environment {
   const nproc = spawnSync('nproc', { encoding: 'utf8' });
@@ -84,12 +100,13 @@ export function describeEnvironment(): Environment {
 }
 
 /** The environment as a markdown list. */
-export function environmentMarkdown(env: Environment, load: LoadSummary): string {
+export function environmentMarkdown(env: Environment, load: LoadSummary, roundTripUs: number | undefined): string {
   const shared = load.max > env.cores * 0.75 + 1;
   return [
     `- Machine: ${env.cores} cores (nproc), ${env.memoryGiB.toFixed(1)} GiB RAM, ${env.cpu}`,
     `- Node ${env.node}, redis-server ${env.redis} (started by the benchmark on 127.0.0.1, \`--save '' --appendonly no\`)`,
     `- Code measured: ${env.source}`,
+    ...(roundTripUs === undefined ? [] : [`- Round trip to Redis (median awaited PING from Node, measured at the start): ${roundTripUs.toFixed(0)} µs`]),
     `- ${Object.entries(env.packages).map(([name, version]) => `${name} ${version}`).join(', ')}`,
     `- Load average (1 min) during the run: mean ${load.mean.toFixed(1)}, min ${load.min.toFixed(1)}, max ${load.max.toFixed(1)}` +
       (shared ? ' (other work was running on the machine; absolute numbers are lower and noisier than on an idle machine, paired ratios less so)' : ''),

@@ -40,7 +40,7 @@ export type ScenarioId = 'drain' | 'steady' | 'latency' | 'memory' | 'emit';
 /** Contenders of each consumer scenario. */
 export const SCENARIO_CONTENDERS: Readonly<Record<Exclude<ScenarioId, 'emit'>, readonly ConsumerName[]>> = {
   drain: [
-    'raw-simple', 'raw-pipelined', 'nest-ceiling', 'ours-default', 'ours-tuned', 'ours-c100',
+    'raw-simple', 'raw-pipelined', 'nest-ceiling', 'ours-default', 'ours-tuned', 'ours-c100', 'ours-c10', 'ours-c1',
     'bullmq-c1', 'bullmq-c10', 'bullmq-c100', 'bullmq-c200', 'nest-redis',
   ],
   steady: ['raw-simple', 'raw-pipelined', 'nest-ceiling', 'ours-default', 'ours-tuned', 'ours-c100', 'bullmq-c100', 'bullmq-c200', 'nest-redis'],

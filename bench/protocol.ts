@@ -6,6 +6,8 @@ export const CONSUMERS = [
   'ours-default',
   'ours-tuned',
   'ours-c100',
+  'ours-c10',
+  'ours-c1',
   'bullmq-c1',
   'bullmq-c10',
   'bullmq-c100',
@@ -114,6 +116,8 @@ export interface RunResult {
   readonly rssPeakMb?: number;
   /** Peak V8 heap size (heapTotal) in the memory runs. */
   readonly heapPeakMb?: number;
+  /** V8 heap in use after two full GCs once the memory run's drain is over: what it retains. */
+  readonly heapLiveMb?: number;
   /** Produced minus handled: at the end, and the largest sample. */
   readonly lagFinal?: number;
   readonly lagMax?: number;

@@ -16,6 +16,8 @@ export interface BenchResults {
   readonly skipped: readonly string[];
   /** Wall-clock seconds per scenario, pre-fill and process start included. */
   readonly wallSeconds: ReadonlyMap<string, number>;
+  /** Median awaited PING round trip (µs), measured before the first run. */
+  readonly roundTripUs?: number;
 }
 
 const rate = (r: RunResult): number => r.rate;
@@ -101,12 +103,13 @@ export function memoryTable(memory: ReadonlyMap<number, Runs>): string {
         numSpread(spread(runs, c, (r) => r.rssBaselineMb), 0),
         numSpread(peak, 0),
         numSpread(spread(runs, c, (r) => r.heapPeakMb), 0),
+        numSpread(spread(runs, c, (r) => r.heapLiveMb), 1),
         size === smallest || peak === undefined || base === undefined ? '' : times(peak.median / base.median),
         notes(runs, c),
       ]);
     }
   }
-  return table(['contender', 'backlog', 'msgs/s', 'RSS at start (MiB)', 'peak RSS (MiB)', 'peak V8 heap (MiB)', `peak RSS vs ${smallest === undefined ? '' : sizeLabel(smallest)}`, 'notes'], rows);
+  return table(['contender', 'backlog', 'msgs/s', 'RSS at start (MiB)', 'peak RSS (MiB)', 'peak V8 heap (MiB)', 'V8 heap in use after full GC (MiB)', `peak RSS vs ${smallest === undefined ? '' : sizeLabel(smallest)}`, 'notes'], rows);
 }
 
 /** (e) producer table. */

@@ -53,7 +53,7 @@ export function resultsMarkdown(
     '',
     '## Machine and versions',
     '',
-    environmentMarkdown(env, load),
+    environmentMarkdown(env, load, results.roundTripUs),
     '',
     '## Method',
     '',
