@@ -5,11 +5,19 @@ import type { ConsumerJob } from './protocol.js';
 import { RawLoop, type EntryHandler } from './raw-loop.js';
 import { connect, pendingCount, type RunningConsumer } from './consumers.js';
 
-/** raw-simple, raw-pipelined and nest-ceiling (raw-pipelined calling the real Nest handler). */
+/** Entries a raw-cN loop holds at most: its COUNT. */
+const HELD: Partial<Record<ConsumerJob['contender'], number>> = { 'raw-c1': 1, 'raw-c10': 10 };
+
+/**
+ * raw-simple, raw-pipelined, nest-ceiling (raw-pipelined calling the real Nest
+ * handler), and raw-c1/raw-c10: a hand-written loop that never holds more than
+ * 1 or 10 entries (one round trip per batch), what a consumer at that concurrency can expect.
+ */
 export async function rawConsumer(job: ConsumerJob, probe: Probe, monitor: Redis): Promise<RunningConsumer> {
-  const variant = job.contender === 'raw-simple' ? 'simple' : 'pipelined';
+  const held = HELD[job.contender];
+  const variant = job.contender === 'raw-simple' ? 'simple' : held === undefined ? 'pipelined' : 'ack-with-read';
   const reader = connect(job.port);
-  const acker = variant === 'simple' ? reader : connect(job.port);
+  const acker = variant === 'pipelined' ? connect(job.port) : reader;
   // The no-op async handler: it returns a promise, which the loop awaits.
   let handle: EntryHandler = (payload: BenchPayload) => {
     probe.record(payload);
@@ -21,7 +29,7 @@ export async function rawConsumer(job: ConsumerJob, probe: Probe, monitor: Redis
     ({ handle, close } = await nestCeilingHandler(probe));
   }
   const loop = new RawLoop({
-    reader, acker, variant, template: job.template, handle, consumer: 'raw-1', batchSize: 100, blockMs: 200,
+    reader, acker, variant, template: job.template, handle, consumer: 'raw-1', batchSize: held ?? 100, blockMs: 200,
   });
   return {
     start: () => {
@@ -32,7 +40,7 @@ export async function rawConsumer(job: ConsumerJob, probe: Probe, monitor: Redis
       await loop.stop();
       await close();
       reader.disconnect();
-      acker.disconnect();
+      if (acker !== reader) acker.disconnect();
     },
     unsettled: () => pendingCount(monitor),
   };

@@ -32,6 +32,8 @@ export async function createConsumer(job: ConsumerJob, probe: Probe, monitor: Re
     case 'raw-simple':
     case 'raw-pipelined':
     case 'nest-ceiling':
+    case 'raw-c1':
+    case 'raw-c10':
       return (await import('./consumer-raw.js')).rawConsumer(job, probe, monitor);
     case 'ours-default':
     case 'ours-tuned':

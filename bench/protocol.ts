@@ -3,6 +3,8 @@ export const CONSUMERS = [
   'raw-simple',
   'raw-pipelined',
   'nest-ceiling',
+  'raw-c1',
+  'raw-c10',
   'ours-default',
   'ours-tuned',
   'ours-c100',

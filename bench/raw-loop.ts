@@ -14,8 +14,12 @@ export interface RawLoopOptions {
   readonly reader: Redis;
   /** Connection for XACK; the reader itself for the simple variant. */
   readonly acker: Redis;
-  /** `simple`: read, handle, ack, repeat. `pipelined`: the next read is on the wire while a batch is handled. */
-  readonly variant: 'simple' | 'pipelined';
+  /**
+   * `simple`: read, handle, ack, repeat. `pipelined`: the next read is on the
+   * wire while a batch is handled. `ack-with-read`: never holds more than one
+   * batch, but writes each XACK and the next read together (one round trip per batch).
+   */
+  readonly variant: 'simple' | 'pipelined' | 'ack-with-read';
   readonly template: EntryTemplate;
   readonly handle: EntryHandler;
   readonly consumer: string;
@@ -37,7 +41,8 @@ export class RawLoop {
 
   /** Starts the loop. */
   start(): void {
-    this.loop ??= this.options.variant === 'simple' ? this.runSimple() : this.runPipelined();
+    const runs = { simple: () => this.runSimple(), pipelined: () => this.runPipelined(), 'ack-with-read': () => this.runAckWithRead() };
+    this.loop ??= runs[this.options.variant]();
   }
 
   /** Stops after the current batch and waits for the loop to end. */
@@ -73,6 +78,21 @@ export class RawLoop {
       const ids = await this.handleBatch(await this.read());
       if (ids.length > 0) await acker.xack(KEYS.stream, KEYS.group, ...ids);
     }
+  }
+
+  private async runAckWithRead(): Promise<void> {
+    const { reader } = this.options;
+    let acking: Promise<unknown> | undefined;
+    while (!this.isStopping) {
+      // Written right behind the previous batch's XACK on the same connection,
+      // so both travel together; the batch was handled, so no more than
+      // batchSize entries are ever held.
+      const reply = this.read();
+      await acking;
+      const ids = await this.handleBatch(await reply);
+      acking = ids.length > 0 ? reader.xack(KEYS.stream, KEYS.group, ...ids) : undefined;
+    }
+    await acking;
   }
 
   private async runPipelined(): Promise<void> {

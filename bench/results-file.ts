@@ -17,9 +17,10 @@ no-op async handler that only counts the message (and, in the latency runs, read
 - **raw-pipelined**: the same, but the next XREADGROUP is on the wire while a batch is handled; XACK on a second connection.
 - **nest-ceiling**: raw-pipelined, but each entry goes through the real NestJS \`@EventPattern\` handler taken from a running
   microservice (\`server.getHandlerByPattern\`, a do-nothing transport), its result awaited and, if an Observable, subscribed to completion.
-- **ours-default / ours-tuned / ours-c100**: a NestJS microservice with \`RedisStreamsServer\` (default options / the tuned ones below /
-  \`batchSize: 100, concurrency: 100\`, concurrency matched to bullmq-c100) and
-  the same controller.
+- **raw-c1 / raw-c10**: a hand-written loop that never holds more than 1 or 10 entries: \`XREADGROUP COUNT 1\` (or 10), awaited
+  handlers, then the batch's XACK and the next read written together on one connection (one round trip per batch).
+- **ours-default / ours-tuned / ours-c100 / ours-c10 / ours-c1**: a NestJS microservice with \`RedisStreamsServer\` (default options /
+  the tuned ones below / \`batchSize\` and \`concurrency\` both 100, 10 or 1, matched to bullmq-cN) and the same controller.
 - **bullmq-cN**: BullMQ \`Worker\`, no-op processor, concurrency N, jobs added with \`removeOnComplete/removeOnFail\`.
 - **nest-redis**: NestJS' built-in \`Transport.REDIS\` (pub/sub, not durable), the same controller; the producer is a
   \`ClientProxy\` emitting one event per call (it has no batching). Pub/sub has no backlog, so its "drain" is a burst of the
@@ -32,7 +33,8 @@ batches of 100, one batch in flight; BullMQ: \`addBulk\` of 100; nest-redis: 100
 the rate is measured after a warm-up, and lag is "produced minus handled", sampled every 100 ms. Latency: a producer
 process sends at a fixed rate with its send time (\`performance.timeOrigin + performance.now()\`) in the payload;
 latency is measured at handler start; the first 2,500 messages are warm-up and not counted. Memory: the consumer
-process samples \`process.memoryUsage.rss()\` every 50 ms while it drains. Producer: our \`RedisStreamsClient.emit()\`
+process samples \`process.memoryUsage.rss()\` every 50 ms while it drains, and once the drain is measured runs two
+full GCs (children run with \`--expose-gc\`) and reports the V8 heap still in use, i.e. what it retains. Producer: our \`RedisStreamsClient.emit()\`
 with 100 emits in flight against raw XADD pipelined in batches of 100; both JSON-encode each payload.`;
 
 /** The whole bench/RESULTS.md. */
