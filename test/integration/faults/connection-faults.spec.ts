@@ -136,6 +136,33 @@ describe('the reader recovers', () => {
     }
   });
 
+  it('after CLIENT KILL of its connection, again and again while every slot is busy: every entry handled and acked', async () => {
+    // Handlers slower than the writes below, so each kill lands while reads and acks are under way.
+    await start({ behaviour: 'slow', slowMs: 5, options: { concurrency: 2, batchSize: 2 } });
+    const ids: string[] = [];
+    let killed = '';
+    for (let round = 0; round < 3; round += 1) {
+      for (let n = 0; n < 40; n += 1) ids.push((await scene.redis.xadd(scene.stream, '*', 'round', String(round), 'n', String(n)))!);
+      let reader: string | undefined;
+      await waitFor(
+        async () => {
+          reader = (await clientsNamed(scene.redis, readerName)).find((client) => client.id !== killed)?.id;
+          return reader !== undefined;
+        },
+        { message: 'the reader connection (back)' },
+      );
+      killed = reader!;
+      expect(await scene.redis.client('KILL', 'ID', killed)).toBe(1);
+    }
+    await expectHandled(ids);
+    await waitFor(
+      async () => (await pendingCount(scene.redis, scene.stream, scene.group)) === 0,
+      { message: 'nothing pending' },
+    );
+    expect(new Set(await handledIds())).toEqual(new Set(ids));
+    expect(await scene.redis.xlen(`${scene.stream}:dlq`)).toBe(0);
+  });
+
   it('after CLIENT KILL of its command connection, while entries flow: acks and claims carry on', async () => {
     await start({
       behaviour: 'flaky',
