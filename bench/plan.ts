@@ -25,7 +25,7 @@ export function settingsFor(quick: boolean): Settings {
   if (quick) {
     return {
       quick, rounds: 1, drainCount: 20_000, steadyMs: 1_000, latencyMs: 1_000, latencyRate: 5_000,
-      memoryCounts: [20_000, 50_000], emitCount: 20_000, tuned, drainCapMs: 1_000, budgetMs: 40_000,
+      memoryCounts: [20_000, 50_000], emitCount: 20_000, tuned, drainCapMs: 1_000, budgetMs: 50_000,
     };
   }
   return {
