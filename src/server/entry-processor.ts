@@ -159,7 +159,7 @@ class EntryRun extends InFlightEntry implements EntryControl {
 
   /** Frees the entry's slot; an entry left unsettled stops renewing its lease. */
   private finish(): void {
-    if (!this.isSettled) this.deps.inFlight.remove(this);
+    this.deps.inFlight.remove(this);
     this.deps.slots.release();
   }
 

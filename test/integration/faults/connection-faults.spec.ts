@@ -40,6 +40,23 @@ describe('the reader recovers', () => {
     return id;
   }
 
+  /**
+   * Waits for a connection named `name` other than the one killed before
+   * (`previous`, '' for none), kills it with CLIENT KILL and returns its id.
+   */
+  async function killConnection(name: string, previous: string, what: string): Promise<string> {
+    let id: string | undefined;
+    await waitFor(
+      async () => {
+        id = (await clientsNamed(scene.redis, name)).find((client) => client.id !== previous)?.id;
+        return id !== undefined;
+      },
+      { message: what },
+    );
+    expect(await scene.redis.client('KILL', 'ID', id!)).toBe(1);
+    return id!;
+  }
+
   async function handledIds(): Promise<string[]> {
     return (await records(scene.redis, `${scene.record}:done`)).map((r) => r.id);
   }
@@ -143,16 +160,7 @@ describe('the reader recovers', () => {
     let killed = '';
     for (let round = 0; round < 3; round += 1) {
       for (let n = 0; n < 40; n += 1) ids.push((await scene.redis.xadd(scene.stream, '*', 'round', String(round), 'n', String(n)))!);
-      let reader: string | undefined;
-      await waitFor(
-        async () => {
-          reader = (await clientsNamed(scene.redis, readerName)).find((client) => client.id !== killed)?.id;
-          return reader !== undefined;
-        },
-        { message: 'the reader connection (back)' },
-      );
-      killed = reader!;
-      expect(await scene.redis.client('KILL', 'ID', killed)).toBe(1);
+      killed = await killConnection(readerName, killed, 'the reader connection (back)');
     }
     await expectHandled(ids);
     await waitFor(
@@ -183,18 +191,7 @@ describe('the reader recovers', () => {
             String(n),
           ))!,
         );
-      let commands: string | undefined;
-      await waitFor(
-        async () => {
-          commands = (
-            await clientsNamed(scene.redis, `nrs:${scene.group}:c1:commands`)
-          ).find((client) => client.id !== killed)?.id;
-          return commands !== undefined;
-        },
-        { message: 'the command connection (back)' },
-      );
-      killed = commands!;
-      expect(await scene.redis.client('KILL', 'ID', killed)).toBe(1);
+      killed = await killConnection(`nrs:${scene.group}:c1:commands`, killed, 'the command connection (back)');
     }
     await waitFor(
       async () => (await scene.redis.scard(`${scene.record}:handled`)) === produced.length,
