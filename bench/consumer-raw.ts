@@ -6,12 +6,12 @@ import { RawLoop, type EntryHandler } from './raw-loop.js';
 import { connect, pendingCount, type RunningConsumer } from './consumers.js';
 
 /** Entries a raw-cN loop holds at most: its COUNT. */
-const HELD: Partial<Record<ConsumerJob['contender'], number>> = { 'raw-c1': 1, 'raw-c10': 10 };
+const HELD: Partial<Record<ConsumerJob['contender'], number>> = { 'raw-c1': 1, 'raw-c10': 10, 'raw-c100': 100 };
 
 /**
  * raw-simple, raw-pipelined, nest-ceiling (raw-pipelined calling the real Nest
- * handler), and raw-c1/raw-c10: a hand-written loop that never holds more than
- * 1 or 10 entries (one round trip per batch), what a consumer at that concurrency can expect.
+ * handler), and raw-cN: a hand-written loop that never holds more than
+ * N entries (one round trip per batch), what a consumer at that concurrency can expect.
  */
 export async function rawConsumer(job: ConsumerJob, probe: Probe, monitor: Redis): Promise<RunningConsumer> {
   const held = HELD[job.contender];

@@ -34,6 +34,7 @@ export async function createConsumer(job: ConsumerJob, probe: Probe, monitor: Re
     case 'nest-ceiling':
     case 'raw-c1':
     case 'raw-c10':
+    case 'raw-c100':
       return (await import('./consumer-raw.js')).rawConsumer(job, probe, monitor);
     case 'ours-default':
     case 'ours-tuned':

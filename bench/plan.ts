@@ -19,8 +19,17 @@ export interface Settings {
   readonly budgetMs: number;
 }
 
-/** Settings for `--quick` (CI: under a minute) and for the full run. */
-export function settingsFor(quick: boolean): Settings {
+/**
+ * Settings for `--quick` (CI: under a minute) and for the full run, with
+ * `rounds` instead of the default (1 quick, 3 full); the time budget grows with it.
+ */
+export function settingsFor(quick: boolean, rounds?: number): Settings {
+  const base = baseSettings(quick);
+  if (rounds === undefined) return base;
+  return { ...base, rounds, budgetMs: Math.round((base.budgetMs * rounds) / base.rounds) };
+}
+
+function baseSettings(quick: boolean): Settings {
   const tuned = { batchSize: 250, concurrency: 500 };
   if (quick) {
     return {
@@ -41,7 +50,7 @@ export type ScenarioId = 'drain' | 'steady' | 'latency' | 'memory' | 'emit';
 export const SCENARIO_CONTENDERS: Readonly<Record<Exclude<ScenarioId, 'emit'>, readonly ConsumerName[]>> = {
   drain: [
     'raw-simple', 'raw-pipelined', 'nest-ceiling', 'ours-default', 'ours-tuned', 'ours-c100', 'ours-c10', 'ours-c1',
-    'raw-c10', 'raw-c1', 'bullmq-c1', 'bullmq-c10', 'bullmq-c100', 'bullmq-c200', 'nest-redis',
+    'raw-c100', 'raw-c10', 'raw-c1', 'bullmq-c1', 'bullmq-c10', 'bullmq-c100', 'bullmq-c200', 'nest-redis',
   ],
   steady: ['raw-simple', 'raw-pipelined', 'nest-ceiling', 'ours-default', 'ours-tuned', 'ours-c100', 'bullmq-c100', 'bullmq-c200', 'nest-redis'],
   latency: ['raw-simple', 'raw-pipelined', 'nest-ceiling', 'ours-default', 'ours-tuned', 'bullmq-c100', 'nest-redis'],

@@ -5,6 +5,7 @@ export const CONSUMERS = [
   'nest-ceiling',
   'raw-c1',
   'raw-c10',
+  'raw-c100',
   'ours-default',
   'ours-tuned',
   'ours-c100',

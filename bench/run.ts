@@ -30,6 +30,7 @@ interface Args {
   readonly only: ReadonlySet<ScenarioId> | undefined;
   readonly contenders: ReadonlySet<string> | undefined;
   readonly profile: boolean;
+  readonly rounds: number | undefined;
 }
 
 function parseArgs(argv: readonly string[]): Args {
@@ -42,11 +43,17 @@ function parseArgs(argv: readonly string[]): Args {
   const unknown = only?.filter((id) => !SCENARIOS.some((s) => s === id)) ?? [];
   if (unknown.length > 0) throw new Error(`--only: unknown scenario(s) ${unknown.join(', ')}; use ${SCENARIOS.join(', ')}`);
   const contenders = list('--contenders');
+  const roundsArg = list('--rounds')?.[0];
+  const rounds = roundsArg === undefined ? undefined : Number(roundsArg);
+  if (rounds !== undefined && !(Number.isInteger(rounds) && rounds >= 1)) {
+    throw new Error(`--rounds: expected a whole number of rounds ≥ 1, got "${roundsArg}"`);
+  }
   return {
     quick: argv.includes('--quick'),
     only: only === undefined ? undefined : new Set(SCENARIOS.filter((s) => only.includes(s))),
     contenders: contenders === undefined ? undefined : new Set(contenders),
     profile: argv.includes('--profile'),
+    rounds,
   };
 }
 
@@ -74,7 +81,7 @@ async function measure(ctx: BenchContext, args: Args): Promise<BenchResults> {
 
 async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
-  const settings = settingsFor(args.quick);
+  const settings = settingsFor(args.quick, args.rounds);
   const began = Date.now();
   const load = sampleLoad();
   // Read at the start: the code and versions measured, not whatever is there at the end.
