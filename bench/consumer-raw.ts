@@ -6,12 +6,13 @@ import { RawLoop, type EntryHandler } from './raw-loop.js';
 import { connect, pendingCount, type RunningConsumer } from './consumers.js';
 
 /** Entries a raw-cN loop holds at most: its COUNT. */
-const HELD: Partial<Record<ConsumerJob['contender'], number>> = { 'raw-c1': 1, 'raw-c10': 10, 'raw-c100': 100 };
+const HELD: Partial<Record<ConsumerJob['contender'], number>> = { 'raw-c1': 1, 'raw-c10': 10, 'raw-c100': 100, 'nest-c100': 100 };
 
 /**
  * raw-simple, raw-pipelined, nest-ceiling (raw-pipelined calling the real Nest
  * handler), and raw-cN: a hand-written loop that never holds more than
- * N entries (one round trip per batch), what a consumer at that concurrency can expect.
+ * N entries (one round trip per batch), what a consumer at that concurrency can
+ * expect; nest-c100 is raw-c100 calling the real Nest handler.
  */
 export async function rawConsumer(job: ConsumerJob, probe: Probe, monitor: Redis): Promise<RunningConsumer> {
   const held = HELD[job.contender];
@@ -24,7 +25,7 @@ export async function rawConsumer(job: ConsumerJob, probe: Probe, monitor: Redis
     return Promise.resolve();
   };
   let close = (): Promise<void> => Promise.resolve();
-  if (job.contender === 'nest-ceiling') {
+  if (job.contender === 'nest-ceiling' || job.contender === 'nest-c100') {
     const { nestCeilingHandler } = await import('./nest-ceiling.js');
     ({ handle, close } = await nestCeilingHandler(probe));
   }

@@ -35,6 +35,7 @@ export async function createConsumer(job: ConsumerJob, probe: Probe, monitor: Re
     case 'raw-c1':
     case 'raw-c10':
     case 'raw-c100':
+    case 'nest-c100':
       return (await import('./consumer-raw.js')).rawConsumer(job, probe, monitor);
     case 'ours-default':
     case 'ours-tuned':

@@ -50,7 +50,7 @@ export type ScenarioId = 'drain' | 'steady' | 'latency' | 'memory' | 'emit';
 export const SCENARIO_CONTENDERS: Readonly<Record<Exclude<ScenarioId, 'emit'>, readonly ConsumerName[]>> = {
   drain: [
     'raw-simple', 'raw-pipelined', 'nest-ceiling', 'ours-default', 'ours-tuned', 'ours-c100', 'ours-c10', 'ours-c1',
-    'raw-c100', 'raw-c10', 'raw-c1', 'bullmq-c1', 'bullmq-c10', 'bullmq-c100', 'bullmq-c200', 'nest-redis',
+    'raw-c100', 'nest-c100', 'raw-c10', 'raw-c1', 'bullmq-c1', 'bullmq-c10', 'bullmq-c100', 'bullmq-c200', 'nest-redis',
   ],
   steady: ['raw-simple', 'raw-pipelined', 'nest-ceiling', 'ours-default', 'ours-tuned', 'ours-c100', 'bullmq-c100', 'bullmq-c200', 'nest-redis'],
   latency: ['raw-simple', 'raw-pipelined', 'nest-ceiling', 'ours-default', 'ours-tuned', 'bullmq-c100', 'nest-redis'],

@@ -6,6 +6,7 @@ export const CONSUMERS = [
   'raw-c1',
   'raw-c10',
   'raw-c100',
+  'nest-c100',
   'ours-default',
   'ours-tuned',
   'ours-c100',

@@ -19,6 +19,7 @@ no-op async handler that only counts the message (and, in the latency runs, read
   microservice (\`server.getHandlerByPattern\`, a do-nothing transport), its result awaited and, if an Observable, subscribed to completion.
 - **raw-c1 / raw-c10 / raw-c100**: a hand-written loop that never holds more than 1, 10 or 100 entries: \`XREADGROUP COUNT 1\` (10, 100), awaited
   handlers, then the batch's XACK and the next read written together on one connection (one round trip per batch).
+  **nest-c100** is raw-c100 calling the real Nest handler, as nest-ceiling does: what no NestJS transport holding 100 entries can beat.
 - **ours-default / ours-tuned / ours-c100 / ours-c10 / ours-c1**: a NestJS microservice with \`RedisStreamsServer\` (default options /
   the tuned ones below / \`batchSize\` and \`concurrency\` both 100, 10 or 1, matched to bullmq-cN) and the same controller.
 - **bullmq-cN**: BullMQ \`Worker\`, no-op processor, concurrency N, jobs added with \`removeOnComplete/removeOnFail\`.
