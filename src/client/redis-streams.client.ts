@@ -28,6 +28,8 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents> {
   private readonly logger = new Logger(RedisStreamsClient.name);
   private readonly options: ResolvedClientOptions;
   private client: Redis | undefined;
+  /** Whether the socket is corked until the next tick (see coalesceWrites). */
+  private isCorked = false;
   private connecting: Promise<Redis> | undefined;
   private readonly pendingListeners: Array<[keyof RedisStreamsEvents, Parameters<Redis['on']>[1]]> = [];
 
@@ -114,12 +116,30 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents> {
   }
 
   private append<T>(client: Redis, stream: string, fields: string[]): Promise<T> {
+    this.coalesceWrites(client);
     const { maxLen } = this.options;
     const added =
       maxLen === undefined
         ? client.xadd(stream, '*', ...fields)
         : client.xadd(stream, 'MAXLEN', '~', maxLen, '*', ...fields);
     return added as Promise<T>;
+  }
+
+  /**
+   * Lets the emits of one turn leave in one socket write: the first corks the
+   * socket, and it is uncorked once the turn's promise continuations have run
+   * (a `nextTick` scheduled from them runs after them). Without it every emit
+   * is a write of its own.
+   */
+  private coalesceWrites(client: Redis): void {
+    const socket = client.stream as Redis['stream'] | undefined;
+    if (this.isCorked || socket === undefined || client.status !== 'ready') return;
+    this.isCorked = true;
+    socket.cork();
+    process.nextTick(() => {
+      this.isCorked = false;
+      socket.uncork();
+    });
   }
 
   private async open(): Promise<Redis> {

@@ -117,6 +117,22 @@ describe('delivery through a consumer group', () => {
     await waitFor(async () => (await pendingCount(redis, stream, group)) === 0, { message: 'acks' });
   });
 
+  it('writes the emits of one turn together, in order, each resolving with its own entry id, and emits again afterwards', async () => {
+    await lastValueFrom(client.emit<string>(`stream:${stream}`, { warm: true }));
+    // Started in one turn: they share one socket write.
+    const socket = client.unwrap<Redis>().stream;
+    const sameTurn = Array.from({ length: 300 }, (_, i) => lastValueFrom(client.emit<string>(`stream:${stream}`, { i })));
+    expect(socket.writableCorked).toBe(1);
+    const ids = await Promise.all(sameTurn);
+    expect(socket.writableCorked).toBe(0);
+    const later = await lastValueFrom(client.emit<string>(`stream:${stream}`, { later: true }));
+    const entries = await redis.xrange(stream, '-', '+');
+    expect(entries.map(([id]) => id)).toEqual([entries[0]![0], ...ids, later]);
+    expect(entries.slice(1, -1).map(([, fields]) => JSON.parse(fields[3]!) as unknown)).toEqual(
+      Array.from({ length: 300 }, (_, i) => ({ i })),
+    );
+  });
+
   it('leaves no pending entry after a resolving async handler', async () => {
     @Controller()
     class AsyncController {
