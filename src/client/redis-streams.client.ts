@@ -146,7 +146,7 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents> {
     const client = createRedis(this.options.connection, {
       connectionName: 'nrs:producer',
       // Measured: ioredis' auto-pipelining costs more per emit than it saves
-      // here (bench/RESULTS.md, producer scenario); writes still coalesce.
+      // here; coalesceWrites() gives one write per turn instead.
       enableAutoPipelining: false,
     });
     for (const [event, callback] of this.pendingListeners) client.on(event, callback);
