@@ -28,8 +28,6 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents> {
   private readonly logger = new Logger(RedisStreamsClient.name);
   private readonly options: ResolvedClientOptions;
   private client: Redis | undefined;
-  /** Whether the socket is corked until the next tick (see coalesceWrites). */
-  private isCorked = false;
   private connecting: Promise<Redis> | undefined;
   private readonly pendingListeners: Array<[keyof RedisStreamsEvents, Parameters<Redis['on']>[1]]> = [];
 
@@ -129,17 +127,14 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents> {
    * Lets the emits of one turn leave in one socket write: the first corks the
    * socket, and it is uncorked once the turn's promise continuations have run
    * (a `nextTick` scheduled from them runs after them). Without it every emit
-   * is a write of its own.
+   * is a write of its own. The socket itself says whether it is corked, so a
+   * reconnect's new socket is never taken for the old one.
    */
   private coalesceWrites(client: Redis): void {
     const socket = client.stream as Redis['stream'] | undefined;
-    if (this.isCorked || socket === undefined || client.status !== 'ready') return;
-    this.isCorked = true;
+    if (socket === undefined || socket.writableCorked > 0 || client.status !== 'ready') return;
     socket.cork();
-    process.nextTick(() => {
-      this.isCorked = false;
-      socket.uncork();
-    });
+    process.nextTick(() => socket.uncork());
   }
 
   private async open(): Promise<Redis> {
