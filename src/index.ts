@@ -22,5 +22,6 @@ export {
   StreamConfigurationError,
   NotSupportedError,
 } from './errors/redis-streams.error.js';
+export { RedisCommandError } from './errors/redact.js';
 export { UnrecoverableError } from './errors/unrecoverable.error.js';
 export { REDIS_STREAMS_TRANSPORT, DEAD_LETTER_FIELDS } from './redis-streams.constants.js';
