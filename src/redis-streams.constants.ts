@@ -10,6 +10,8 @@ export const DATA_FIELD = 'data';
 export const CONTENT_TYPE_FIELD = 'content-type';
 /** Content type written by our client; only entries carrying it are JSON-decoded. */
 export const CONTENT_TYPE_JSON = 'application/vnd.nestjs-redis-streams.v1+json';
+/** Content type written by our client for a `Buffer` payload: `data` holds its bytes as they are. */
+export const CONTENT_TYPE_BYTES = 'application/vnd.nestjs-redis-streams.v1+bytes';
 /** Field holding JSON-encoded packet metadata (set through the client's dispatch hook). */
 export const METADATA_FIELD = 'metadata';
 

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { ClientProxy, type ReadPacket, type WritePacket } from '@nestjs/microservices';
 import type { Redis } from 'ioredis';
 import { from, type Observable } from 'rxjs';
-import { encodeEntry } from '../codec/stream-codec.js';
+import { encodeEntry, type FieldValue } from '../codec/stream-codec.js';
 import { NotSupportedError, InvalidOptionsError } from '../errors/redis-streams.error.js';
 import { describeError } from '../errors/redis-reply.js';
 import type { RedisStreamsClientOptions } from '../interfaces/client-options.interface.js';
@@ -99,7 +99,7 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents> {
 
   protected dispatchEvent<T = string>(packet: ReadPacket): Promise<T> {
     let stream: string;
-    let fields: string[];
+    let fields: FieldValue[];
     try {
       stream = streamOf(packet.pattern);
       const serialized = this.serializer.serialize(packet) as ReadPacket & { metadata?: Record<string, unknown> };
@@ -113,7 +113,7 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents> {
     return this.connect().then((connected) => this.append<T>(connected, stream, fields));
   }
 
-  private append<T>(client: Redis, stream: string, fields: string[]): Promise<T> {
+  private append<T>(client: Redis, stream: string, fields: FieldValue[]): Promise<T> {
     this.coalesceWrites(client);
     const { maxLen } = this.options;
     const added =

@@ -1,16 +1,15 @@
 import { BaseRpcContext } from '@nestjs/microservices';
-import { toFieldMap, type StreamFields } from '../codec/stream-codec.js';
-
-function isFlatList(fields: StreamFields | readonly string[]): fields is readonly string[] {
-  return Array.isArray(fields);
-}
+import { toBytes, toFieldMap, type FieldValue, type StreamFields } from '../codec/stream-codec.js';
 
 /** What a handler can decide about its entry, beyond resolving or throwing. */
 export interface EntryControl {
-  /** Acknowledge now; the handler's outcome no longer matters. */
+  /** Acknowledge now; resolves once Redis has confirmed the XACK. */
   ack(): Promise<void>;
-  /** Deliver again after `delayMs` (capped at `retry.maxDelayMs`), to any consumer of the group. */
-  retry(delayMs: number): Promise<void>;
+  /**
+   * Deliver again after `delayMs` (capped at `retry.maxDelayMs`), to any
+   * consumer of the group; without it, after the backoff delay.
+   */
+  retry(delayMs?: number): Promise<void>;
   /** Move to the dead-letter stream now, with `reason` as the last error. */
   deadLetter(reason: string): Promise<void>;
   /** Keep the handler's original error (Nest's exception layer replaces it). */
@@ -20,12 +19,14 @@ export interface EntryControl {
 type RedisStreamsContextArgs = [
   stream: string,
   messageId: string,
-  // The flat list as Redis returned it; the map is built when first asked for.
-  fields: StreamFields | readonly string[],
+  // The flat list as Redis stores it (text as strings, other bytes as Buffers).
+  flat: readonly FieldValue[],
   group: string,
   consumer: string,
   deliveryCount: number,
   control: EntryControl,
+  // The field map when the handler got it as its payload; built on demand otherwise.
+  fields: StreamFields | undefined,
 ];
 
 /**
@@ -40,7 +41,6 @@ type RedisStreamsContextArgs = [
  * ```
  */
 export class RedisStreamsContext extends BaseRpcContext<RedisStreamsContextArgs> {
-  private fieldMap: StreamFields | undefined;
 
   /** The stream key (the pattern without `stream:`). */
   getStream(): string {
@@ -52,12 +52,24 @@ export class RedisStreamsContext extends BaseRpcContext<RedisStreamsContextArgs>
     return this.args[1];
   }
 
-  /** The entry's raw field map, exactly as stored in Redis. */
+  /**
+   * The entry's field map: values that are valid UTF-8 as strings, others as
+   * Buffers. A field name that is not UTF-8 shows with U+FFFD in it here;
+   * {@link getRawFields} has its bytes.
+   */
   getFields(): StreamFields {
-    const fields = this.args[2];
-    if (!isFlatList(fields)) return fields;
-    this.fieldMap ??= toFieldMap(fields);
-    return this.fieldMap;
+    this.args[7] ??= toFieldMap(this.args[2]);
+    return this.args[7];
+  }
+
+  /** Every field of the entry as `[name, value]` Buffers, byte for byte and in order, duplicates included. */
+  getRawFields(): Array<[name: Buffer, value: Buffer]> {
+    const flat = this.args[2];
+    const pairs: Array<[Buffer, Buffer]> = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      pairs.push([toBytes(flat[i] as FieldValue), toBytes(flat[i + 1] as FieldValue)]);
+    }
+    return pairs;
   }
 
   /** The consumer group reading the stream. */
@@ -75,7 +87,12 @@ export class RedisStreamsContext extends BaseRpcContext<RedisStreamsContextArgs>
     return this.args[5];
   }
 
-  /** Acknowledges the entry now, whatever the handler does next. */
+  /**
+   * Acknowledges the entry now, whatever the handler does next. Resolves once
+   * Redis has confirmed the XACK (it travels with the other acks of this turn);
+   * rejects if the server closes before it could be sent, and the entry is
+   * then delivered again.
+   */
   ack(): Promise<void> {
     return this.args[6].ack();
   }
@@ -83,9 +100,11 @@ export class RedisStreamsContext extends BaseRpcContext<RedisStreamsContextArgs>
   /**
    * Leaves the entry unacknowledged and has it delivered again after `delayMs`.
    *
-   * @param delayMs - at most the stream's `retry.maxDelayMs`
+   * @param delayMs - milliseconds, capped at the stream's `retry.maxDelayMs`;
+   *   without it, the backoff delay a failure on this delivery would get
+   * @throws RangeError (as a rejection) when `delayMs` is not a number >= 0
    */
-  retry(delayMs: number): Promise<void> {
+  retry(delayMs?: number): Promise<void> {
     return this.args[6].retry(delayMs);
   }
 

@@ -3,6 +3,12 @@ import type { Logger } from '@nestjs/common';
 import { describeError } from '../errors/redis-reply.js';
 import { reconnectDelayMs } from './redis-connection.js';
 
+/** A caller waiting for its ack to be confirmed. */
+interface Waiter {
+  resolve(): void;
+  reject(error: Error): void;
+}
+
 /**
  * Collects acknowledgements for one stream and sends them as one XACK per
  * turn of the event loop. Ids whose XACK fails are kept and sent again, so a
@@ -10,6 +16,8 @@ import { reconnectDelayMs } from './redis-connection.js';
  */
 export class Acker {
   private queued: string[] = [];
+  /** Callers of {@link ackConfirmed} whose ids are in {@link queued}. */
+  private queuedWaiters: Waiter[] = [];
   private flushing: Promise<void> | undefined;
   private isScheduled = false;
   private failures = 0;
@@ -46,13 +54,29 @@ export class Acker {
     }
   }
 
+  /**
+   * Queues an id like {@link ack} and resolves once Redis has confirmed its
+   * XACK; rejects if the acker closes first (the entry is then delivered again).
+   */
+  ackConfirmed(id: string): Promise<void> {
+    if (this.isClosed) {
+      return Promise.reject(new Error(`the server is closing; entry ${id} was not acknowledged and will be delivered again`));
+    }
+    return new Promise((resolve, reject) => {
+      this.ack(id);
+      this.queuedWaiters.push({ resolve, reject });
+    });
+  }
+
   /** Sends every queued id; resolves when they are acknowledged or the attempt failed. */
   flush(): Promise<void> {
     if (this.flushing !== undefined) return this.flushing;
     if (this.queued.length === 0) return Promise.resolve();
     const ids = this.queued;
+    const waiters = this.queuedWaiters;
     this.queued = [];
-    this.flushing = this.send(ids).finally(() => {
+    this.queuedWaiters = [];
+    this.flushing = this.send(ids, waiters).finally(() => {
       this.flushing = undefined;
       // Ids queued while this XACK was on the wire go out at once.
       if (this.queued.length > 0 && this.retryTimer === undefined) void this.flush();
@@ -81,16 +105,26 @@ export class Acker {
     this.isClosed = true;
     this.cancelRetry();
     this.queued = [];
+    const waiters = this.queuedWaiters;
+    this.queuedWaiters = [];
+    for (const waiter of waiters) {
+      waiter.reject(new Error(`the server closed before the acknowledgement reached Redis; the entry will be delivered again`));
+    }
   }
 
-  private async send(ids: string[]): Promise<void> {
+  private async send(ids: string[], waiters: Waiter[]): Promise<void> {
     try {
       await this.redis.xack(this.stream, this.group, ...ids);
       this.failures = 0;
+      for (const waiter of waiters) waiter.resolve();
     } catch (error) {
       this.failures += 1;
-      if (this.isClosed) return;
+      if (this.isClosed) {
+        for (const waiter of waiters) waiter.reject(new Error(`XACK failed while the server closed; the entry will be delivered again`));
+        return;
+      }
       this.queued = ids.concat(this.queued);
+      this.queuedWaiters = waiters.concat(this.queuedWaiters);
       this.logger.warn(
         `Stream "${this.stream}" group "${this.group}": XACK of ${ids.length} entr${ids.length === 1 ? 'y' : 'ies'} failed (${describeError(error)}); retrying.`,
       );

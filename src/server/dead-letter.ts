@@ -1,3 +1,4 @@
+import type { FieldValue } from '../codec/stream-codec.js';
 import { DEAD_LETTER_FIELDS } from '../redis-streams.constants.js';
 import type { StreamScripts } from './scripts.js';
 
@@ -9,12 +10,12 @@ export interface DeadLetterRecord {
   readonly consumer: string;
   readonly deliveries: number;
   readonly error: string;
-  /** The original flat field list. */
-  readonly fields: readonly string[];
+  /** The original flat field list, byte for byte. */
+  readonly fields: readonly FieldValue[];
 }
 
 /** The flat field list of a dead-letter entry: the original fields, then the origin. */
-export function deadLetterFields(record: DeadLetterRecord, now: Date): string[] {
+export function deadLetterFields(record: DeadLetterRecord, now: Date): FieldValue[] {
   return [
     ...record.fields,
     DEAD_LETTER_FIELDS.stream,

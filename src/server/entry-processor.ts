@@ -1,7 +1,7 @@
 import type { Logger } from '@nestjs/common';
 import type { ConsumerDeserializer } from '@nestjs/microservices';
 import type { Redis } from 'ioredis';
-import { decodeFlat, type StreamFields } from '../codec/stream-codec.js';
+import { decodeFlat, fromBytes, mayHaveLostBytes, type FieldValue, type StreamFields } from '../codec/stream-codec.js';
 import { RedisStreamsContext, type EntryControl } from '../context/redis-streams.context.js';
 import { describeError } from '../errors/redis-reply.js';
 import type { ResolvedStreamOptions } from '../options/resolve-server-options.js';
@@ -60,7 +60,7 @@ export class EntryProcessor {
    * @param deliveries - Redis' delivery counter, including this delivery
    * @param receivedAt - when the entry was read (epoch ms); one clock read per batch is enough
    */
-  process(id: string, flat: string[], deliveries: number, receivedAt = Date.now()): void {
+  process(id: string, flat: readonly FieldValue[], deliveries: number, receivedAt = Date.now()): void {
     const run = new EntryRun(this.runDeps, id, flat, deliveries, receivedAt);
     this.inFlight.add(run);
     run.start();
@@ -75,11 +75,13 @@ export class EntryProcessor {
 class EntryRun extends InFlightEntry implements EntryControl {
   private isSettled = false;
   private originalError: unknown;
+  /** Whether {@link flat} is known to hold the entry's exact bytes. */
+  private isExact = false;
 
   constructor(
     private readonly deps: EntryRunDeps,
     id: string,
-    private readonly flat: string[],
+    private flat: readonly FieldValue[],
     private readonly deliveries: number,
     receivedAt: number,
   ) {
@@ -89,6 +91,10 @@ class EntryRun extends InFlightEntry implements EntryControl {
   /** Handles the entry, then frees its slot; never throws or rejects. */
   start(): void {
     const { options, deserializer } = this.deps;
+    if (!this.isExact && mayHaveLostBytes(this.flat)) {
+      this.readBytes();
+      return;
+    }
     if (this.deliveries > options.maxDeliveries) {
       this.finishAfter(
         this.deadLetter(
@@ -102,7 +108,7 @@ class EntryRun extends InFlightEntry implements EntryControl {
       this.finishAfter(this.deadLetter(`undecodable: ${decoded.reason}`));
       return;
     }
-    const fields = decoded.kind === 'fields' ? decoded.data : this.flat;
+    const fields = decoded.kind === 'fields' ? decoded.data : undefined;
     if (deserializer === undefined) {
       this.invoke(decoded.data, fields);
       return;
@@ -110,13 +116,43 @@ class EntryRun extends InFlightEntry implements EntryControl {
     const metadata = decoded.kind === 'envelope' ? decoded.metadata : undefined;
     this.deserialize(deserializer, decoded.data, metadata).then(
       (data) => this.invoke(data, fields),
-      (error: unknown) => this.finishAfter(this.deadLetter(`undecodable: deserializer failed (${describeError(error)})`)),
+      (error: unknown) => this.finishAfter(this.deadLetter(`undecodable: deserializer failed (${describeDeserializerError(error)})`)),
     );
   }
 
-  private invoke(data: unknown, fields: StreamFields | readonly string[]): void {
+  /**
+   * Reads the entry again as bytes, because its text form may have lost some
+   * (see {@link mayHaveLostBytes}), then starts over with the exact fields.
+   * Rare: only entries holding bytes that are not UTF-8, or a real U+FFFD.
+   */
+  private readBytes(): void {
+    const { commands, stream, group, logger } = this.deps;
+    commands.xrangeBuffer(stream, this.id, this.id).then(
+      (rows) => {
+        const row = rows[0];
+        if (row === undefined) {
+          logger.warn(`Stream "${stream}" group "${group}": pending entry ${this.id} was deleted or trimmed; removing it from the pending list.`);
+          this.settle();
+          this.deps.acker.ack(this.id);
+          this.finish();
+          return;
+        }
+        this.flat = fromBytes(row[1]);
+        this.isExact = true;
+        this.start();
+      },
+      (error: unknown) => {
+        logger.warn(
+          `Stream "${stream}" group "${group}": could not read entry ${this.id} as bytes (${describeError(error)}); it stays pending and is delivered again after claimIdleMs.`,
+        );
+        this.finish();
+      },
+    );
+  }
+
+  private invoke(data: unknown, fields: StreamFields | undefined): void {
     const { stream, group, consumer } = this.deps;
-    const context = new RedisStreamsContext([stream, this.id, fields, group, consumer, this.deliveries, this]);
+    const context = new RedisStreamsContext([stream, this.id, this.flat, group, consumer, this.deliveries, this, fields]);
     let outcome: Promise<unknown>;
     try {
       outcome = this.deps.invoke(data, context);
@@ -135,7 +171,10 @@ class EntryRun extends InFlightEntry implements EntryControl {
   }
 
   private succeed(): void {
-    void this.ack();
+    if (!this.isSettled) {
+      this.settle();
+      this.deps.acker.ack(this.id);
+    }
     this.finish();
   }
 
@@ -170,18 +209,22 @@ class EntryRun extends InFlightEntry implements EntryControl {
   }
 
   ack(): Promise<void> {
-    if (!this.isSettled) {
-      this.settle();
-      this.deps.acker.ack(this.id);
-    }
-    return Promise.resolve();
+    if (this.isSettled) return Promise.resolve();
+    this.settle();
+    return this.deps.acker.ackConfirmed(this.id);
   }
 
-  async retry(delayMs: number): Promise<void> {
+  async retry(delayMs?: number): Promise<void> {
+    if (delayMs !== undefined && (typeof delayMs !== 'number' || !(delayMs >= 0))) {
+      throw new RangeError(
+        `ctx.retry(delayMs): delayMs must be a number of milliseconds >= 0, or left out for the backoff delay; got ${typeof delayMs === 'number' ? String(delayMs) : typeof delayMs}.`,
+      );
+    }
     if (this.isSettled) return;
     this.settle();
     const { commands, stream, group, consumer, options } = this.deps;
-    const delay = Math.min(delayMs, options.retry.maxDelayMs);
+    // Infinity asks for the longest delay there is.
+    const delay = Math.min(delayMs ?? backoffDelayMs(this.deliveries, options.retry), options.retry.maxDelayMs);
     try {
       await makeClaimableAfter(commands, { stream, group, consumer, claimIdleMs: options.claimIdleMs }, [this.id], delay);
     } catch (error) {
@@ -251,4 +294,13 @@ class EntryRun extends InFlightEntry implements EntryControl {
       resolve(deserializer.deserialize(packet, { channel: stream }) as { data?: unknown } | Promise<{ data?: unknown }>);
     }).then((incoming) => incoming.data);
   }
+}
+
+/**
+ * A deserializer's error for logs and dead letters. A SyntaxError (JSON.parse
+ * inside the deserializer) quotes the payload in its message, so only its name is kept.
+ */
+function describeDeserializerError(error: unknown): string {
+  if (error instanceof SyntaxError) return `${error.name}: the payload is not valid JSON`;
+  return describeError(error);
 }

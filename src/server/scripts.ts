@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { FieldValue } from '../codec/stream-codec.js';
 
 /**
  * Appends to the dead-letter stream, then acknowledges the original. A failing
@@ -66,7 +67,7 @@ export interface StreamScripts {
     group: string,
     id: string,
     maxLen: string,
-    ...fields: string[]
+    ...fields: FieldValue[]
   ): Promise<string>;
   renewLease(stream: string, group: string, consumer: string, ...ids: string[]): Promise<number>;
   deleteIdleConsumers(stream: string, group: string, minIdleMs: string, keep: string): Promise<string[]>;
@@ -79,8 +80,8 @@ export function defineScripts(redis: Redis): StreamScripts {
   redis.defineCommand('nrsRenewLease', { numberOfKeys: 1, lua: RENEW_LEASE_SCRIPT });
   redis.defineCommand('nrsDeleteIdleConsumers', { numberOfKeys: 1, lua: DELETE_IDLE_CONSUMERS_SCRIPT });
   redis.defineCommand('nrsDeleteConsumerIfIdle', { numberOfKeys: 1, lua: DELETE_CONSUMER_IF_IDLE_SCRIPT });
-  const call = (name: string, ...args: string[]): Promise<unknown> =>
-    (redis as unknown as Record<string, (...a: string[]) => Promise<unknown>>)[name]!(...args);
+  const call = (name: string, ...args: FieldValue[]): Promise<unknown> =>
+    (redis as unknown as Record<string, (...a: FieldValue[]) => Promise<unknown>>)[name]!(...args);
   return {
     deadLetter: (dlq, stream, group, id, maxLen, ...fields) =>
       call('nrsDeadLetter', dlq, stream, group, id, maxLen, ...fields) as Promise<string>,

@@ -18,7 +18,7 @@ interface Seen {
   group: string;
   consumer: string;
   deliveries: number;
-  fields: Record<string, string>;
+  fields: Record<string, string | Buffer>;
 }
 
 class Probe {

@@ -20,7 +20,7 @@ interface Call {
   consumer: string;
   deliveries: number;
   at: number;
-  fields: Record<string, string>;
+  fields: Record<string, string | Buffer>;
 }
 
 /** What the handler does with a call; throwing fails it. */
