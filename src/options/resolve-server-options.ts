@@ -17,13 +17,45 @@ import {
 } from '../redis-streams.constants.js';
 import { InvalidOptionsError } from '../errors/redis-streams.error.js';
 import type { RedisConnection } from '../interfaces/connection.interface.js';
-import type { RetryStrategy } from '../interfaces/retry-options.interface.js';
+import type { RetryOptions, RetryStrategy } from '../interfaces/retry-options.interface.js';
 import type {
+  DeadLetterOptions,
   MissingStreamPolicy,
   RedisStreamsServerOptions,
   StreamHandlerOptions,
 } from '../interfaces/server-options.interface.js';
 import { nonEmptyString, numberInRange, oneOf, wholeNumber } from './validate.js';
+import { connectionOption } from './connection-option.js';
+import { objectWithMethod, onlyKnownKeys, optionsObject } from './validate-shape.js';
+
+/** Options that can be set per handler. */
+export const STREAM_OPTION_KEYS = [
+  'batchSize',
+  'blockMs',
+  'concurrency',
+  'claimIdleMs',
+  'claimIntervalMs',
+  'maxDeliveries',
+  'retry',
+  'deadLetter',
+] as const satisfies ReadonlyArray<keyof StreamHandlerOptions>;
+
+const SERVER_OPTION_KEYS = [
+  ...STREAM_OPTION_KEYS,
+  'connection',
+  'group',
+  'consumer',
+  'startFrom',
+  'missingStream',
+  'streamWaitIntervalMs',
+  'shutdownTimeoutMs',
+  'connectTimeoutMs',
+  'idleConsumerCleanupMs',
+  'deserializer',
+] as const satisfies ReadonlyArray<keyof RedisStreamsServerOptions>;
+
+const RETRY_KEYS = ['strategy', 'baseDelayMs', 'maxDelayMs', 'jitter'] as const satisfies ReadonlyArray<keyof RetryOptions>;
+const DEAD_LETTER_KEYS = ['stream', 'maxLen'] as const satisfies ReadonlyArray<keyof DeadLetterOptions>;
 
 /** Retry delay settings with every default filled in. */
 export interface ResolvedRetryOptions {
@@ -90,8 +122,9 @@ export function resolveStreamOptions(
   base: ResolvedStreamOptions | undefined,
   prefix = '',
 ): ResolvedStreamOptions {
+  if (base !== undefined) onlyKnownKeys(prefix, options, STREAM_OPTION_KEYS, ' Server-wide options go to the RedisStreamsServer constructor.');
   const claimIdleMs = wholeNumber(`${prefix}claimIdleMs`, options.claimIdleMs, base?.claimIdleMs ?? DEFAULT_CLAIM_IDLE_MS, 1);
-  const retry = options.retry ?? {};
+  const retry: RetryOptions = optionsObject(`${prefix}retry`, options.retry, RETRY_KEYS, "{ strategy: 'exponential', baseDelayMs: 1000 }");
   // A failed entry waits as an idle pending entry that becomes claimable after
   // claimIdleMs, so no retry delay can be longer than that.
   const baseRetry = base?.retry;
@@ -112,8 +145,13 @@ export function resolveStreamOptions(
     maxDelayMs,
     jitter: numberInRange(`${prefix}retry.jitter`, retry.jitter, baseRetry?.jitter ?? 0.2, [0, 1]),
   };
-  const deadLetter = options.deadLetter;
-  if (deadLetter?.stream !== undefined && typeof deadLetter.stream !== 'function') {
+  const deadLetter: DeadLetterOptions = optionsObject(
+    `${prefix}deadLetter`,
+    options.deadLetter,
+    DEAD_LETTER_KEYS,
+    "{ stream: (source) => `${source}:dead`, maxLen: 10000 }",
+  );
+  if (deadLetter.stream !== undefined && typeof deadLetter.stream !== 'function') {
     throw new InvalidOptionsError(`${prefix}deadLetter.stream`, 'must be a function from the source stream key to the dead-letter key');
   }
   const resolved: ResolvedStreamOptions = {
@@ -124,8 +162,8 @@ export function resolveStreamOptions(
     claimIntervalMs: wholeNumber(`${prefix}claimIntervalMs`, options.claimIntervalMs, base?.claimIntervalMs ?? DEFAULT_CLAIM_INTERVAL_MS, 1),
     maxDeliveries: wholeNumber(`${prefix}maxDeliveries`, options.maxDeliveries, base?.maxDeliveries ?? DEFAULT_MAX_DELIVERIES, 1),
     retry: resolvedRetry,
-    deadLetterStream: deadLetter?.stream ?? base?.deadLetterStream ?? ((stream) => `${stream}${DEFAULT_DEAD_LETTER_SUFFIX}`),
-    deadLetterMaxLen: wholeNumber(`${prefix}deadLetter.maxLen`, deadLetter?.maxLen, base?.deadLetterMaxLen ?? 0, 1) || undefined,
+    deadLetterStream: deadLetter.stream ?? base?.deadLetterStream ?? ((stream) => `${stream}${DEFAULT_DEAD_LETTER_SUFFIX}`),
+    deadLetterMaxLen: wholeNumber(`${prefix}deadLetter.maxLen`, deadLetter.maxLen, base?.deadLetterMaxLen ?? 0, 1) || undefined,
   };
   return resolved;
 }
@@ -136,18 +174,16 @@ export function resolveStreamOptions(
  * @throws InvalidOptionsError naming the first bad option and what it must be
  */
 export function resolveServerOptions(options: RedisStreamsServerOptions | undefined): ResolvedServerOptions {
-  if (options === undefined || typeof options !== 'object') {
+  if (options === undefined || options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw new InvalidOptionsError('options', 'pass an object such as { group: "billing" }');
   }
+  onlyKnownKeys('', options, SERVER_OPTION_KEYS, ' Redis connection settings go under "connection".');
   const group = nonEmptyString('group', options.group);
   if (group === undefined) {
     throw new InvalidOptionsError('group', 'must name a consumer group, e.g. { group: "billing" }');
   }
   const consumer = nonEmptyString('consumer', options.consumer) ?? defaultConsumerName();
-  const connection = options.connection ?? { host: 'localhost', port: 6379 };
-  if (typeof connection !== 'string' && (typeof connection !== 'object' || connection === null)) {
-    throw new InvalidOptionsError('connection', 'must be ioredis options, a redis:// URL or an ioredis instance');
-  }
+  const connection = connectionOption(options.connection);
   return {
     ...resolveStreamOptions(options, undefined),
     connection,
@@ -159,6 +195,6 @@ export function resolveServerOptions(options: RedisStreamsServerOptions | undefi
     shutdownTimeoutMs: wholeNumber('shutdownTimeoutMs', options.shutdownTimeoutMs, DEFAULT_SHUTDOWN_TIMEOUT_MS, 0),
     connectTimeoutMs: wholeNumber('connectTimeoutMs', options.connectTimeoutMs, DEFAULT_CONNECT_TIMEOUT_MS, 1),
     idleConsumerCleanupMs: wholeNumber('idleConsumerCleanupMs', options.idleConsumerCleanupMs, DEFAULT_CONSUMER_IDLE_CLEANUP_MS, 0),
-    deserializer: options.deserializer,
+    deserializer: objectWithMethod<ConsumerDeserializer>('deserializer', options.deserializer, 'deserialize'),
   };
 }

@@ -1,7 +1,9 @@
 import type { Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { describeError, redisReplyKind } from '../errors/redis-reply.js';
+import { describeError, isConfigurationError, redisReplyKind } from '../errors/redis-reply.js';
+import { asConfigurationError } from './consumer-group.js';
 import type { ResolvedStreamOptions } from '../options/resolve-server-options.js';
+import { parseClaimReply, type ClaimReply } from './claim-reply.js';
 import type { EntryProcessor } from './entry-processor.js';
 import type { StreamScripts } from './scripts.js';
 import type { Slots } from './slots.js';
@@ -21,6 +23,8 @@ export interface PendingReclaimerDeps {
   readonly processor: EntryProcessor;
   readonly slots: Slots;
   readonly logger: Logger;
+  /** Called when a scan finds the stream unusable (WRONGTYPE, NOPERM); everything on the stream stops. */
+  readonly onFatal: (error: Error) => void;
 }
 
 /**
@@ -69,6 +73,13 @@ export class PendingReclaimer {
     clearInterval(this.leaseTimer);
   }
 
+  /** Stops every timer at once, without waiting: the stream can no longer be used. */
+  stopForGood(): void {
+    this.isStopping = true;
+    clearInterval(this.timer);
+    clearInterval(this.leaseTimer);
+  }
+
   /** Runs one scan now (the timer calls this; tests may too). */
   tick(): Promise<void> {
     if (this.running !== undefined || this.isStopping) return this.running ?? Promise.resolve();
@@ -102,13 +113,13 @@ export class PendingReclaimer {
     const granted = await slots.takeUrgent(due.length, options.claimIntervalMs);
     if (granted === 0) return;
     let claimed = 0;
+    let reply: ClaimReply | undefined;
     try {
       const chosen = due.slice(0, granted);
       const previous = new Map(chosen.map(([id, holder, , count]) => [id, { holder, count }]));
-      const entries = (await commands.xclaim(
-        stream, group, consumer, minIdleMs, ...chosen.map(([id]) => id),
-      )) as Array<[string, string[]]>;
-      for (const [id, flat] of entries) {
+      const requested = chosen.map(([id]) => id);
+      reply = parseClaimReply(await commands.xclaim(stream, group, consumer, minIdleMs, ...requested), requested);
+      for (const [id, flat] of reply.entries) {
         claimed += 1;
         const before = previous.get(id);
         this.deps.logger.debug?.(
@@ -119,6 +130,19 @@ export class PendingReclaimer {
     } finally {
       slots.release(granted - claimed);
     }
+    if (reply !== undefined && reply.possiblyDeleted.length > 0) await this.dropDeleted(reply.possiblyDeleted);
+  }
+
+  /** Acknowledges the ids among these that no longer exist in the stream (Redis 6.2 keeps them pending). */
+  private async dropDeleted(ids: readonly string[]): Promise<void> {
+    const { commands, stream, group, logger } = this.deps;
+    const exists = await Promise.all(ids.map(async (id) => (await commands.xrange(stream, id, id)).length > 0));
+    const deleted = ids.filter((_, i) => !exists[i]);
+    if (deleted.length === 0) return;
+    logger.warn(
+      `Stream "${stream}" group "${group}": pending entr${deleted.length === 1 ? 'y' : 'ies'} ${deleted.join(', ')} deleted or trimmed; removing from the pending list.`,
+    );
+    await commands.xack(stream, group, ...deleted);
   }
 
   private async renewLeases(): Promise<void> {
@@ -133,6 +157,10 @@ export class PendingReclaimer {
       // An entry settled meanwhile is out of the list; setting its time is harmless.
       for (const entry of stale) entry.renewedAt = now;
     } catch (error) {
+      if (isConfigurationError(error)) {
+        this.deps.onFatal(asConfigurationError(error, stream, group));
+        return;
+      }
       logger.warn(`Stream "${stream}" group "${group}": lease renewal failed (${describeError(error)}); long handlers may be claimed by others.`);
     }
   }
@@ -153,6 +181,10 @@ export class PendingReclaimer {
     const { stream, group, logger } = this.deps;
     // NOGROUP is the reader's to repair; the next scan will find the new group.
     if (redisReplyKind(error) === 'NOGROUP') return;
+    if (isConfigurationError(error)) {
+      this.deps.onFatal(asConfigurationError(error, stream, group));
+      return;
+    }
     logger.warn(`Stream "${stream}" group "${group}": pending scan failed (${describeError(error)}); will try again.`);
   }
 }

@@ -167,6 +167,7 @@ export class RedisStreamsServer
 
   private onFatal(error: Error): void {
     this.logger.error(`Stopped reading: ${error.message}`);
+    // Other streams go on; the status says that not everything is being read.
     this._status$.next(RedisStreamsStatus.DISCONNECTED);
   }
 

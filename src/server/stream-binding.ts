@@ -3,6 +3,7 @@ import type { MessageHandler } from '@nestjs/microservices';
 import { STREAM_PATTERN_PREFIX } from '../redis-streams.constants.js';
 import { InvalidOptionsError } from '../errors/redis-streams.error.js';
 import type { StreamHandlerOptions } from '../interfaces/server-options.interface.js';
+import { describeValue } from '../options/validate-shape.js';
 import {
   resolveStreamOptions,
   type ResolvedStreamOptions,
@@ -43,7 +44,7 @@ export function bindStreams(
       );
       continue;
     }
-    const extras = (handler.extras ?? {}) as StreamHandlerOptions;
+    const extras = mergeHandlerExtras(stream, handlersOf(handler));
     bindings.push({
       pattern,
       stream,
@@ -52,4 +53,66 @@ export function bindStreams(
     });
   }
   return bindings;
+}
+
+/** Every handler Nest chained onto one pattern (a second `@EventPattern` of it becomes `next`). */
+function handlersOf(head: MessageHandler): MessageHandler[] {
+  const handlers: MessageHandler[] = [];
+  for (let handler: MessageHandler | undefined = head; handler !== undefined; handler = handler.next) {
+    handlers.push(handler);
+  }
+  return handlers;
+}
+
+/**
+ * The extras of all handlers of one stream, which share one reader: an option
+ * set by one applies to all; the same option set to different values is refused.
+ *
+ * @throws InvalidOptionsError naming the stream, the option and both values
+ */
+export function mergeHandlerExtras(stream: string, handlers: readonly MessageHandler[]): StreamHandlerOptions {
+  const merged: Record<string, unknown> = {};
+  for (const handler of handlers) {
+    const extras = (handler.extras ?? {}) as Record<string, unknown>;
+    for (const [key, value] of Object.entries(extras)) {
+      if (value === undefined) continue;
+      const previous = merged[key];
+      if (previous === undefined) {
+        merged[key] = value;
+      } else if (isObject(previous) && isObject(value)) {
+        merged[key] = mergeNested(stream, key, previous, value);
+      } else if (previous !== value) {
+        throw conflict(stream, key, previous, value);
+      }
+    }
+  }
+  return merged;
+}
+
+function mergeNested(
+  stream: string,
+  key: string,
+  previous: Record<string, unknown>,
+  value: Record<string, unknown>,
+): Record<string, unknown> {
+  const merged = { ...previous };
+  for (const [inner, innerValue] of Object.entries(value)) {
+    if (innerValue === undefined) continue;
+    if (merged[inner] !== undefined && merged[inner] !== innerValue) {
+      throw conflict(stream, `${key}.${inner}`, merged[inner], innerValue);
+    }
+    merged[inner] = innerValue;
+  }
+  return merged;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function conflict(stream: string, key: string, first: unknown, second: unknown): InvalidOptionsError {
+  return new InvalidOptionsError(
+    `${STREAM_PATTERN_PREFIX}${stream} extras: ${key}`,
+    `two handlers of stream "${stream}" set it to different values (${describeValue(first)} and ${describeValue(second)}). Handlers of one stream share one reader: give them the same value, or set it on one handler only.`,
+  );
 }

@@ -34,7 +34,7 @@ export interface StreamReaderDeps {
   readonly acker: Acker;
   readonly slots: Slots;
   readonly logger: Logger;
-  /** Called when the reader gives up for good (configuration errors). */
+  /** Called, once, when the reader gives up for good (configuration errors); it logs the error. */
   readonly onFatal: (error: Error) => void;
 }
 
@@ -159,7 +159,6 @@ export class StreamReader {
         }
       } catch (error) {
         if (error instanceof StreamConfigurationError) {
-          logger.error(error.message);
           this.deps.onFatal(error);
           return false;
         }
@@ -215,9 +214,7 @@ export class StreamReader {
   private async recover(error: unknown, failures: number): Promise<boolean> {
     const { stream, group, logger, commands, missingStream } = this.deps;
     if (isConfigurationError(error)) {
-      const fatal = asConfigurationError(error, stream, group);
-      logger.error(fatal.message);
-      this.deps.onFatal(fatal);
+      this.deps.onFatal(asConfigurationError(error, stream, group));
       return false;
     }
     if (isGroupGone(error)) {
@@ -232,7 +229,6 @@ export class StreamReader {
         return true;
       } catch (recreateError) {
         if (recreateError instanceof StreamConfigurationError) {
-          logger.error(recreateError.message);
           this.deps.onFatal(recreateError);
           return false;
         }

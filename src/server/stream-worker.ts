@@ -32,6 +32,7 @@ export class StreamWorker {
   private processor: EntryProcessor | undefined;
   private readonly slots: Slots;
   private hasGroup = false;
+  private hasFailed = false;
 
   constructor(private readonly deps: StreamWorkerDeps) {
     this.slots = new Slots(deps.binding.options.concurrency);
@@ -71,7 +72,7 @@ export class StreamWorker {
         blocking,
         processor: this.processor,
         acker: this.acker,
-        onFatal: this.deps.onFatal,
+        onFatal: (error) => this.failForGood(error),
       },
       resumeAfter,
     );
@@ -82,8 +83,23 @@ export class StreamWorker {
       idleConsumerCleanupMs: server.idleConsumerCleanupMs,
       scripts: connections.scripts,
       processor: this.processor,
+      onFatal: (error) => this.failForGood(error),
     });
     return this.hasGroup;
+  }
+
+  /**
+   * The stream cannot be used any more (its key changed type, a permission was
+   * taken away): stops its reader, reclaimer, leases and acks together, and
+   * reports it once; retrying could not help.
+   */
+  private failForGood(error: Error): void {
+    if (this.hasFailed) return;
+    this.hasFailed = true;
+    this.reclaimer?.stopForGood();
+    this.acker?.close();
+    void this.reader?.stop();
+    this.deps.onFatal(error);
   }
 
   /** Starts reading and reclaiming. */

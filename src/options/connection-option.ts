@@ -1,0 +1,20 @@
+import { Redis } from 'ioredis';
+import { InvalidOptionsError } from '../errors/redis-streams.error.js';
+import type { RedisConnection } from '../interfaces/connection.interface.js';
+import { describeValue, isPlainObject } from './validate-shape.js';
+
+/**
+ * Checks the `connection` option: ioredis options, a URL or an ioredis instance.
+ *
+ * @throws InvalidOptionsError for anything else
+ */
+export function connectionOption(value: unknown): RedisConnection {
+  if (value === undefined) return { host: 'localhost', port: 6379 };
+  if (typeof value === 'string' && value.length > 0) return value;
+  if (value instanceof Redis) return value;
+  if (isPlainObject(value)) return value;
+  throw new InvalidOptionsError(
+    'connection',
+    `must be ioredis options ({ host, port, ... }), a redis:// or rediss:// URL, or an ioredis instance, got ${describeValue(value)}`,
+  );
+}
