@@ -41,6 +41,25 @@ describe('server option resolution', () => {
     [{ group: 'g', retry: { jitter: 2 } }, 'retry.jitter'],
     [{ group: 'g', retry: { strategy: 'linear' } }, 'retry.strategy'],
     [{ group: 'g', claimIdleMs: 1000, retry: { maxDelayMs: 5000 } }, 'retry.maxDelayMs'],
+    [{ group: 42 }, 'group'],
+    [{ group: 'g', consumer: 7 }, 'consumer'],
+    [{ group: 'g', connection: 6379 }, 'connection'],
+    [{ group: 'g', connection: [] }, 'connection'],
+    [{ group: 'g', blockMs: '200' }, 'blockMs'],
+    [{ group: 'g', retry: 'fast' }, 'retry'],
+    [{ group: 'g', retry: { base: 10 } }, 'retry.base'],
+    [{ group: 'g', retry: { baseDelayMs: '10' } }, 'retry.baseDelayMs'],
+    [{ group: 'g', deadLetter: 'orders-dlq' }, 'deadLetter'],
+    [{ group: 'g', deadLetter: { stream: 'orders-dlq' } }, 'deadLetter.stream'],
+    [{ group: 'g', deadLetter: { maxLen: '100' } }, 'deadLetter.maxLen'],
+    [{ group: 'g', deadLetter: { maxlen: 100 } }, 'deadLetter.maxlen'],
+    [{ group: 'g', deserializer: 'json' }, 'deserializer'],
+    [{ group: 'g', deserializer: {} }, 'deserializer'],
+    [{ group: 'g', deserializer: { deserialize: 'yes' } }, 'deserializer'],
+    [{ group: 'g', concurency: 5 }, 'concurency'],
+    [{ group: 'g', port: 6379 }, 'port'],
+    [{ group: 'g', idleConsumerCleanupMs: -1 }, 'idleConsumerCleanupMs'],
+    [{ group: 'g', streamWaitIntervalMs: null }, 'streamWaitIntervalMs'],
   ])('rejects %j naming %s', (options, option) => {
     const attempt = () => resolveServerOptions(options as never);
     expect(attempt).toThrow(InvalidOptionsError);
@@ -62,6 +81,24 @@ describe('server option resolution', () => {
     const merged = resolveStreamOptions({ concurrency: 1 }, base, 'extras: ');
     expect(merged).toMatchObject({ concurrency: 1, batchSize: 100, retry: { baseDelayMs: 50 } });
     expect(() => resolveStreamOptions({ concurrency: -1 }, base, 'extras: ')).toThrow('"extras: concurrency"');
+  });
+
+  it('checks handler extras for their type and refuses server-wide options there', () => {
+    const base = resolveServerOptions({ group: 'g' });
+    const extras = (value: object) => () => resolveStreamOptions(value as never, base, 'extras: ');
+    expect(extras({ retry: 'fast' })).toThrow('"extras: retry"');
+    expect(extras({ deadLetter: { stream: 'x' } })).toThrow('"extras: deadLetter.stream"');
+    expect(extras({ group: 'other' })).toThrow('"extras: group"');
+    expect(extras({ concurency: 1 })).toThrow('did you mean "concurrency"?');
+  });
+
+  it('says where connection settings go when they are given at the top level', () => {
+    expect(() => resolveServerOptions({ group: 'g', host: 'redis' } as never)).toThrow('go under "connection"');
+  });
+
+  it('accepts a deserializer with a deserialize() method', () => {
+    const deserializer = { deserialize: (value: unknown) => value };
+    expect(resolveServerOptions({ group: 'g', deserializer }).deserializer).toBe(deserializer);
   });
 });
 
