@@ -8,6 +8,8 @@ export type RedisReplyKind =
   | 'NOSCRIPT'
   | 'LOADING'
   | 'READONLY'
+  | 'WRONGPASS'
+  | 'NOAUTH'
   | 'other';
 
 const KNOWN_KINDS: readonly RedisReplyKind[] = [
@@ -19,6 +21,8 @@ const KNOWN_KINDS: readonly RedisReplyKind[] = [
   'NOSCRIPT',
   'LOADING',
   'READONLY',
+  'WRONGPASS',
+  'NOAUTH',
 ];
 
 /**
@@ -53,4 +57,40 @@ export function describeError(error: unknown): string {
     return String((error).message);
   }
   return String(error);
+}
+
+/**
+ * What a NOPERM reply denies: the command itself, or access to a key (or a
+ * Pub/Sub channel) it names. Redis 6.2 to 8 word this differently.
+ */
+export function deniedTarget(error: unknown): 'command' | 'key' | 'channel' | undefined {
+  if (redisReplyKind(error) !== 'NOPERM') return undefined;
+  const message = (error instanceof Error ? error.message : String(error)).toLowerCase();
+  if (message.includes('channel')) return 'channel';
+  if (message.includes('key')) return 'key';
+  return 'command';
+}
+
+/** The start of what Redis sends a connection it cannot take in (maxclients). */
+const CLIENT_LIMIT_TEXT = 'max number of clients reached';
+
+/** Whether a reply, or text Redis sent unprompted, says its client limit is reached. */
+export function isClientLimitReply(reply: unknown): boolean {
+  const text = reply instanceof Error ? reply.message : String(reply);
+  return text.includes(CLIENT_LIMIT_TEXT);
+}
+
+/** Why a connection attempt failed, as far as Redis' reply tells. */
+export type ConnectionRefusal = 'credentials' | 'client-limit' | 'permission' | undefined;
+
+/** Classifies the error a failed connection attempt ended with. */
+export function connectionRefusal(error: unknown): ConnectionRefusal {
+  if (isClientLimitReply(error)) return 'client-limit';
+  const kind = redisReplyKind(error);
+  if (kind === 'WRONGPASS' || kind === 'NOAUTH') return 'credentials';
+  const message = error instanceof Error ? error.message : String(error);
+  // Redis 5 and older answer AUTH with plain ERR replies.
+  if (/^ERR (invalid password|invalid username-password pair)/.test(message)) return 'credentials';
+  if (kind === 'NOPERM') return 'permission';
+  return undefined;
 }
