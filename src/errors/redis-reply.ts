@@ -31,7 +31,7 @@ const KNOWN_KINDS: readonly RedisReplyKind[] = [
  * This is the only place that matches Redis reply text.
  */
 export function redisReplyKind(error: unknown): RedisReplyKind {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = messageOf(error);
   return KNOWN_KINDS.find((kind) => message.startsWith(kind)) ?? 'other';
 }
 
@@ -65,7 +65,7 @@ export function describeError(error: unknown): string {
  */
 export function deniedTarget(error: unknown): 'command' | 'key' | 'channel' | undefined {
   if (redisReplyKind(error) !== 'NOPERM') return undefined;
-  const message = (error instanceof Error ? error.message : String(error)).toLowerCase();
+  const message = messageOf(error).toLowerCase();
   if (message.includes('channel')) return 'channel';
   if (message.includes('key')) return 'key';
   return 'command';
@@ -76,7 +76,7 @@ const CLIENT_LIMIT_TEXT = 'max number of clients reached';
 
 /** Whether a reply, or text Redis sent unprompted, says its client limit is reached. */
 export function isClientLimitReply(reply: unknown): boolean {
-  const text = reply instanceof Error ? reply.message : String(reply);
+  const text = messageOf(reply);
   return text.includes(CLIENT_LIMIT_TEXT);
 }
 
@@ -88,9 +88,17 @@ export function connectionRefusal(error: unknown): ConnectionRefusal {
   if (isClientLimitReply(error)) return 'client-limit';
   const kind = redisReplyKind(error);
   if (kind === 'WRONGPASS' || kind === 'NOAUTH') return 'credentials';
-  const message = error instanceof Error ? error.message : String(error);
+  const message = messageOf(error);
   // Redis 5 and older answer AUTH with plain ERR replies.
   if (/^ERR (invalid password|invalid username-password pair)/.test(message)) return 'credentials';
   if (kind === 'NOPERM') return 'permission';
   return undefined;
+}
+
+/** The message of an error, also of one from another realm (no instanceof), or the value as text. */
+function messageOf(error: unknown): string {
+  if (typeof error === 'object' && error !== null && 'message' in error && typeof error.message === 'string') {
+    return error.message;
+  }
+  return String(error);
 }

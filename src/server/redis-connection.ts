@@ -89,7 +89,7 @@ export async function connectWithin(redis: Redis, timeoutMs: number): Promise<vo
   const remember = (error: unknown): void => {
     lastError = error;
     // ioredis types its ReplyError class as any; its instances are named.
-    if (error instanceof Error && error.name === 'ReplyError') replyError = error;
+    if (isReplyError(error)) replyError = error;
   };
   const reached = (): void => {
     hasReachedRedis = true;
@@ -112,6 +112,10 @@ export async function connectWithin(redis: Redis, timeoutMs: number): Promise<vo
     redis.off('error', remember);
     redis.off('connect', reached);
   }
+}
+
+function isReplyError(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && 'name' in error && error.name === 'ReplyError';
 }
 
 function connectionError(redis: Redis, error: unknown, refusal: unknown): RedisConnectionError {
