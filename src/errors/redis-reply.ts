@@ -65,10 +65,11 @@ export function describeError(error: unknown): string {
  */
 export function deniedTarget(error: unknown): 'command' | 'key' | 'channel' | undefined {
   if (redisReplyKind(error) !== 'NOPERM') return undefined;
+  // Redis 7.2+ puts the user's name into the command denial: look at the phrasing only.
   const message = messageOf(error).toLowerCase();
-  if (message.includes('channel')) return 'channel';
-  if (message.includes('key')) return 'key';
-  return 'command';
+  if (message.includes('permissions to run the')) return 'command';
+  if (/permissions to access (a channel|one of the channels)/.test(message)) return 'channel';
+  return 'key';
 }
 
 /** The start of what Redis sends a connection it cannot take in (maxclients). */
