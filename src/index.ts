@@ -20,7 +20,11 @@ export {
   InvalidOptionsError,
   RedisConnectionError,
   StreamConfigurationError,
+  MissingPermissionsError,
+  ConsumerNameInUseError,
   NotSupportedError,
+  type MissingPermission,
+  type RedisConnectionErrorOptions,
 } from './errors/redis-streams.error.js';
 export { RedisCommandError } from './errors/redact.js';
 export { UnrecoverableError } from './errors/unrecoverable.error.js';

@@ -1,3 +1,4 @@
+import { types } from 'node:util';
 import { RedisStreamsError } from './redis-streams.error.js';
 
 /**
@@ -34,7 +35,10 @@ const SAFE_PROPERTIES = ['code', 'errno', 'syscall', 'address', 'port'] as const
  */
 export function redactError(error: unknown, key?: string): Error {
   if (error instanceof RedisStreamsError && !hasCommand(error)) return error;
-  if (!(error instanceof Error)) return new Error(typeof error === 'string' ? error : 'non-error thrown');
+  // isNativeError also knows errors of another realm (Node's socket errors under Jest's VM modules).
+  if (!(error instanceof Error || types.isNativeError(error))) {
+    return new Error(typeof error === 'string' ? error : 'non-error thrown');
+  }
   const name = (error as CommandCarrier).command?.name;
   if (typeof name === 'string') {
     const copy = new RedisCommandError(name, key, error.message);

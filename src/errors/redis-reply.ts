@@ -8,6 +8,8 @@ export type RedisReplyKind =
   | 'NOSCRIPT'
   | 'LOADING'
   | 'READONLY'
+  | 'WRONGPASS'
+  | 'NOAUTH'
   | 'other';
 
 const KNOWN_KINDS: readonly RedisReplyKind[] = [
@@ -19,6 +21,8 @@ const KNOWN_KINDS: readonly RedisReplyKind[] = [
   'NOSCRIPT',
   'LOADING',
   'READONLY',
+  'WRONGPASS',
+  'NOAUTH',
 ];
 
 /**
@@ -27,7 +31,7 @@ const KNOWN_KINDS: readonly RedisReplyKind[] = [
  * This is the only place that matches Redis reply text.
  */
 export function redisReplyKind(error: unknown): RedisReplyKind {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = messageOf(error);
   return KNOWN_KINDS.find((kind) => message.startsWith(kind)) ?? 'other';
 }
 
@@ -51,6 +55,51 @@ export function describeError(error: unknown): string {
   if (error instanceof Error) return `${error.name}: ${error.message}`;
   if (typeof error === 'object' && error !== null && 'message' in error) {
     return String((error).message);
+  }
+  return String(error);
+}
+
+/**
+ * What a NOPERM reply denies: the command itself, or access to a key (or a
+ * Pub/Sub channel) it names. Redis 6.2 to 8 word this differently.
+ */
+export function deniedTarget(error: unknown): 'command' | 'key' | 'channel' | undefined {
+  if (redisReplyKind(error) !== 'NOPERM') return undefined;
+  // Redis 7.2+ puts the user's name into the command denial: look at the phrasing only.
+  const message = messageOf(error).toLowerCase();
+  if (message.includes('permissions to run the')) return 'command';
+  if (/permissions to access (a channel|one of the channels)/.test(message)) return 'channel';
+  return 'key';
+}
+
+/** The start of what Redis sends a connection it cannot take in (maxclients). */
+const CLIENT_LIMIT_TEXT = 'max number of clients reached';
+
+/** Whether a reply, or text Redis sent unprompted, says its client limit is reached. */
+export function isClientLimitReply(reply: unknown): boolean {
+  const text = messageOf(reply);
+  return text.includes(CLIENT_LIMIT_TEXT);
+}
+
+/** Why a connection attempt failed, as far as Redis' reply tells. */
+export type ConnectionRefusal = 'credentials' | 'client-limit' | 'permission' | undefined;
+
+/** Classifies the error a failed connection attempt ended with. */
+export function connectionRefusal(error: unknown): ConnectionRefusal {
+  if (isClientLimitReply(error)) return 'client-limit';
+  const kind = redisReplyKind(error);
+  if (kind === 'WRONGPASS' || kind === 'NOAUTH') return 'credentials';
+  const message = messageOf(error);
+  // Redis 5 and older answer AUTH with plain ERR replies.
+  if (/^ERR (invalid password|invalid username-password pair)/.test(message)) return 'credentials';
+  if (kind === 'NOPERM') return 'permission';
+  return undefined;
+}
+
+/** The message of an error, also of one from another realm (no instanceof), or the value as text. */
+function messageOf(error: unknown): string {
+  if (typeof error === 'object' && error !== null && 'message' in error && typeof error.message === 'string') {
+    return error.message;
   }
   return String(error);
 }

@@ -4,6 +4,7 @@ import { describeError } from '../errors/redis-reply.js';
 import type { RedisStreamsEvents } from '../interfaces/events.interface.js';
 import { RedisStreamsStatus } from '../interfaces/status.enum.js';
 import type { ResolvedServerOptions } from '../options/resolve-server-options.js';
+import { connectionName, type ConnectionRole } from './connection-name.js';
 import { abandon, connectWithin, createRedis, quitQuietly } from './redis-connection.js';
 import { defineScripts, type StreamScripts } from './scripts.js';
 
@@ -48,11 +49,15 @@ export class ConnectionSet {
     return this.commandScripts;
   }
 
+  /** The CLIENT SETNAME name of this server's connections of `role`. */
+  nameOf(role: ConnectionRole): string {
+    return connectionName(this.options.group, this.options.consumer, role);
+  }
+
   /** Opens the command connection, failing within `connectTimeoutMs`. */
   async openCommands(): Promise<void> {
-    const { group, consumer } = this.options;
     const client = createRedis(this.options.connection, {
-      connectionName: `nrs:${group}:${consumer}:commands`,
+      connectionName: this.nameOf('commands'),
       // The acker already sends one XACK per stream per turn; auto-pipelining
       // would wrap each of those lone commands in a Pipeline of its own.
       enableAutoPipelining: false,
@@ -70,9 +75,8 @@ export class ConnectionSet {
 
   /** Opens the blocking connection of one stream. */
   async openReader(stream: string): Promise<Redis> {
-    const { group, consumer } = this.options;
     const client = createRedis(this.options.connection, {
-      connectionName: `nrs:${group}:${consumer}:read`,
+      connectionName: this.nameOf('read'),
       maxRetriesPerRequest: null,
       // A read resent after a reconnect could deliver entries to a call nobody
       // awaits any more; the loop issues a fresh read instead.

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { MissingStreamPolicy } from '../interfaces/server-options.interface.js';
+import { redactError } from '../errors/redact.js';
 import { StreamConfigurationError } from '../errors/redis-streams.error.js';
 import { describeError, isConfigurationError, redisReplyKind } from '../errors/redis-reply.js';
 
@@ -69,13 +70,13 @@ export function asConfigurationError(error: unknown, stream: string, group: stri
       stream,
       group,
       'key holds another type, not a stream (WRONGTYPE). Rename the key or bind the handler to another stream.',
-      { cause: error },
+      { cause: redactError(error, stream) },
     );
   }
   return new StreamConfigurationError(
     stream,
     group,
-    `permission denied (${describeError(error)}). Grant the Redis user the stream commands (XREADGROUP, XACK, XCLAIM, XPENDING, XGROUP, XADD, XINFO) on this key.`,
-    { cause: error },
+    `permission denied (${describeError(error)}). Grant the Redis user the commands and keys of the README's "Redis ACL" section.`,
+    { cause: redactError(error, stream) },
   );
 }

@@ -1,8 +1,10 @@
 import { Redis, type RedisOptions } from 'ioredis';
+import { redactError } from '../errors/redact.js';
 import { RedisConnectionError } from '../errors/redis-streams.error.js';
-import { describeError } from '../errors/redis-reply.js';
+import { connectionRefusal, describeError, isClientLimitReply } from '../errors/redis-reply.js';
 import type { RedisConnection } from '../interfaces/connection.interface.js';
 import { backoffDelayMs } from './backoff.js';
+import { readGreeting } from './greeting-probe.js';
 import {
   DEFAULT_RECONNECT_BASE_DELAY_MS,
   DEFAULT_RECONNECT_MAX_DELAY_MS,
@@ -58,39 +60,98 @@ export function describeTarget(redis: Redis): string {
   return path ?? `${host ?? 'localhost'}:${port ?? 6379}`;
 }
 
+/** Raised by {@link connectWithin} when `connectTimeoutMs` passes. */
+class ConnectTimeout extends Error {}
+
 /**
  * Connects and waits for `ready`, or fails within `timeoutMs` with an error
- * naming the target; on failure the client stops reconnecting.
+ * naming the target and what to fix; on failure the client stops reconnecting.
+ * The error and its `cause` never carry the handshake's arguments (HELLO and
+ * AUTH carry the password).
  *
- * @throws RedisConnectionError when Redis does not answer in time
+ * @throws RedisConnectionError when Redis does not answer in time or refuses us
  */
 export async function connectWithin(redis: Redis, timeoutMs: number): Promise<void> {
   if (redis.status === 'ready') return;
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(
-      () => reject(new Error(`no answer within ${timeoutMs} ms (connectTimeoutMs)`)),
+      () => reject(new ConnectTimeout(`no answer within ${timeoutMs} ms (connectTimeoutMs)`)),
       timeoutMs,
     );
   });
   // ioredis rejects connect() with a bare "Connection is closed."; the socket
-  // error before it (ECONNREFUSED, ENOTFOUND, NOAUTH) says what is wrong.
+  // error before it (ECONNREFUSED, ENOTFOUND, WRONGPASS) says what is wrong.
+  // A Redis reply says more than the socket error that may follow it.
   let lastError: unknown;
+  let replyError: unknown;
+  let hasReachedRedis = false;
   const remember = (error: unknown): void => {
     lastError = error;
+    // ioredis types its ReplyError class as any; its instances are named.
+    if (isReplyError(error)) replyError = error;
+  };
+  const reached = (): void => {
+    hasReachedRedis = true;
   };
   redis.on('error', remember);
+  redis.on('connect', reached);
   try {
     const connecting = redis.status === 'wait' ? redis.connect() : waitForReady(redis);
     await Promise.race([connecting, timeout]);
   } catch (error) {
     redis.disconnect();
-    const reason = lastError === undefined ? describeError(error) : `${describeError(error)} (${describeError(lastError)})`;
-    throw new RedisConnectionError(describeTarget(redis), reason, { cause: lastError ?? error });
+    const refusal = replyError ?? lastError ?? error;
+    // A socket that closed without a reply: Redis may have refused it at its client limit.
+    if (replyError === undefined && hasReachedRedis && !(error instanceof ConnectTimeout) && isClientLimitReply((await readGreeting(redis)) ?? '')) {
+      throw clientLimitError(redis, refusal);
+    }
+    throw connectionError(redis, error, refusal);
   } finally {
     clearTimeout(timer);
     redis.off('error', remember);
+    redis.off('connect', reached);
   }
+}
+
+function isReplyError(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && 'name' in error && error.name === 'ReplyError';
+}
+
+function connectionError(redis: Redis, error: unknown, refusal: unknown): RedisConnectionError {
+  const target = describeTarget(redis);
+  const cause = redactError(refusal);
+  const reason = refusal === error ? describeError(cause) : `${describeError(error)} (${describeError(cause)})`;
+  switch (connectionRefusal(refusal)) {
+    case 'client-limit':
+      return clientLimitError(redis, refusal);
+    case 'credentials':
+      return new RedisConnectionError(target, `Redis refused the credentials (${describeError(cause)})`, {
+        cause,
+        fix: 'Check the username and password in "connection": the Redis user must exist, be enabled ("on") and have that password (ACL LIST shows the users).',
+      });
+    case 'permission':
+      return new RedisConnectionError(target, `the Redis user may not run a command of the connection handshake (${describeError(cause)})`, {
+        cause,
+        fix: 'Grant the user the commands the README\'s "Redis ACL" section lists.',
+      });
+    default:
+      return new RedisConnectionError(target, reason, { cause });
+  }
+}
+
+function clientLimitError(redis: Redis, refusal: unknown): RedisConnectionError {
+  return new RedisConnectionError(
+    describeTarget(redis),
+    'Redis refused the connection because its client limit (maxclients) is reached',
+    {
+      cause: redactError(refusal),
+      fix:
+        'Raise the limit (CONFIG SET maxclients <n>, or maxclients in redis.conf; it is also capped by the open-file limit, ulimit -n), ' +
+        'or close connections nobody needs (CLIENT LIST shows them; INFO clients counts them). ' +
+        'Each RedisStreamsServer opens one connection plus one per bound stream; each RedisStreamsClient opens one.',
+    },
+  );
 }
 
 function waitForReady(redis: Redis): Promise<void> {

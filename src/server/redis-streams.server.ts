@@ -10,6 +10,7 @@ import { REDIS_STREAMS_TRANSPORT } from '../redis-streams.constants.js';
 import { ConnectionSet } from './connection-set.js';
 import { StreamWorker } from './stream-worker.js';
 import { bindStreams } from './stream-binding.js';
+import { runPreflight } from './preflight.js';
 import type { HandlerInvoker } from './entry-processor.js';
 import { awaitHandlerResult } from './handler-result.js';
 
@@ -117,6 +118,13 @@ export class RedisStreamsServer
     for (const [event, callback] of this.pendingListeners) connections.forward(event, callback);
     this.pendingListeners.length = 0;
     await connections.openCommands();
+    await runPreflight(connections.commands, {
+      group: options.group,
+      consumer: options.consumer,
+      missingStream: options.missingStream,
+      streams: bindings.map(({ stream, options: streamOptions }) => ({ stream, deadLetterStream: streamOptions.deadLetterStream(stream) })),
+      connectionNames: [connections.nameOf('commands'), connections.nameOf('read')],
+    });
     const missing: string[] = [];
     for (const binding of bindings) {
       const worker = new StreamWorker({

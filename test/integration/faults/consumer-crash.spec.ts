@@ -95,6 +95,31 @@ describe('a consumer process that dies', () => {
     }
   });
 
+  it('with SIGKILL, restarted under its old name, resumes its own pending entries at once', async () => {
+    await scene.redis.xgroup('CREATE', scene.stream, scene.group, '0', 'MKSTREAM');
+    const produced = await produce(5);
+    // A claimIdleMs far beyond the test's waits: only re-reading its own pending entries can finish them.
+    const options = { concurrency: 5, claimIdleMs: 120_000 };
+    const victim = spawnConsumer(consumerConfig(scene.spec('phoenix', { behaviour: 'hang', options })));
+    await waitFor(async () => (await scene.redis.llen(`${scene.record}:started`)) === produced.length, {
+      message: 'the victim to be running every entry',
+    });
+    await victim.kill('SIGKILL');
+    expect((await pendingRows(scene.redis, scene.stream, scene.group)).map(([id, consumer]) => [id, consumer])).toEqual(
+      produced.map((id) => [id, 'phoenix']),
+    );
+
+    const restarted = spawnConsumer(consumerConfig(scene.spec('phoenix', { options })));
+    await restarted.ready;
+    await waitFor(async () => (await pendingCount(scene.redis, scene.stream, scene.group)) === 0, {
+      message: 'the restarted consumer to finish its own pending entries',
+      timeoutMs: 5_000,
+    });
+    const done = await records(scene.redis, `${scene.record}:done`);
+    expect(done.map((r) => r.id).sort()).toEqual([...produced].sort());
+    expect(done.every((r) => r.consumer === 'phoenix' && r.deliveries === 2)).toBe(true);
+  });
+
   it('every time its handler hangs ends the entry in the dead-letter stream after maxDeliveries', async () => {
     const maxDeliveries = 3;
     const options = { maxDeliveries, claimIdleMs: 500 };

@@ -1,0 +1,67 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Redis } from 'ioredis';
+import { redisUrl, uniqueName } from '../support/redis.js';
+
+/** The marker in README.md that the minimal ACL rule's fenced block follows. */
+const RULE_MARKER = '<!-- redis-acl-rule -->';
+
+/** The README's minimal ACL rule, word for word, with its `<user>`, `<password>` and `<stream>` placeholders. */
+export function readmeAclRule(): string {
+  const readme = readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8');
+  const at = readme.indexOf(RULE_MARKER);
+  if (at === -1) throw new Error(`README.md has no ${RULE_MARKER} marker`);
+  const block = /```text\n(.+)\n```/.exec(readme.slice(at));
+  if (block === null) throw new Error(`README.md has no fenced block after ${RULE_MARKER}`);
+  return block[1]!;
+}
+
+/** A Redis ACL user made for one test; {@link AclUsers.deleteAll} removes them. */
+export interface AclUser {
+  readonly name: string;
+  readonly password: string;
+  /** The suite's Redis URL, logged in as this user. */
+  readonly url: string;
+}
+
+/** Creates throwaway ACL users and deletes them after the test. */
+export class AclUsers {
+  private readonly created: string[] = [];
+
+  constructor(private readonly admin: Redis) {}
+
+  /** `ACL SETUSER <unique> <rules...>` with a random password (`>password` is added unless `rules` hold a `>`). */
+  async create(rules: string[]): Promise<AclUser> {
+    const name = uniqueName('acl-user');
+    const password = `secret-${randomBytes(8).toString('hex')}`;
+    const hasPassword = rules.some((rule) => rule.startsWith('>'));
+    await this.admin.call('ACL', 'SETUSER', name, 'reset', ...(hasPassword ? [] : ['on', `>${password}`]), ...rules);
+    this.created.push(name);
+    return { name, password, url: urlFor(name, password) };
+  }
+
+  /** Creates a user from the README rule, its placeholders filled in. */
+  async fromReadme(stream: string, edit: (rule: string) => string = (rule) => rule): Promise<AclUser> {
+    const name = uniqueName('acl-user');
+    const password = `secret-${randomBytes(8).toString('hex')}`;
+    const rule = edit(readmeAclRule())
+      .replaceAll('<user>', name)
+      .replaceAll('<password>', password)
+      .replaceAll('<stream>', stream);
+    const [acl, setuser, ...args] = rule.split(/\s+/);
+    this.created.push(name);
+    await this.admin.call(acl!, setuser!, ...args);
+    return { name, password, url: urlFor(name, password) };
+  }
+
+  /** Deletes every user this object created; for afterEach. */
+  async deleteAll(): Promise<void> {
+    const names = this.created.splice(0);
+    if (names.length > 0) await this.admin.call('ACL', 'DELUSER', ...names);
+  }
+}
+
+function urlFor(name: string, password: string): string {
+  return redisUrl().replace('redis://', `redis://${name}:${password}@`);
+}
