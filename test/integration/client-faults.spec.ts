@@ -100,6 +100,8 @@ describe('producer client faults', () => {
       // The client may reset the socket; only its closing matters here.
       socket.on('error', () => undefined);
       socket.on('close', () => closed.resolve());
+      // Reads and drops the handshake, so the client's FIN is seen.
+      socket.resume();
       accepted.resolve();
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
