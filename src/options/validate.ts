@@ -60,3 +60,42 @@ export function nonEmptyString(option: string, value: unknown): string | undefin
   }
   return value;
 }
+
+/** Checks an optional object of options (not null, not an array). */
+export function optionsObject<T extends object>(option: string, value: unknown, what: string): T | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new InvalidOptionsError(option, `must be an object of ${what}, got ${kindOf(value)}`);
+  }
+  return value as T;
+}
+
+/** Checks an optional object that must have a function named `method` (a serializer, a deserializer). */
+export function objectWithMethod<T extends object>(
+  option: string,
+  value: unknown,
+  method: string,
+  parameters = '()',
+): T | undefined {
+  if (value === undefined) return undefined;
+  const isObject = typeof value === 'object' && value !== null;
+  if (!isObject || typeof (value as Record<string, unknown>)[method] !== 'function') {
+    throw new InvalidOptionsError(
+      option,
+      `must be an object with a ${method}${parameters} function, got ${isObject ? `an object without ${method}()` : kindOf(value)}`,
+    );
+  }
+  return value as T;
+}
+
+/**
+ * What kind of value was given, for messages: never the value of a string,
+ * which may be a URL with a password in it.
+ */
+export function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (typeof value === 'string') return value.length === 0 ? 'an empty string' : 'a string';
+  return `${/^[aeiou]/.test(typeof value) ? 'an' : 'a'} ${typeof value}`;
+}
