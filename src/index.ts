@@ -27,5 +27,6 @@ export {
   type RedisConnectionErrorOptions,
 } from './errors/redis-streams.error.js';
 export { RedisCommandError } from './errors/redact.js';
+export { EmitTimeoutError, EmitQueueFullError, ClientClosedError } from './errors/client.error.js';
 export { UnrecoverableError } from './errors/unrecoverable.error.js';
 export { REDIS_STREAMS_TRANSPORT, DEAD_LETTER_FIELDS } from './redis-streams.constants.js';

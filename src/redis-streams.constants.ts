@@ -42,3 +42,7 @@ export const DEFAULT_CONSUMER_IDLE_CLEANUP_MS = 3_600_000;
 export const DEFAULT_RETRY_BASE_DELAY_MS = 1_000;
 export const DEFAULT_RECONNECT_BASE_DELAY_MS = 100;
 export const DEFAULT_RECONNECT_MAX_DELAY_MS = 5_000;
+/** Most time an `emit()` waits for a lost or not yet open connection to Redis before it fails. */
+export const DEFAULT_EMIT_TIMEOUT_MS = 5_000;
+/** Most emits the client holds while Redis is not connected. */
+export const DEFAULT_MAX_QUEUED_EMITS = 10_000;

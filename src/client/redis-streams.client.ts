@@ -3,6 +3,8 @@ import { ClientProxy, type ReadPacket, type WritePacket } from '@nestjs/microser
 import type { Redis } from 'ioredis';
 import { from, type Observable } from 'rxjs';
 import { encodeEntry, type FieldValue } from '../codec/stream-codec.js';
+import { ClientClosedError, EmitQueueFullError, EmitTimeoutError } from '../errors/client.error.js';
+import { RedisCommandError, redactError } from '../errors/redact.js';
 import { NotSupportedError, InvalidOptionsError } from '../errors/redis-streams.error.js';
 import { describeError } from '../errors/redis-reply.js';
 import type { RedisStreamsClientOptions } from '../interfaces/client-options.interface.js';
@@ -10,11 +12,18 @@ import type { RedisStreamsEvents } from '../interfaces/events.interface.js';
 import { RedisStreamsStatus } from '../interfaces/status.enum.js';
 import { resolveClientOptions, type ResolvedClientOptions } from '../options/resolve-client-options.js';
 import { STREAM_PATTERN_PREFIX } from '../redis-streams.constants.js';
-import { connectWithin, createRedis, quitQuietly } from '../server/redis-connection.js';
+import { connectWithin, createRedis, describeTarget, quitQuietly } from '../server/redis-connection.js';
+import { EmitQueue } from './emit-queue.js';
+import { OutageWatch } from './outage-watch.js';
+import { describeConnection, untilEnded } from './connection-target.js';
 
 /**
  * Producer side: `emit('stream:<key>', payload)` appends an entry with XADD and
  * resolves with its id.
+ *
+ * While Redis is not connected (not reached yet, down, restarting), emits wait
+ * in a bounded queue (`maxQueuedEmits`) for up to `emitTimeoutMs`, and are
+ * written in order once it is back.
  *
  * @example
  * ```ts
@@ -27,18 +36,37 @@ import { connectWithin, createRedis, quitQuietly } from '../server/redis-connect
 export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents> {
   private readonly logger = new Logger(RedisStreamsClient.name);
   private readonly options: ResolvedClientOptions;
-  private client: Redis | undefined;
+  /** Where Redis is, without credentials, for errors. */
+  private target: string;
+  /** The ioredis client, from the start of connecting until close(). */
+  private redis: Redis | undefined;
+  private outage: OutageWatch | undefined;
   private connecting: Promise<Redis> | undefined;
+  private closing: Promise<void> | undefined;
+  private readonly queue: EmitQueue;
   private readonly pendingListeners: Array<[keyof RedisStreamsEvents, Parameters<Redis['on']>[1]]> = [];
 
   constructor(options?: RedisStreamsClientOptions) {
     super();
     this.options = resolveClientOptions(options);
+    this.target = describeConnection(this.options.connection);
+    const { emitTimeoutMs, maxQueuedEmits } = this.options;
+    this.queue = new EmitQueue(
+      maxQueuedEmits,
+      emitTimeoutMs,
+      (emit) => new EmitTimeoutError(this.target, emit.stream, emitTimeoutMs, 'no'),
+    );
     this.initializeSerializer(this.options.serializer ? { serializer: this.options.serializer } : undefined);
   }
 
-  /** Connects once; every later call returns the same promise. */
+  /**
+   * Connects once; every later call returns the same promise.
+   *
+   * @throws RedisConnectionError when Redis does not answer within `connectTimeoutMs`
+   * @throws ClientClosedError when close() is called first
+   */
   connect(): Promise<Redis> {
+    if (this.closing !== undefined) return Promise.reject(new ClientClosedError(this.target, 'connect()'));
     this.connecting ??= this.open().catch((error: unknown) => {
       this.connecting = undefined;
       throw error;
@@ -46,34 +74,37 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents> {
     return this.connecting;
   }
 
-  /** Disconnects; safe to call more than once. */
-  async close(): Promise<void> {
-    const client = this.client;
-    this.client = undefined;
-    this.connecting = undefined;
-    if (client !== undefined) {
-      await quitQuietly(client);
-      this._status$.next(RedisStreamsStatus.DISCONNECTED);
-    }
+  /**
+   * Disconnects, also from a connection still being set up, and fails the
+   * emits waiting for one with a `ClientClosedError`. Repeat calls during a
+   * close get the same promise; once closed, a later emit or connect() opens
+   * a new connection.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.shutDown().finally(() => {
+      this.closing = undefined;
+    });
+    return this.closing;
   }
 
-  /** The ioredis client; available once connected. */
+  /** The ioredis client; available once connect() (or a first emit) has started connecting. */
   unwrap<T = Redis>(): T {
-    if (this.client === undefined) {
+    if (this.redis === undefined) {
       throw new Error('Not initialized. Call connect() (or emit once) before unwrap().');
     }
-    return this.client as T;
+    return this.redis as T;
   }
 
   /** Forwards an ioredis event of the client's connection. */
   override on<EventKey extends keyof RedisStreamsEvents>(event: EventKey, callback: RedisStreamsEvents[EventKey]): void {
-    if (this.client !== undefined) this.client.on(event, callback);
+    if (this.redis !== undefined) this.redis.on(event, callback);
     else this.pendingListeners.push([event, callback as Parameters<Redis['on']>[1]]);
   }
 
   /**
    * Appends `data` to the stream named by `pattern` (`stream:<key>`); the
-   * Observable emits the new entry's id, or errors with the Redis error.
+   * Observable emits the new entry's id, or errors with a `RedisCommandError`
+   * (Redis refused the XADD), an `EmitTimeoutError` or an `EmitQueueFullError`.
    * Like Nest's own `emit`, the write happens whether or not anyone subscribes.
    */
   override emit<TResult = string, TInput = unknown>(pattern: unknown, data: TInput): Observable<TResult> {
@@ -107,20 +138,56 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents> {
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
-    // Connected already on the hot path: no extra async step per emit.
-    const client = this.client;
-    if (client !== undefined) return this.append(client, stream, fields);
-    return this.connect().then((connected) => this.append<T>(connected, stream, fields));
+    // The hot path: connected, nothing queued before this emit (which keeps
+    // the order), no timer and no extra async step.
+    const redis = this.redis;
+    if (redis !== undefined && redis.status === 'ready' && this.queue.size === 0) {
+      return this.append(redis, stream, fields) as Promise<T>;
+    }
+    return this.enqueue(stream, fields) as Promise<T>;
   }
 
-  private append<T>(client: Redis, stream: string, fields: FieldValue[]): Promise<T> {
-    this.coalesceWrites(client);
+  /** Holds an emit until the connection is ready; it is never handed to ioredis' own offline queue. */
+  private enqueue(stream: string, fields: FieldValue[]): Promise<string> {
+    if (this.closing !== undefined) return Promise.reject(new ClientClosedError(this.target, 'emit()'));
+    // A failed first connect fails the queued emits itself (open()).
+    if (this.redis === undefined) this.connect().catch(() => undefined);
+    const queued = this.queue.add(stream, fields);
+    return queued ?? Promise.reject(new EmitQueueFullError(this.target, stream, this.options.maxQueuedEmits));
+  }
+
+  /** Writes the queued emits, oldest first, in one socket write. */
+  private flushQueue(redis: Redis): void {
+    if (redis !== this.redis || redis.status !== 'ready') return;
+    for (const emit of this.queue.takeAll()) {
+      this.append(redis, emit.stream, emit.fields).then(emit.resolve, emit.reject);
+    }
+  }
+
+  private append(redis: Redis, stream: string, fields: FieldValue[]): Promise<string> {
+    this.coalesceWrites(redis);
     const { maxLen } = this.options;
     const added =
       maxLen === undefined
-        ? client.xadd(stream, '*', ...fields)
-        : client.xadd(stream, 'MAXLEN', '~', maxLen, '*', ...fields);
-    return added as Promise<T>;
+        ? redis.xadd(stream, '*', ...fields)
+        : redis.xadd(stream, 'MAXLEN', '~', maxLen, '*', ...fields);
+    return (added as Promise<string>).catch((error: unknown) => {
+      throw this.emitFailure(error, stream);
+    });
+  }
+
+  /**
+   * What a failed XADD rejects with: ioredis' errors carry the command's
+   * arguments (the payload), so only a redacted copy leaves the client.
+   */
+  private emitFailure(error: unknown, stream: string): Error {
+    const redacted = redactError(error, stream);
+    if (redacted instanceof RedisCommandError) return redacted;
+    if (this.closing !== undefined) return new ClientClosedError(this.target, 'emit()', { cause: redacted });
+    if (this.outage?.hasOutlasted === true) {
+      return new EmitTimeoutError(this.target, stream, this.options.emitTimeoutMs, 'unknown', { cause: redacted });
+    }
+    return redacted;
   }
 
   /**
@@ -130,31 +197,69 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents> {
    * is a write of its own. The socket itself says whether it is corked, so a
    * reconnect's new socket is never taken for the old one.
    */
-  private coalesceWrites(client: Redis): void {
-    const socket = client.stream as Redis['stream'] | undefined;
-    if (socket === undefined || socket.writableCorked > 0 || client.status !== 'ready') return;
+  private coalesceWrites(redis: Redis): void {
+    const socket = redis.stream as Redis['stream'] | undefined;
+    if (socket === undefined || socket.writableCorked > 0 || redis.status !== 'ready') return;
     socket.cork();
     process.nextTick(() => socket.uncork());
   }
 
   private async open(): Promise<Redis> {
-    const client = createRedis(this.options.connection, {
+    const redis = createRedis(this.options.connection, {
       connectionName: 'nrs:producer',
       // Measured: ioredis' auto-pipelining costs more per emit than it saves
       // here; coalesceWrites() gives one write per turn instead.
       enableAutoPipelining: false,
+      // emitTimeoutMs bounds the wait (EmitQueue, OutageWatch); ioredis' own
+      // limit (20 reconnect attempts, ~73 s) would only fail later.
+      maxRetriesPerRequest: null,
     });
-    for (const [event, callback] of this.pendingListeners) client.on(event, callback);
+    this.redis = redis;
+    this.target = describeTarget(redis);
+    const outage = new OutageWatch(redis, this.options.emitTimeoutMs);
+    this.outage = outage;
+    for (const [event, callback] of this.pendingListeners) redis.on(event, callback);
     this.pendingListeners.length = 0;
-    client.on('error', (error: Error) => this.logger.warn(`Redis producer connection: ${describeError(error)}`));
-    client.on('ready', () => this._status$.next(RedisStreamsStatus.CONNECTED));
-    client.on('reconnecting', () => this._status$.next(RedisStreamsStatus.RECONNECTING));
-    await connectWithin(client, this.options.connectTimeoutMs);
-    this.client = client;
+    redis.on('error', (error: Error) => this.logger.warn(`Redis producer connection: ${describeError(error)}`));
+    redis.on('ready', () => {
+      this._status$.next(RedisStreamsStatus.CONNECTED);
+      this.flushQueue(redis);
+    });
+    redis.on('reconnecting', () => this._status$.next(RedisStreamsStatus.RECONNECTING));
+    try {
+      await connectWithin(redis, this.options.connectTimeoutMs);
+    } catch (error) {
+      if (redis !== this.redis) throw new ClientClosedError(this.target, 'connect()', { cause: error });
+      this.redis = undefined;
+      this.outage = undefined;
+      const failure = error instanceof Error ? error : new Error(describeError(error));
+      this.queue.failAll(failure);
+      throw failure;
+    }
+    if (redis !== this.redis) throw new ClientClosedError(this.target, 'connect()');
+    outage.start();
     this._status$.next(RedisStreamsStatus.CONNECTED);
-    return client;
+    return redis;
+  }
+
+  private async shutDown(): Promise<void> {
+    const redis = this.redis;
+    this.redis = undefined;
+    this.connecting = undefined;
+    this.outage?.stop();
+    this.outage = undefined;
+    this.queue.failAll(new ClientClosedError(this.target, 'emit()'));
+    if (redis === undefined) return;
+    await quitQuietly(redis);
+    if (!(await untilEnded(redis, CLOSE_WAIT_MS))) {
+      this.logger.warn(`Redis producer connection to ${this.target} did not end within ${CLOSE_WAIT_MS} ms of close()`);
+    }
+    this._status$.next(RedisStreamsStatus.DISCONNECTED);
   }
 }
+
+/** How long close() waits for the connection to end after asking it to. */
+const CLOSE_WAIT_MS = 1_000;
 
 function streamOf(pattern: unknown): string {
   if (typeof pattern !== 'string' || !pattern.startsWith(STREAM_PATTERN_PREFIX) || pattern.length === STREAM_PATTERN_PREFIX.length) {

@@ -21,6 +21,28 @@ export interface RedisStreamsClientOptions {
    * @defaultValue 5000
    */
   connectTimeoutMs?: number;
-  /** Turns the outgoing packet into what is written as `data`. */
+  /**
+   * Most time an `emit()` waits while Redis is not connected (down, restarting,
+   * not reached yet) before it fails with an `EmitTimeoutError` naming Redis'
+   * address. An emit still waiting in the client's queue is then dropped and
+   * never written; one whose XADD was already sent when the connection dropped
+   * may or may not have been written. While connected, emits are not timed.
+   *
+   * @defaultValue 5000
+   */
+  emitTimeoutMs?: number;
+  /**
+   * Most emits held while Redis is not connected; past it `emit()` fails at
+   * once with an `EmitQueueFullError`. `0` holds none.
+   *
+   * @defaultValue 10000
+   */
+  maxQueuedEmits?: number;
+  /**
+   * Turns the outgoing packet into what is written as `data`: an object with
+   * a `serialize(packet)` function.
+   *
+   * @defaultValue the identity
+   */
   serializer?: ProducerSerializer;
 }

@@ -15,6 +15,6 @@ export function connectionOption(value: unknown): RedisConnection {
   if (isPlainObject(value)) return value;
   throw new InvalidOptionsError(
     'connection',
-    `must be ioredis options ({ host, port, ... }), a redis:// or rediss:// URL, or an ioredis instance, got ${describeValue(value)}`,
+    `must be ioredis options, a redis:// URL or an ioredis instance ({ host, port }, 'rediss://…' or new Redis()), got ${describeValue(value)}`,
   );
 }

@@ -1,33 +1,52 @@
 import type { ProducerSerializer } from '@nestjs/microservices';
-import { DEFAULT_CONNECT_TIMEOUT_MS } from '../redis-streams.constants.js';
+import {
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_EMIT_TIMEOUT_MS,
+  DEFAULT_MAX_QUEUED_EMITS,
+} from '../redis-streams.constants.js';
 import { InvalidOptionsError } from '../errors/redis-streams.error.js';
 import type { RedisConnection } from '../interfaces/connection.interface.js';
 import type { RedisStreamsClientOptions } from '../interfaces/client-options.interface.js';
 import { wholeNumber } from './validate.js';
+import { connectionOption } from './connection-option.js';
+import { isPlainObject, objectWithMethod, onlyKnownKeys } from './validate-shape.js';
+
+const CLIENT_OPTION_KEYS = [
+  'connection',
+  'maxLen',
+  'connectTimeoutMs',
+  'emitTimeoutMs',
+  'maxQueuedEmits',
+  'serializer',
+] as const satisfies ReadonlyArray<keyof RedisStreamsClientOptions>;
 
 /** Client options with defaults filled in and values checked. */
 export interface ResolvedClientOptions {
   readonly connection: RedisConnection;
   readonly maxLen: number | undefined;
   readonly connectTimeoutMs: number;
+  readonly emitTimeoutMs: number;
+  readonly maxQueuedEmits: number;
   readonly serializer: ProducerSerializer | undefined;
 }
 
 /**
- * Fills defaults and validates client options.
+ * Fills defaults and validates client options, each for its type.
  *
- * @throws InvalidOptionsError naming the first bad option
+ * @throws InvalidOptionsError naming the first bad option and what it expects
  */
 export function resolveClientOptions(options: RedisStreamsClientOptions | undefined): ResolvedClientOptions {
-  const given = options ?? {};
-  const connection = given.connection ?? { host: 'localhost', port: 6379 };
-  if (typeof connection !== 'string' && (typeof connection !== 'object' || connection === null)) {
-    throw new InvalidOptionsError('connection', 'must be ioredis options, a redis:// URL or an ioredis instance');
+  if (options !== undefined && !isPlainObject(options)) {
+    throw new InvalidOptionsError('options', 'must be an object of client options such as { connection: "redis://localhost:6379" }');
   }
+  const given: RedisStreamsClientOptions = options ?? {};
+  onlyKnownKeys('', given, CLIENT_OPTION_KEYS, ' Redis connection settings go under "connection".');
   return {
-    connection,
+    connection: connectionOption(given.connection),
     maxLen: given.maxLen === undefined ? undefined : wholeNumber('maxLen', given.maxLen, 0, 1),
     connectTimeoutMs: wholeNumber('connectTimeoutMs', given.connectTimeoutMs, DEFAULT_CONNECT_TIMEOUT_MS, 1),
-    serializer: given.serializer,
+    emitTimeoutMs: wholeNumber('emitTimeoutMs', given.emitTimeoutMs, DEFAULT_EMIT_TIMEOUT_MS, 1),
+    maxQueuedEmits: wholeNumber('maxQueuedEmits', given.maxQueuedEmits, DEFAULT_MAX_QUEUED_EMITS, 0),
+    serializer: objectWithMethod<ProducerSerializer>('serializer', given.serializer, 'serialize', '(packet)'),
   };
 }

@@ -195,6 +195,6 @@ export function resolveServerOptions(options: RedisStreamsServerOptions | undefi
     shutdownTimeoutMs: wholeNumber('shutdownTimeoutMs', options.shutdownTimeoutMs, DEFAULT_SHUTDOWN_TIMEOUT_MS, 0),
     connectTimeoutMs: wholeNumber('connectTimeoutMs', options.connectTimeoutMs, DEFAULT_CONNECT_TIMEOUT_MS, 1),
     idleConsumerCleanupMs: wholeNumber('idleConsumerCleanupMs', options.idleConsumerCleanupMs, DEFAULT_CONSUMER_IDLE_CLEANUP_MS, 0),
-    deserializer: objectWithMethod<ConsumerDeserializer>('deserializer', options.deserializer, 'deserialize'),
+    deserializer: objectWithMethod<ConsumerDeserializer>('deserializer', options.deserializer, 'deserialize', '(packet)'),
   };
 }

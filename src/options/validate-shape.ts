@@ -58,10 +58,11 @@ export function onlyKnownKeys(prefix: string, value: object, allowed: readonly s
 }
 
 /** Checks an optional object that must have a method of the given name (a serializer, a deserializer). */
-export function objectWithMethod<T>(option: string, value: unknown, method: string): T | undefined {
+export function objectWithMethod<T>(option: string, value: unknown, method: string, parameters = '()'): T | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'object' || value === null || typeof (value as Record<string, unknown>)[method] !== 'function') {
-    throw new InvalidOptionsError(option, `must be an object with a ${method}() method, got ${describeValue(value)}`);
+    const got = typeof value === 'object' && value !== null ? `an object without ${method}()` : describeValue(value);
+    throw new InvalidOptionsError(option, `must be an object with a ${method}${parameters} function, got ${got}`);
   }
   return value as T;
 }

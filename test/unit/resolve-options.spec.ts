@@ -85,7 +85,7 @@ describe('server option resolution', () => {
 
   it('checks handler extras for their type and refuses server-wide options there', () => {
     const base = resolveServerOptions({ group: 'g' });
-    const extras = (value: object) => () => resolveStreamOptions(value as never, base, 'extras: ');
+    const extras = (value: object) => () => resolveStreamOptions(value, base, 'extras: ');
     expect(extras({ retry: 'fast' })).toThrow('"extras: retry"');
     expect(extras({ deadLetter: { stream: 'x' } })).toThrow('"extras: deadLetter.stream"');
     expect(extras({ group: 'other' })).toThrow('"extras: group"');
@@ -97,7 +97,7 @@ describe('server option resolution', () => {
   });
 
   it('accepts a deserializer with a deserialize() method', () => {
-    const deserializer = { deserialize: (value: unknown) => value };
+    const deserializer = { deserialize: (packet: { pattern: string; data: unknown }) => packet };
     expect(resolveServerOptions({ group: 'g', deserializer }).deserializer).toBe(deserializer);
   });
 });
