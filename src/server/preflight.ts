@@ -63,6 +63,8 @@ export function probes(plan: PreflightPlan, db: number | undefined): Probe[] {
       // 0-0 is never pending: nothing is claimed.
       onStream('xclaim', 'XCLAIM', s, group, consumer, 0, '0-0', 'JUSTID'),
       onStream('xack', 'XACK', s, group, '0-0'),
+      // Entries holding bytes that are not UTF-8 are read again as bytes with XRANGE.
+      onStream('xrange', 'XRANGE', s, '0-0', '0-0'),
     );
     for (const key of [s, dlq]) {
       list.push(
