@@ -29,4 +29,4 @@ export {
 export { RedisCommandError } from './errors/redact.js';
 export { EmitTimeoutError, EmitQueueFullError, ClientClosedError } from './errors/client.error.js';
 export { UnrecoverableError } from './errors/unrecoverable.error.js';
-export { REDIS_STREAMS_TRANSPORT, DEAD_LETTER_FIELDS } from './redis-streams.constants.js';
+export { REDIS_STREAMS_TRANSPORT, DEAD_LETTER_FIELDS } from './constants.js';

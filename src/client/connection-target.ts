@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import type { RedisConnection } from '../interfaces/connection.interface.js';
-import { describeTarget } from '../server/redis-connection.js';
+import { describeTarget } from '../connection/redis-connection.js';
 
 /**
  * Where a connection setting points, without credentials, for errors raised

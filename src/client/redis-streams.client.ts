@@ -11,8 +11,8 @@ import type { RedisStreamsClientOptions } from '../interfaces/client-options.int
 import type { RedisStreamsEvents } from '../interfaces/events.interface.js';
 import { RedisStreamsStatus } from '../interfaces/status.enum.js';
 import { resolveClientOptions, type ResolvedClientOptions } from '../options/resolve-client-options.js';
-import { STREAM_PATTERN_PREFIX } from '../redis-streams.constants.js';
-import { connectWithin, createRedis, describeTarget, quitQuietly } from '../server/redis-connection.js';
+import { STREAM_PATTERN_PREFIX } from '../constants.js';
+import { connectWithin, createRedis, describeTarget, quitQuietly } from '../connection/redis-connection.js';
 import { EmitQueue } from './emit-queue.js';
 import { OutageWatch } from './outage-watch.js';
 import { describeConnection, untilEnded } from './connection-target.js';

@@ -5,7 +5,7 @@ import {
   CONTENT_TYPE_JSON,
   DATA_FIELD,
   METADATA_FIELD,
-} from '../redis-streams.constants.js';
+} from '../constants.js';
 
 /** A field name or value: text when it is valid UTF-8, the bytes otherwise. */
 export type FieldValue = string | Buffer;

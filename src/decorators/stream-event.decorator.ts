@@ -1,5 +1,5 @@
 import { EventPattern } from '@nestjs/microservices';
-import { REDIS_STREAMS_TRANSPORT, STREAM_PATTERN_PREFIX } from '../redis-streams.constants.js';
+import { REDIS_STREAMS_TRANSPORT, STREAM_PATTERN_PREFIX } from '../constants.js';
 import type { StreamHandlerOptions } from '../interfaces/server-options.interface.js';
 
 /**

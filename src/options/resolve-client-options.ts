@@ -3,7 +3,7 @@ import {
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_EMIT_TIMEOUT_MS,
   DEFAULT_MAX_QUEUED_EMITS,
-} from '../redis-streams.constants.js';
+} from '../constants.js';
 import { InvalidOptionsError } from '../errors/redis-streams.error.js';
 import type { RedisConnection } from '../interfaces/connection.interface.js';
 import type { RedisStreamsClientOptions } from '../interfaces/client-options.interface.js';

@@ -14,7 +14,7 @@ import {
   DEFAULT_RETRY_BASE_DELAY_MS,
   DEFAULT_SHUTDOWN_TIMEOUT_MS,
   DEFAULT_STREAM_WAIT_INTERVAL_MS,
-} from '../redis-streams.constants.js';
+} from '../constants.js';
 import { InvalidOptionsError } from '../errors/redis-streams.error.js';
 import type { RedisConnection } from '../interfaces/connection.interface.js';
 import type { RetryOptions, RetryStrategy } from '../interfaces/retry-options.interface.js';

@@ -6,13 +6,13 @@ import type { RedisStreamsEvents } from '../interfaces/events.interface.js';
 import type { RedisStreamsServerOptions } from '../interfaces/server-options.interface.js';
 import { RedisStreamsStatus } from '../interfaces/status.enum.js';
 import { resolveServerOptions, type ResolvedServerOptions } from '../options/resolve-server-options.js';
-import { REDIS_STREAMS_TRANSPORT } from '../redis-streams.constants.js';
-import { ConnectionSet } from './connection-set.js';
-import { StreamWorker } from './stream-worker.js';
+import { REDIS_STREAMS_TRANSPORT } from '../constants.js';
+import { ConnectionSet } from '../connection/connection-set.js';
+import { StreamWorker } from '../consumers/stream-group/stream-worker.js';
 import { bindStreams } from './stream-binding.js';
-import { runPreflight } from './preflight.js';
-import type { HandlerInvoker } from './entry-processor.js';
-import { awaitHandlerResult } from './handler-result.js';
+import { runPreflight } from '../consumers/stream-group/preflight.js';
+import type { HandlerInvoker } from '../consumers/stream-group/entry-processor.js';
+import { awaitHandlerResult } from '../delivery/handler-result.js';
 
 /** The clients `unwrap()` returns. */
 export interface RedisStreamsServerClients {

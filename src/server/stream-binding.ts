@@ -1,6 +1,6 @@
 import type { Logger } from '@nestjs/common';
 import type { MessageHandler } from '@nestjs/microservices';
-import { STREAM_PATTERN_PREFIX } from '../redis-streams.constants.js';
+import { STREAM_PATTERN_PREFIX } from '../constants.js';
 import { InvalidOptionsError } from '../errors/redis-streams.error.js';
 import type { StreamHandlerOptions } from '../interfaces/server-options.interface.js';
 import { describeValue } from '../options/validate-shape.js';

@@ -4,7 +4,7 @@ import type { INestMicroservice } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { lastValueFrom } from 'rxjs';
 import { DEAD_LETTER_FIELDS, RedisStreamsContext, UnrecoverableError, type RedisStreamsClient } from '../../src/index.js';
-import { CONTENT_TYPE_BYTES, CONTENT_TYPE_FIELD, CONTENT_TYPE_JSON, DATA_FIELD } from '../../src/redis-streams.constants.js';
+import { CONTENT_TYPE_BYTES, CONTENT_TYPE_FIELD, CONTENT_TYPE_JSON, DATA_FIELD } from '../../src/constants.js';
 import { fastOptions, startMicroservice, testClient } from '../support/apps.js';
 import { adminClient, pendingCount, uniqueName } from '../support/redis.js';
 import { deferred, waitFor, type Deferred } from '../support/wait.js';

@@ -11,7 +11,7 @@ import {
   type RedisStreamsContext,
   type RedisStreamsServerOptions,
 } from '../../src/index.js';
-import { CONTENT_TYPE_FIELD, CONTENT_TYPE_JSON, DATA_FIELD } from '../../src/redis-streams.constants.js';
+import { CONTENT_TYPE_FIELD, CONTENT_TYPE_JSON, DATA_FIELD } from '../../src/constants.js';
 import { fastOptions } from '../support/apps.js';
 import { CapturingLogger } from '../support/logs.js';
 import { adminClient, pendingCount, pendingRows, streamEntries, uniqueName } from '../support/redis.js';

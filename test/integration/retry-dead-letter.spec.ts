@@ -8,7 +8,7 @@ import {
   UnrecoverableError,
   type RedisStreamsContext,
 } from '../../src/index.js';
-import { CONTENT_TYPE_FIELD, CONTENT_TYPE_JSON } from '../../src/redis-streams.constants.js';
+import { CONTENT_TYPE_FIELD, CONTENT_TYPE_JSON } from '../../src/constants.js';
 import { fastOptions, startMicroservice } from '../support/apps.js';
 import { adminClient, pendingCount, pendingRows, streamEntries, uniqueName } from '../support/redis.js';
 import { waitFor } from '../support/wait.js';

@@ -5,7 +5,7 @@ import {
   CONTENT_TYPE_JSON,
   DATA_FIELD,
   METADATA_FIELD,
-} from '../../src/redis-streams.constants.js';
+} from '../../src/constants.js';
 
 describe('stream codec', () => {
   it.each([[{ a: { b: null, c: [1, 'x'] } }], [0], [false], [''], ['text'], [[null]]])(

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { ChainableCommander, Redis } from 'ioredis';
-import { ConsumerNameInUseError, MissingPermissionsError, type MissingPermission } from '../errors/redis-streams.error.js';
-import { deniedTarget } from '../errors/redis-reply.js';
-import type { MissingStreamPolicy } from '../interfaces/server-options.interface.js';
+import { ConsumerNameInUseError, MissingPermissionsError, type MissingPermission } from '../../errors/redis-streams.error.js';
+import { deniedTarget } from '../../errors/redis-reply.js';
+import type { MissingStreamPolicy } from '../../interfaces/server-options.interface.js';
 
 /** What the start-up check looks at. */
 export interface PreflightPlan {

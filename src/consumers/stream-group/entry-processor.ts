@@ -1,18 +1,18 @@
 import type { Logger } from '@nestjs/common';
 import type { ConsumerDeserializer } from '@nestjs/microservices';
 import type { Redis } from 'ioredis';
-import { decodeFlat, fromBytes, mayHaveLostBytes, type FieldValue, type StreamFields } from '../codec/stream-codec.js';
-import { RedisStreamsContext, type EntryControl } from '../context/redis-streams.context.js';
-import { describeError } from '../errors/redis-reply.js';
-import type { ResolvedStreamOptions } from '../options/resolve-server-options.js';
+import { decodeFlat, fromBytes, mayHaveLostBytes, type FieldValue, type StreamFields } from '../../codec/stream-codec.js';
+import { RedisStreamsContext, type EntryControl } from '../../context/redis-streams.context.js';
+import { describeError } from '../../errors/redis-reply.js';
+import type { ResolvedStreamOptions } from '../../options/resolve-server-options.js';
 import type { Acker } from './acker.js';
-import { backoffDelayMs } from './backoff.js';
+import { backoffDelayMs } from '../../delivery/backoff.js';
 import { makeClaimableAfter } from './claim-schedule.js';
 import { moveToDeadLetter } from './dead-letter.js';
-import { awaitHandlerResult, isUnrecoverable } from './handler-result.js';
-import { InFlightEntry, InFlightList } from './in-flight.js';
-import type { StreamScripts } from './scripts.js';
-import type { Slots } from './slots.js';
+import { awaitHandlerResult, isUnrecoverable } from '../../delivery/handler-result.js';
+import { InFlightEntry, InFlightList } from '../../delivery/in-flight.js';
+import type { StreamScripts } from '../../connection/scripts.js';
+import type { Slots } from '../../delivery/slots.js';
 
 /** Runs the bound Nest handler for a decoded payload; resolves or rejects with its outcome. */
 export type HandlerInvoker = (data: unknown, context: RedisStreamsContext) => Promise<unknown>;

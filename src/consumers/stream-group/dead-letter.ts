@@ -1,6 +1,6 @@
-import type { FieldValue } from '../codec/stream-codec.js';
-import { DEAD_LETTER_FIELDS } from '../redis-streams.constants.js';
-import type { StreamScripts } from './scripts.js';
+import type { FieldValue } from '../../codec/stream-codec.js';
+import { DEAD_LETTER_FIELDS } from '../../constants.js';
+import type { StreamScripts } from '../../connection/scripts.js';
 
 /** Where a dead entry came from and why it died. */
 export interface DeadLetterRecord {

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '@nestjs/common';
-import { describeError } from '../errors/redis-reply.js';
-import { reconnectDelayMs } from './redis-connection.js';
+import { describeError } from '../../errors/redis-reply.js';
+import { reconnectDelayMs } from '../../connection/redis-connection.js';
 
 /** A caller waiting for its ack to be confirmed. */
 interface Waiter {

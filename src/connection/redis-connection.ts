@@ -3,12 +3,12 @@ import { redactError } from '../errors/redact.js';
 import { RedisConnectionError } from '../errors/redis-streams.error.js';
 import { connectionRefusal, describeError, isClientLimitReply } from '../errors/redis-reply.js';
 import type { RedisConnection } from '../interfaces/connection.interface.js';
-import { backoffDelayMs } from './backoff.js';
+import { backoffDelayMs } from '../delivery/backoff.js';
 import { readGreeting } from './greeting-probe.js';
 import {
   DEFAULT_RECONNECT_BASE_DELAY_MS,
   DEFAULT_RECONNECT_MAX_DELAY_MS,
-} from '../redis-streams.constants.js';
+} from '../constants.js';
 
 /** Settings we impose on every connection we open, over the user's own. */
 export type ConnectionOverrides = Pick<

@@ -1,12 +1,12 @@
 import type { Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { describeError, isConfigurationError, redisReplyKind } from '../errors/redis-reply.js';
+import { describeError, isConfigurationError, redisReplyKind } from '../../errors/redis-reply.js';
 import { asConfigurationError } from './consumer-group.js';
-import type { ResolvedStreamOptions } from '../options/resolve-server-options.js';
+import type { ResolvedStreamOptions } from '../../options/resolve-server-options.js';
 import { parseClaimReply, type ClaimReply } from './claim-reply.js';
 import type { EntryProcessor } from './entry-processor.js';
-import type { StreamScripts } from './scripts.js';
-import type { Slots } from './slots.js';
+import type { StreamScripts } from '../../connection/scripts.js';
+import type { Slots } from '../../delivery/slots.js';
 
 /** XPENDING extended form: [id, consumer, idle ms, deliveries]. */
 type PendingRow = [string, string, number, number];

@@ -1,15 +1,15 @@
 import type { Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { describeError, isConfigurationError, isGroupGone } from '../errors/redis-reply.js';
-import { StreamConfigurationError } from '../errors/redis-streams.error.js';
-import type { ResolvedStreamOptions } from '../options/resolve-server-options.js';
-import type { MissingStreamPolicy } from '../interfaces/server-options.interface.js';
+import { describeError, isConfigurationError, isGroupGone } from '../../errors/redis-reply.js';
+import { StreamConfigurationError } from '../../errors/redis-streams.error.js';
+import type { ResolvedStreamOptions } from '../../options/resolve-server-options.js';
+import type { MissingStreamPolicy } from '../../interfaces/server-options.interface.js';
 import type { Acker } from './acker.js';
 import { asConfigurationError, ensureGroup } from './consumer-group.js';
 import type { EntryProcessor } from './entry-processor.js';
-import { BlockingRead, type ReadReply } from './blocking-read.js';
-import { ConnectionLostError, reconnectDelayMs } from './redis-connection.js';
-import type { Slots } from './slots.js';
+import { BlockingRead, type ReadReply } from '../../connection/blocking-read.js';
+import { ConnectionLostError, reconnectDelayMs } from '../../connection/redis-connection.js';
+import type { Slots } from '../../delivery/slots.js';
 
 /** A read on the wire, with the slots reserved for its entries. */
 interface PendingRead {
