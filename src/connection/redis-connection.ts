@@ -3,7 +3,7 @@ import { redactError } from '../errors/redact.js';
 import { RedisConnectionError } from '../errors/redis-streams.error.js';
 import { connectionRefusal, describeError, isClientLimitReply } from '../errors/redis-reply.js';
 import type { RedisConnection } from '../interfaces/connection.interface.js';
-import { backoffDelayMs } from '../delivery/backoff.js';
+import { backoffDelayMs } from '../options/backoff.js';
 import { readGreeting } from './greeting-probe.js';
 import {
   DEFAULT_RECONNECT_BASE_DELAY_MS,

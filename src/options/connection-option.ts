@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { InvalidOptionsError } from '../errors/redis-streams.error.js';
 import type { RedisConnection } from '../interfaces/connection.interface.js';
 import { describeValue, isPlainObject } from './validate-shape.js';
@@ -11,10 +11,23 @@ import { describeValue, isPlainObject } from './validate-shape.js';
 export function connectionOption(value: unknown): RedisConnection {
   if (value === undefined) return { host: 'localhost', port: 6379 };
   if (typeof value === 'string' && value.length > 0) return value;
-  if (value instanceof Redis) return value;
+  if (isRedisInstance(value)) return value;
   if (isPlainObject(value)) return value;
   throw new InvalidOptionsError(
     'connection',
     `must be ioredis options, a redis:// URL or an ioredis instance ({ host, port }, 'rediss://…' or new Redis()), got ${describeValue(value)}`,
+  );
+}
+
+/**
+ * An ioredis client, told by its shape so that this pure module needs no
+ * runtime import of ioredis (and accepts a client from another copy of it).
+ */
+function isRedisInstance(value: unknown): value is Redis {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { duplicate?: unknown }).duplicate === 'function' &&
+    typeof (value as { options?: unknown }).options === 'object'
   );
 }

@@ -1,4 +1,5 @@
 import type { Logger } from '@nestjs/common';
+import type { StreamBinding } from '../consumers/stream-group/stream-worker.js';
 import type { MessageHandler } from '@nestjs/microservices';
 import { STREAM_PATTERN_PREFIX } from '../constants.js';
 import { InvalidOptionsError } from '../errors/redis-streams.error.js';
@@ -9,13 +10,6 @@ import {
   type ResolvedStreamOptions,
 } from '../options/resolve-server-options.js';
 
-/** A stream and the handler bound to it, resolved once at start. */
-export interface StreamBinding {
-  readonly pattern: string;
-  readonly stream: string;
-  readonly handler: MessageHandler;
-  readonly options: ResolvedStreamOptions;
-}
 
 /**
  * Picks the `stream:<key>` event handlers out of Nest's handler map and merges

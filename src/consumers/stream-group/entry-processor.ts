@@ -6,7 +6,7 @@ import { RedisStreamsContext, type EntryControl } from '../../context/redis-stre
 import { describeError } from '../../errors/redis-reply.js';
 import type { ResolvedStreamOptions } from '../../options/resolve-server-options.js';
 import type { Acker } from './acker.js';
-import { backoffDelayMs } from '../../delivery/backoff.js';
+import { backoffDelayMs } from '../../options/backoff.js';
 import { makeClaimableAfter } from './claim-schedule.js';
 import { moveToDeadLetter } from './dead-letter.js';
 import { awaitHandlerResult, isUnrecoverable } from '../../delivery/handler-result.js';

@@ -1,15 +1,23 @@
 import type { Logger } from '@nestjs/common';
 import { describeError } from '../../errors/redis-reply.js';
-import type { ResolvedServerOptions } from '../../options/resolve-server-options.js';
+import type { ResolvedServerOptions, ResolvedStreamOptions } from '../../options/resolve-server-options.js';
 import { Acker } from './acker.js';
 import { makeClaimableAfter } from './claim-schedule.js';
 import type { ConnectionSet } from '../../connection/connection-set.js';
 import { ensureGroup, lastDeliveredId } from './consumer-group.js';
 import { EntryProcessor, type HandlerInvoker } from './entry-processor.js';
 import { PendingReclaimer } from './pending-reclaimer.js';
-import type { StreamBinding } from '../../server/stream-binding.js';
+import type { MessageHandler } from '@nestjs/microservices';
 import { StreamReader } from './stream-reader.js';
 import { Slots } from '../../delivery/slots.js';
+
+/** A stream and the handler bound to it, resolved once at start. */
+export interface StreamBinding {
+  readonly pattern: string;
+  readonly stream: string;
+  readonly handler: MessageHandler;
+  readonly options: ResolvedStreamOptions;
+}
 
 /** What a stream worker is built from. */
 export interface StreamWorkerDeps {
