@@ -27,6 +27,9 @@ type RedisStreamsContextArgs = [
   control: EntryControl,
   // The field map when the handler got it as its payload; built on demand otherwise.
   fields: StreamFields | undefined,
+  pattern: string,
+  // Our envelope's metadata (set by the client's dispatch hook), decoded.
+  metadata: Record<string, unknown> | undefined,
 ];
 
 /**
@@ -70,6 +73,19 @@ export class RedisStreamsContext extends BaseRpcContext<RedisStreamsContextArgs>
       pairs.push([toBytes(flat[i] as FieldValue), toBytes(flat[i + 1] as FieldValue)]);
     }
     return pairs;
+  }
+
+  /** The pattern the handler is bound to, e.g. `stream:orders`. */
+  getPattern(): string {
+    return this.args[8];
+  }
+
+  /**
+   * The metadata the producing client's dispatch hook set on the entry,
+   * decoded; an empty object when it set none or another producer wrote the entry.
+   */
+  getMetadata(): Record<string, unknown> {
+    return this.args[9] ?? {};
   }
 
   /** The consumer group reading the stream. */

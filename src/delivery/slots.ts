@@ -16,11 +16,6 @@ export class Slots {
     return this.capacity - this.used;
   }
 
-  /** Slots in use. */
-  get inUse(): number {
-    return this.used;
-  }
-
   /** Takes up to `wanted` slots and returns how many were taken. */
   take(wanted: number): number {
     const taken = Math.max(0, Math.min(wanted, this.free));

@@ -51,7 +51,7 @@ export interface StreamHandlerOptions {
   /**
    * Most handlers running at once for one stream; reading pauses while all run.
    *
-   * @defaultValue 100
+   * @defaultValue 200
    */
   concurrency?: number;
   /**

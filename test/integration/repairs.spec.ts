@@ -11,7 +11,7 @@ import {
   type RedisStreamsContext,
   type RedisStreamsServerOptions,
 } from '../../src/index.js';
-import { CONTENT_TYPE_FIELD, CONTENT_TYPE_JSON, DATA_FIELD } from '../../src/constants.js';
+import { CONTENT_TYPE_FIELD, CONTENT_TYPE_JSON, DATA_FIELD, METADATA_FIELD } from '../../src/constants.js';
 import { fastOptions } from '../support/apps.js';
 import { CapturingLogger } from '../support/logs.js';
 import { adminClient, pendingCount, pendingRows, streamEntries, uniqueName } from '../support/redis.js';
@@ -186,6 +186,22 @@ describe('repairs: what a careful user found', () => {
       expect(String(error)).toContain('delayMs');
       // Not settled by the bad call: the handler's success acks it.
       await waitFor(async () => (await pendingCount(redis, stream, group)) === 0, { message: 'acked after the handler' });
+    });
+  });
+
+  describe('the context', () => {
+    it('gives the pattern and the metadata our envelope carries, an empty object otherwise', async () => {
+      const seen: Array<{ pattern: string; metadata: Record<string, unknown> }> = [];
+      await start((_data, ctx) => {
+        seen.push({ pattern: ctx.getPattern(), metadata: ctx.getMetadata() });
+      });
+      await redis.xadd(stream, '*', CONTENT_TYPE_FIELD, CONTENT_TYPE_JSON, DATA_FIELD, '1', METADATA_FIELD, '{"traceId":"t-1"}');
+      await redis.xadd(stream, '*', 'sku', 'A1');
+      await waitFor(() => seen.length === 2, { message: 'both handled' });
+      expect(seen).toEqual([
+        { pattern: `stream:${stream}`, metadata: { traceId: 't-1' } },
+        { pattern: `stream:${stream}`, metadata: {} },
+      ]);
     });
   });
 

@@ -31,11 +31,6 @@ export class Acker {
     private readonly logger: Logger,
   ) {}
 
-  /** Number of ids not acknowledged yet. */
-  get backlog(): number {
-    return this.queued.length;
-  }
-
   /** Queues an id; it is acknowledged with the others of this turn. */
   ack(id: string): void {
     if (this.isClosed) {

@@ -109,13 +109,13 @@ class EntryRun extends InFlightEntry implements EntryControl {
       return;
     }
     const fields = decoded.kind === 'fields' ? decoded.data : undefined;
+    const metadata = decoded.kind === 'envelope' ? decoded.metadata : undefined;
     if (deserializer === undefined) {
-      this.invoke(decoded.data, fields);
+      this.invoke(decoded.data, fields, metadata);
       return;
     }
-    const metadata = decoded.kind === 'envelope' ? decoded.metadata : undefined;
     this.deserialize(deserializer, decoded.data, metadata).then(
-      (data) => this.invoke(data, fields),
+      (data) => this.invoke(data, fields, metadata),
       (error: unknown) => this.finishAfter(this.deadLetter(`undecodable: deserializer failed (${describeDeserializerError(error)})`)),
     );
   }
@@ -150,9 +150,20 @@ class EntryRun extends InFlightEntry implements EntryControl {
     );
   }
 
-  private invoke(data: unknown, fields: StreamFields | undefined): void {
-    const { stream, group, consumer } = this.deps;
-    const context = new RedisStreamsContext([stream, this.id, this.flat, group, consumer, this.deliveries, this, fields]);
+  private invoke(data: unknown, fields: StreamFields | undefined, metadata: Record<string, unknown> | undefined): void {
+    const { stream, group, consumer, pattern } = this.deps;
+    const context = new RedisStreamsContext([
+      stream,
+      this.id,
+      this.flat,
+      group,
+      consumer,
+      this.deliveries,
+      this,
+      fields,
+      pattern,
+      metadata,
+    ]);
     let outcome: Promise<unknown>;
     try {
       outcome = this.deps.invoke(data, context);
