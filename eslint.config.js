@@ -1,4 +1,7 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import js from '@eslint/js';
+import ts from 'typescript';
 import tseslint from 'typescript-eslint';
 
 /**
@@ -68,6 +71,66 @@ const roomRules = CONSUMER_ROOMS.map((room) =>
   ),
 );
 
+/**
+ * The relative imports of every file under src/, type-only ones included, as
+ * a map from absolute path to the absolute paths it imports. Built once per
+ * lint run.
+ */
+let importGraph;
+function graphOf(srcDir) {
+  if (importGraph !== undefined) return importGraph;
+  importGraph = new Map();
+  const files = readdirSync(srcDir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile() && entry.name.endsWith('.ts'))
+    .map((entry) => join(entry.parentPath, entry.name));
+  for (const file of files) {
+    const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest);
+    const targets = [];
+    for (const statement of source.statements) {
+      const specifier = statement.moduleSpecifier;
+      if (specifier === undefined || !ts.isStringLiteral(specifier) || !specifier.text.startsWith('.')) continue;
+      targets.push(resolve(dirname(file), specifier.text.replace(/\.js$/, '.ts')));
+    }
+    importGraph.set(file, targets);
+  }
+  return importGraph;
+}
+
+/** A path of imports from `from` back to `to`, or undefined. */
+function pathBack(graph, from, to) {
+  const seen = new Set();
+  const walk = (file, trail) => {
+    if (file === to) return trail;
+    if (seen.has(file)) return undefined;
+    seen.add(file);
+    for (const next of graph.get(file) ?? []) {
+      const found = walk(next, [...trail, next]);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  };
+  return walk(from, [from]);
+}
+
+/** Fails on any import that is part of a cycle between files of src/. */
+const noImportCycle = {
+  meta: { type: 'problem', schema: [], messages: { cycle: 'Import cycle: {{cycle}}. Move what both files need a floor down.' } },
+  create(context) {
+    const srcDir = join(context.cwd, 'src');
+    const file = context.filename;
+    const check = (node) => {
+      const specifier = node.source?.value;
+      if (typeof specifier !== 'string' || !specifier.startsWith('.')) return;
+      const target = resolve(dirname(file), specifier.replace(/\.js$/, '.ts'));
+      const trail = pathBack(graphOf(srcDir), target, file);
+      if (trail === undefined) return;
+      const cycle = [file, ...trail].map((f) => relative(srcDir, f)).join(' → ');
+      context.report({ node, messageId: 'cycle', data: { cycle } });
+    };
+    return { ImportDeclaration: check, ExportNamedDeclaration: check, ExportAllDeclaration: check };
+  },
+};
+
 export default tseslint.config(
   { ignores: ['dist/**', 'build/**', 'node_modules/**', 'coverage/**', '*.config.js'] },
   js.configs.recommended,
@@ -85,4 +148,9 @@ export default tseslint.config(
   },
   ...layerRules,
   ...roomRules,
+  {
+    files: ['src/**/*.ts'],
+    plugins: { local: { rules: { 'no-import-cycle': noImportCycle } } },
+    rules: { 'local/no-import-cycle': 'error' },
+  },
 );
