@@ -29,6 +29,11 @@ export const DEAD_LETTER_FIELDS = {
 /** Suffix of the default dead-letter stream, appended to the source stream key. */
 export const DEFAULT_DEAD_LETTER_SUFFIX = ':dlq';
 
+/** Host of the Redis connected to when `connection` does not name one (ioredis' default too). */
+export const DEFAULT_REDIS_HOST = 'localhost';
+/** Port of the Redis connected to when `connection` does not name one (ioredis' default too). */
+export const DEFAULT_REDIS_PORT = 6379;
+
 export const DEFAULT_BATCH_SIZE = 100;
 export const DEFAULT_BLOCK_MS = 5_000;
 export const DEFAULT_CONCURRENCY = 200;
@@ -42,6 +47,8 @@ export const DEFAULT_CONSUMER_IDLE_CLEANUP_MS = 3_600_000;
 export const DEFAULT_RETRY_BASE_DELAY_MS = 1_000;
 export const DEFAULT_RECONNECT_BASE_DELAY_MS = 100;
 export const DEFAULT_RECONNECT_MAX_DELAY_MS = 5_000;
+/** Spread of each reconnect delay, as a fraction of it either way. */
+export const DEFAULT_RECONNECT_JITTER = 0.2;
 /** Most time an `emit()` waits for a lost or not yet open connection to Redis before it fails. */
 export const DEFAULT_EMIT_TIMEOUT_MS = 5_000;
 /** Most emits the client holds while Redis is not connected. */

@@ -5,17 +5,19 @@ import { from, type Observable } from 'rxjs';
 import { encodeEntry, type FieldValue } from '../codec/stream-codec.js';
 import { ClientClosedError, EmitQueueFullError, EmitTimeoutError } from '../errors/client.error.js';
 import { RedisCommandError, redactError } from '../errors/redact.js';
-import { NotSupportedError, InvalidOptionsError } from '../errors/redis-streams.error.js';
+import { NotSupportedError } from '../errors/redis-streams.error.js';
 import { describeError } from '../errors/redis-reply.js';
 import type { RedisStreamsClientOptions } from '../interfaces/client-options.interface.js';
 import type { RedisStreamsEvents } from '../interfaces/events.interface.js';
 import { RedisStreamsStatus } from '../interfaces/status.enum.js';
 import { resolveClientOptions, type ResolvedClientOptions } from '../options/resolve-client-options.js';
-import { STREAM_PATTERN_PREFIX } from '../constants.js';
-import { connectWithin, createRedis, describeTarget, quitQuietly } from '../connection/redis-connection.js';
+import { parseEmitPattern } from '../routing/stream-route.js';
+import { describeConnection, describeTarget } from '../connection/connection-target.js';
+import { ForwardedEvents } from '../connection/forwarded-events.js';
+import { connectWithin, createRedis, quitQuietly } from '../connection/redis-connection.js';
 import { EmitQueue } from './emit-queue.js';
 import { OutageWatch } from './outage-watch.js';
-import { describeConnection, untilEnded } from './connection-target.js';
+import { untilEnded } from './until-ended.js';
 
 /**
  * Producer side: `emit('stream:<key>', payload)` appends an entry with XADD and
@@ -44,7 +46,8 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents> {
   private connecting: Promise<Redis> | undefined;
   private closing: Promise<void> | undefined;
   private readonly queue: EmitQueue;
-  private readonly pendingListeners: Array<[keyof RedisStreamsEvents, Parameters<Redis['on']>[1]]> = [];
+  /** The `on()` listeners, kept for every connection this client opens, including those after a close(). */
+  private readonly events = new ForwardedEvents();
 
   constructor(options?: RedisStreamsClientOptions) {
     super();
@@ -95,10 +98,13 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents> {
     return this.redis as T;
   }
 
-  /** Forwards an ioredis event of the client's connection. */
+  /**
+   * Forwards an ioredis event of the client's connection: of the one open now
+   * and of every one opened later (after close(), a later emit or connect()
+   * opens a new one).
+   */
   override on<EventKey extends keyof RedisStreamsEvents>(event: EventKey, callback: RedisStreamsEvents[EventKey]): void {
-    if (this.redis !== undefined) this.redis.on(event, callback);
-    else this.pendingListeners.push([event, callback as Parameters<Redis['on']>[1]]);
+    this.events.on(event, callback);
   }
 
   /**
@@ -132,7 +138,7 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents> {
     let stream: string;
     let fields: FieldValue[];
     try {
-      stream = streamOf(packet.pattern);
+      stream = parseEmitPattern(packet.pattern).key;
       const serialized = this.serializer.serialize(packet) as ReadPacket & { metadata?: Record<string, unknown> };
       fields = encodeEntry(serialized.data, serialized.metadata ?? packet.metadata);
     } catch (error) {
@@ -218,8 +224,7 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents> {
     this.target = describeTarget(redis);
     const outage = new OutageWatch(redis, this.options.emitTimeoutMs);
     this.outage = outage;
-    for (const [event, callback] of this.pendingListeners) redis.on(event, callback);
-    this.pendingListeners.length = 0;
+    this.events.attach(redis);
     redis.on('error', (error: Error) => this.logger.warn(`Redis producer connection: ${describeError(error)}`));
     redis.on('ready', () => {
       this._status$.next(RedisStreamsStatus.CONNECTED);
@@ -229,6 +234,7 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents> {
     try {
       await connectWithin(redis, this.options.connectTimeoutMs);
     } catch (error) {
+      this.events.detach(redis);
       if (redis !== this.redis) throw new ClientClosedError(this.target, 'connect()', { cause: error });
       this.redis = undefined;
       this.outage = undefined;
@@ -250,6 +256,7 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents> {
     this.outage = undefined;
     this.queue.failAll(new ClientClosedError(this.target, 'emit()'));
     if (redis === undefined) return;
+    this.events.detach(redis);
     await quitQuietly(redis);
     if (!(await untilEnded(redis, CLOSE_WAIT_MS))) {
       this.logger.warn(`Redis producer connection to ${this.target} did not end within ${CLOSE_WAIT_MS} ms of close()`);
@@ -260,13 +267,3 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents> {
 
 /** How long close() waits for the connection to end after asking it to. */
 const CLOSE_WAIT_MS = 1_000;
-
-function streamOf(pattern: unknown): string {
-  if (typeof pattern !== 'string' || !pattern.startsWith(STREAM_PATTERN_PREFIX) || pattern.length === STREAM_PATTERN_PREFIX.length) {
-    throw new InvalidOptionsError(
-      'pattern',
-      `emit() needs a pattern of the form "${STREAM_PATTERN_PREFIX}<key>", got ${JSON.stringify(pattern)}`,
-    );
-  }
-  return pattern.slice(STREAM_PATTERN_PREFIX.length);
-}

@@ -1,10 +1,10 @@
 import type { Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { describeError } from '../errors/redis-reply.js';
-import type { RedisStreamsEvents } from '../interfaces/events.interface.js';
 import { RedisStreamsStatus } from '../interfaces/status.enum.js';
 import type { ResolvedServerOptions } from '../options/resolve-server-options.js';
 import { connectionName, type ConnectionRole } from './connection-name.js';
+import type { ForwardedEvents } from './forwarded-events.js';
 import { abandon, connectWithin, createRedis, quitQuietly } from './redis-connection.js';
 import { defineScripts, type StreamScripts } from './scripts.js';
 
@@ -13,9 +13,6 @@ const COMMAND_SOCKET_TIMEOUT_MS = 10_000;
 
 /** Time past `shutdownTimeoutMs` that close() keeps waiting for an unreachable Redis. */
 const CLOSE_GRACE_MS = 1_000;
-
-// ioredis' own listener type, so forwarding needs no casts at the call site.
-type Listener = Parameters<Redis['on']>[1];
 
 /**
  * Owns the server's connections: one shared command connection and one
@@ -26,7 +23,6 @@ export class ConnectionSet {
   private commandClient: Redis | undefined;
   private commandScripts: StreamScripts | undefined;
   private readonly readerClients = new Map<string, Redis>();
-  private readonly listeners: Array<[keyof RedisStreamsEvents, Listener]> = [];
   private isClosing = false;
   private lastStatus: RedisStreamsStatus | undefined;
   private giveUpTimer: NodeJS.Timeout | undefined;
@@ -35,6 +31,8 @@ export class ConnectionSet {
     private readonly options: ResolvedServerOptions,
     private readonly logger: Logger,
     private readonly onStatus: (status: RedisStreamsStatus) => void,
+    /** The server's `on()` listeners, added to every connection opened here. */
+    private readonly events: ForwardedEvents,
   ) {}
 
   /** The shared command connection. */
@@ -88,12 +86,6 @@ export class ConnectionSet {
     return client;
   }
 
-  /** Adds an `on()` listener to every connection, present and future. */
-  forward<EventKey extends keyof RedisStreamsEvents>(event: EventKey, callback: RedisStreamsEvents[EventKey]): void {
-    this.listeners.push([event, callback as Listener]);
-    for (const client of this.all()) client.on(event, callback as Listener);
-  }
-
   /** The clients, for `unwrap()`. */
   clients(): { commands: Redis; readers: ReadonlyMap<string, Redis> } {
     return { commands: this.commands, readers: this.readerClients };
@@ -132,7 +124,7 @@ export class ConnectionSet {
   }
 
   private watch(client: Redis, role: string): void {
-    for (const [event, callback] of this.listeners) client.on(event, callback);
+    this.events.attach(client);
     client.on('error', (error: Error) => {
       if (!this.isClosing) this.logger.warn(`Redis ${role} connection: ${describeError(error)}`);
     });

@@ -1,6 +1,7 @@
 import { connect as connectTcp, type Socket } from 'node:net';
 import { connect as connectTls } from 'node:tls';
 import type { Redis } from 'ioredis';
+import { DEFAULT_REDIS_HOST, DEFAULT_REDIS_PORT } from '../constants.js';
 
 /** Longest wait for Redis to speak first on a probe connection. */
 const GREETING_WAIT_MS = 1_000;
@@ -17,7 +18,7 @@ const GREETING_WAIT_MS = 1_000;
  * ECONNRESET. A connection that sends nothing receives the line intact.
  */
 export function readGreeting(redis: Redis): Promise<string | undefined> {
-  const { host = 'localhost', port = 6379, path, tls } = redis.options;
+  const { host = DEFAULT_REDIS_HOST, port = DEFAULT_REDIS_PORT, path, tls } = redis.options;
   return new Promise((resolve) => {
     let socket: Socket;
     let received = '';

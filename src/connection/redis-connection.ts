@@ -4,9 +4,12 @@ import { RedisConnectionError } from '../errors/redis-streams.error.js';
 import { connectionRefusal, describeError, isClientLimitReply } from '../errors/redis-reply.js';
 import type { RedisConnection } from '../interfaces/connection.interface.js';
 import { backoffDelayMs } from '../options/backoff.js';
+import type { ResolvedRetryOptions } from '../options/resolve-server-options.js';
+import { describeTarget } from './connection-target.js';
 import { readGreeting } from './greeting-probe.js';
 import {
   DEFAULT_RECONNECT_BASE_DELAY_MS,
+  DEFAULT_RECONNECT_JITTER,
   DEFAULT_RECONNECT_MAX_DELAY_MS,
 } from '../constants.js';
 
@@ -21,14 +24,23 @@ export type ConnectionOverrides = Pick<
   | 'socketTimeout'
 >;
 
-/** Reconnect delays: exponential with jitter, capped, never giving up. */
+/** How every connection, and every loop waiting for one, backs off between attempts. */
+const RECONNECT_BACKOFF: ResolvedRetryOptions = {
+  strategy: 'exponential',
+  baseDelayMs: DEFAULT_RECONNECT_BASE_DELAY_MS,
+  maxDelayMs: DEFAULT_RECONNECT_MAX_DELAY_MS,
+  jitter: DEFAULT_RECONNECT_JITTER,
+};
+
+/**
+ * Reconnect delays: exponential with jitter, capped, never giving up. The
+ * `retryStrategy` of every connection {@link createRedis} opens, and the wait
+ * of every loop that retries after losing one.
+ *
+ * @param attempt - 1 for the first retry
+ */
 export function reconnectDelayMs(attempt: number): number {
-  return backoffDelayMs(attempt, {
-    strategy: 'exponential',
-    baseDelayMs: DEFAULT_RECONNECT_BASE_DELAY_MS,
-    maxDelayMs: DEFAULT_RECONNECT_MAX_DELAY_MS,
-    jitter: 0.2,
-  });
+  return backoffDelayMs(attempt, RECONNECT_BACKOFF);
 }
 
 /**
@@ -52,12 +64,6 @@ export function createRedis(connection: RedisConnection, overrides: ConnectionOv
     return new Redis(connection, common);
   }
   return new Redis({ ...connection, ...common });
-}
-
-/** Where a client points, without credentials, for messages. */
-export function describeTarget(redis: Redis): string {
-  const { host, port, path } = redis.options;
-  return path ?? `${host ?? 'localhost'}:${port ?? 6379}`;
 }
 
 /** Raised by {@link connectWithin} when `connectTimeoutMs` passes. */

@@ -1,11 +1,71 @@
-import type { Redis } from 'ioredis';
+import type { Redis, Result } from 'ioredis';
 import type { FieldValue } from '../codec/stream-codec.js';
 
 /**
- * Appends to the dead-letter stream, then acknowledges the original. A failing
- * XADD (wrong key type, out of memory) aborts the script before the XACK, so an
- * entry is never acknowledged without having been copied.
+ * The transport's Lua scripts as ioredis commands, typed through ioredis' own
+ * module augmentation: `defineScripts()` registers them on a client, and
+ * ioredis then runs each through EVALSHA (loading it on first use). The reply
+ * types are what Redis converts each script's Lua return value to;
+ * {@link defineScripts} is the one place that reads them.
  */
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    /**
+     * Copies an entry to its dead-letter stream, then acknowledges the original.
+     *
+     * KEYS: [1] the dead-letter stream, [2] the source stream.
+     * ARGV: [1] group, [2] entry id, [3] MAXLEN of the dead-letter stream (`''`
+     * for none), [4…] the dead-letter record's fields and values.
+     *
+     * Atomic so that an entry is never acknowledged without having been
+     * copied: a failing XADD (wrong key type, out of memory) aborts the script
+     * before the XACK. Returns the dead-letter entry's id.
+     */
+    nrsDeadLetter(
+      deadLetterStream: string,
+      stream: string,
+      group: string,
+      id: string,
+      maxLen: string,
+      ...fields: FieldValue[]
+    ): Result<string, Context>;
+
+    /**
+     * Resets the idle time of entries still owned by this consumer, without
+     * counting a delivery.
+     *
+     * KEYS: [1] the stream. ARGV: [1] group, [2] consumer, [3…] entry ids.
+     *
+     * Atomic so that an entry another consumer claimed between the ownership
+     * check and the XCLAIM is never taken back. Returns how many were renewed.
+     */
+    nrsRenewLease(stream: string, group: string, consumer: string, ...ids: string[]): Result<number, Context>;
+
+    /**
+     * Deletes the group's consumers idle for at least a given time that own no
+     * pending entry.
+     *
+     * KEYS: [1] the stream. ARGV: [1] group, [2] minimum idle time in ms,
+     * [3] a consumer to keep (the caller).
+     *
+     * Atomic so that a consumer picking up an entry between the check and the
+     * delete is never deleted (its entry would lose its owner). Returns the
+     * names deleted.
+     */
+    nrsDeleteIdleConsumers(stream: string, group: string, minIdleMs: string, keep: string): Result<string[], Context>;
+
+    /**
+     * Deletes one consumer if it owns no pending entry.
+     *
+     * KEYS: [1] the stream. ARGV: [1] group, [2] consumer.
+     *
+     * Atomic for the same reason as `nrsDeleteIdleConsumers`. Returns 1 when
+     * deleted, 0 when it still owns entries.
+     */
+    nrsDeleteConsumerIfIdle(stream: string, group: string, consumer: string): Result<number, Context>;
+  }
+}
+
 const DEAD_LETTER_SCRIPT = `
 local id
 if ARGV[3] ~= '' then
@@ -17,10 +77,6 @@ redis.call('XACK', KEYS[2], ARGV[1], ARGV[2])
 return id
 `;
 
-/**
- * Resets the idle time of entries still owned by this consumer, without
- * counting a delivery. Entries another consumer has claimed are left alone.
- */
 const RENEW_LEASE_SCRIPT = `
 local renewed = 0
 for i = 3, #ARGV do
@@ -33,11 +89,6 @@ end
 return renewed
 `;
 
-/**
- * Deletes consumers idle for at least ARGV[2] ms that own no pending entry.
- * Checking and deleting in one script means a consumer that picks up an entry
- * in between is never deleted. ARGV[3] names a consumer to keep (the caller).
- */
 const DELETE_IDLE_CONSUMERS_SCRIPT = `
 local deleted = {}
 local consumers = redis.call('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])
@@ -52,7 +103,6 @@ end
 return deleted
 `;
 
-/** Deletes one consumer only if it owns no pending entry. */
 const DELETE_CONSUMER_IF_IDLE_SCRIPT = `
 local pending = redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', 1, ARGV[2])
 if pending[1] then return 0 end
@@ -80,16 +130,10 @@ export function defineScripts(redis: Redis): StreamScripts {
   redis.defineCommand('nrsRenewLease', { numberOfKeys: 1, lua: RENEW_LEASE_SCRIPT });
   redis.defineCommand('nrsDeleteIdleConsumers', { numberOfKeys: 1, lua: DELETE_IDLE_CONSUMERS_SCRIPT });
   redis.defineCommand('nrsDeleteConsumerIfIdle', { numberOfKeys: 1, lua: DELETE_CONSUMER_IF_IDLE_SCRIPT });
-  const call = (name: string, ...args: FieldValue[]): Promise<unknown> =>
-    (redis as unknown as Record<string, (...a: FieldValue[]) => Promise<unknown>>)[name]!(...args);
   return {
-    deadLetter: (dlq, stream, group, id, maxLen, ...fields) =>
-      call('nrsDeadLetter', dlq, stream, group, id, maxLen, ...fields) as Promise<string>,
-    renewLease: (stream, group, consumer, ...ids) =>
-      call('nrsRenewLease', stream, group, consumer, ...ids) as Promise<number>,
-    deleteIdleConsumers: (stream, group, minIdleMs, keep) =>
-      call('nrsDeleteIdleConsumers', stream, group, minIdleMs, keep) as Promise<string[]>,
-    deleteConsumerIfIdle: (stream, group, consumer) =>
-      call('nrsDeleteConsumerIfIdle', stream, group, consumer) as Promise<number>,
+    deadLetter: (dlq, stream, group, id, maxLen, ...fields) => redis.nrsDeadLetter(dlq, stream, group, id, maxLen, ...fields),
+    renewLease: (stream, group, consumer, ...ids) => redis.nrsRenewLease(stream, group, consumer, ...ids),
+    deleteIdleConsumers: (stream, group, minIdleMs, keep) => redis.nrsDeleteIdleConsumers(stream, group, minIdleMs, keep),
+    deleteConsumerIfIdle: (stream, group, consumer) => redis.nrsDeleteConsumerIfIdle(stream, group, consumer),
   };
 }

@@ -1,6 +1,7 @@
 import { EventPattern } from '@nestjs/microservices';
-import { REDIS_STREAMS_TRANSPORT, STREAM_PATTERN_PREFIX } from '../constants.js';
+import { REDIS_STREAMS_TRANSPORT } from '../constants.js';
 import type { StreamHandlerOptions } from '../interfaces/server-options.interface.js';
+import { streamPattern } from '../routing/stream-route.js';
 
 /**
  * Binds a handler to a stream of this transport only, with typed per-handler
@@ -15,5 +16,5 @@ import type { StreamHandlerOptions } from '../interfaces/server-options.interfac
  * ```
  */
 export function StreamEvent(stream: string, options: StreamHandlerOptions = {}): MethodDecorator {
-  return EventPattern<string>(`${STREAM_PATTERN_PREFIX}${stream}`, REDIS_STREAMS_TRANSPORT, { ...options });
+  return EventPattern<string>(streamPattern(stream), REDIS_STREAMS_TRANSPORT, { ...options });
 }

@@ -1,15 +1,17 @@
 import type { Redis } from 'ioredis';
+import { DEFAULT_REDIS_HOST, DEFAULT_REDIS_PORT } from '../constants.js';
 import { InvalidOptionsError } from '../errors/redis-streams.error.js';
 import type { RedisConnection } from '../interfaces/connection.interface.js';
 import { describeValue, isPlainObject } from './validate-shape.js';
 
 /**
  * Checks the `connection` option: ioredis options, a URL or an ioredis instance.
+ * Without one, server and client connect to `localhost:6379`.
  *
  * @throws InvalidOptionsError for anything else
  */
 export function connectionOption(value: unknown): RedisConnection {
-  if (value === undefined) return { host: 'localhost', port: 6379 };
+  if (value === undefined) return { host: DEFAULT_REDIS_HOST, port: DEFAULT_REDIS_PORT };
   if (typeof value === 'string' && value.length > 0) return value;
   if (isRedisInstance(value)) return value;
   if (isPlainObject(value)) return value;

@@ -9,7 +9,6 @@ import {
   DEFAULT_CONCURRENCY,
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_CONSUMER_IDLE_CLEANUP_MS,
-  DEFAULT_DEAD_LETTER_SUFFIX,
   DEFAULT_MAX_DELIVERIES,
   DEFAULT_RETRY_BASE_DELAY_MS,
   DEFAULT_SHUTDOWN_TIMEOUT_MS,
@@ -27,6 +26,7 @@ import type {
 import { nonEmptyString, numberInRange, oneOf, wholeNumber } from './validate.js';
 import { connectionOption } from './connection-option.js';
 import { objectWithMethod, onlyKnownKeys, optionsObject } from './validate-shape.js';
+import { deadLetterKeyOf } from '../routing/key-names.js';
 
 /** Options that can be set per handler. */
 export const STREAM_OPTION_KEYS = [
@@ -162,7 +162,7 @@ export function resolveStreamOptions(
     claimIntervalMs: wholeNumber(`${prefix}claimIntervalMs`, options.claimIntervalMs, base?.claimIntervalMs ?? DEFAULT_CLAIM_INTERVAL_MS, 1),
     maxDeliveries: wholeNumber(`${prefix}maxDeliveries`, options.maxDeliveries, base?.maxDeliveries ?? DEFAULT_MAX_DELIVERIES, 1),
     retry: resolvedRetry,
-    deadLetterStream: deadLetter.stream ?? base?.deadLetterStream ?? ((stream) => `${stream}${DEFAULT_DEAD_LETTER_SUFFIX}`),
+    deadLetterStream: deadLetter.stream ?? base?.deadLetterStream ?? deadLetterKeyOf,
     deadLetterMaxLen: wholeNumber(`${prefix}deadLetter.maxLen`, deadLetter.maxLen, base?.deadLetterMaxLen ?? 0, 1) || undefined,
   };
   return resolved;

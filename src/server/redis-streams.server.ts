@@ -8,6 +8,7 @@ import { RedisStreamsStatus } from '../interfaces/status.enum.js';
 import { resolveServerOptions, type ResolvedServerOptions } from '../options/resolve-server-options.js';
 import { REDIS_STREAMS_TRANSPORT } from '../constants.js';
 import { ConnectionSet } from '../connection/connection-set.js';
+import { ForwardedEvents } from '../connection/forwarded-events.js';
 import { StreamWorker } from '../consumers/stream-group/stream-worker.js';
 import { bindStreams } from './stream-binding.js';
 import { runPreflight } from '../consumers/stream-group/preflight.js';
@@ -46,7 +47,7 @@ export class RedisStreamsServer
   private workers: StreamWorker[] = [];
   private closing: Promise<void> | undefined;
   private hasProcessingHooks = false;
-  private readonly pendingListeners: Array<[keyof RedisStreamsEvents, (...args: never[]) => void]> = [];
+  private readonly events = new ForwardedEvents();
 
   /**
    * @param rawOptions - validated when `listen()` runs, so that a bad option
@@ -79,11 +80,7 @@ export class RedisStreamsServer
 
   /** Forwards an ioredis event from every connection this server opens. */
   on<EventKey extends keyof RedisStreamsEvents>(event: EventKey, callback: RedisStreamsEvents[EventKey]): void {
-    if (this.connections !== undefined) {
-      this.connections.forward(event, callback);
-    } else {
-      this.pendingListeners.push([event, callback]);
-    }
+    this.events.on(event, callback);
   }
 
   /** The ioredis clients; available once listening. */
@@ -113,10 +110,8 @@ export class RedisStreamsServer
     if (bindings.length === 0) {
       this.logger.warn('No @EventPattern("stream:<key>") handlers found; nothing to read.');
     }
-    const connections = new ConnectionSet(options, this.logger, (status) => this._status$.next(status));
+    const connections = new ConnectionSet(options, this.logger, (status) => this._status$.next(status), this.events);
     this.connections = connections;
-    for (const [event, callback] of this.pendingListeners) connections.forward(event, callback);
-    this.pendingListeners.length = 0;
     await connections.openCommands();
     await runPreflight(connections.commands, {
       group: options.group,

@@ -9,7 +9,7 @@ import {
   resolveStreamOptions,
   type ResolvedStreamOptions,
 } from '../options/resolve-server-options.js';
-
+import { parsePattern, streamPattern } from '../routing/stream-route.js';
 
 /**
  * Picks the `stream:<key>` event handlers out of Nest's handler map and merges
@@ -24,14 +24,12 @@ export function bindStreams(
 ): StreamBinding[] {
   const bindings: StreamBinding[] = [];
   for (const [pattern, handler] of handlers) {
-    if (!pattern.startsWith(STREAM_PATTERN_PREFIX)) {
+    const route = parsePattern(pattern);
+    if (route === undefined) {
       logger.debug(`Pattern "${pattern}" has no "${STREAM_PATTERN_PREFIX}" prefix; left to other transports.`);
       continue;
     }
-    const stream = pattern.slice(STREAM_PATTERN_PREFIX.length);
-    if (stream.length === 0) {
-      throw new InvalidOptionsError(pattern, `name a stream after "${STREAM_PATTERN_PREFIX}", e.g. "${STREAM_PATTERN_PREFIX}orders"`);
-    }
+    const stream = route.key;
     if (!handler.isEventHandler) {
       logger.warn(
         `@MessagePattern("${pattern}") is not supported yet (request-reply over streams is planned); use @EventPattern. Handler not bound.`,
@@ -106,7 +104,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
 
 function conflict(stream: string, key: string, first: unknown, second: unknown): InvalidOptionsError {
   return new InvalidOptionsError(
-    `${STREAM_PATTERN_PREFIX}${stream} extras: ${key}`,
+    `${streamPattern(stream)} extras: ${key}`,
     `two handlers of stream "${stream}" set it to different values (${describeValue(first)} and ${describeValue(second)}). Handlers of one stream share one reader: give them the same value, or set it on one handler only.`,
   );
 }
