@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import { decodeFlat, fromBytes, mayHaveLostBytes, type FieldValue, type StreamFields } from '../../codec/stream-codec.js';
 import { RedisStreamsContext, type EntryControl } from '../../context/redis-streams.context.js';
 import { describeError } from '../../errors/redis-reply.js';
-import type { ResolvedStreamOptions } from '../../options/resolve-server-options.js';
+import type { ResolvedStreamOptions } from '../../options/resolve-stream-group-options.js';
 import type { Acker } from './acker.js';
 import { backoffDelayMs } from '../../options/backoff.js';
 import { makeClaimableAfter } from './claim-schedule.js';

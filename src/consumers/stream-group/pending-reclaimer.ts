@@ -2,7 +2,7 @@ import type { Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { describeError, isConfigurationError, redisReplyKind } from '../../errors/redis-reply.js';
 import { asConfigurationError } from './consumer-group.js';
-import type { ResolvedStreamOptions } from '../../options/resolve-server-options.js';
+import type { ResolvedStreamOptions } from '../../options/resolve-stream-group-options.js';
 import { parseClaimReply, type ClaimReply } from './claim-reply.js';
 import type { EntryProcessor } from './entry-processor.js';
 import type { StreamScripts } from '../../connection/scripts.js';

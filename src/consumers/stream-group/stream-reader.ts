@@ -2,7 +2,7 @@ import type { Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { describeError, isConfigurationError, isGroupGone } from '../../errors/redis-reply.js';
 import { StreamConfigurationError } from '../../errors/redis-streams.error.js';
-import type { ResolvedStreamOptions } from '../../options/resolve-server-options.js';
+import type { ResolvedStreamOptions } from '../../options/resolve-stream-group-options.js';
 import type { MissingStreamPolicy } from '../../interfaces/server-options.interface.js';
 import type { Acker } from './acker.js';
 import { asConfigurationError, ensureGroup } from './consumer-group.js';
