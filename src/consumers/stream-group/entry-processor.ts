@@ -6,10 +6,10 @@ import { RedisStreamsContext, type EntryControl } from '../../context/redis-stre
 import { describeError } from '../../errors/redis-reply.js';
 import type { ResolvedStreamOptions } from '../../options/resolve-stream-group-options.js';
 import type { Acker } from './acker.js';
-import { backoffDelayMs } from '../../options/backoff.js';
 import { makeClaimableAfter } from './claim-schedule.js';
 import { moveToDeadLetter } from './dead-letter.js';
-import { awaitHandlerResult, isUnrecoverable } from '../../delivery/handler-result.js';
+import { awaitHandlerResult } from '../../delivery/handler-result.js';
+import { judgeDelivery, judgeFailure, retryDelayMs } from '../../delivery/failure-policy.js';
 import { InFlightEntry, InFlightList } from '../../delivery/in-flight.js';
 import type { StreamScripts } from '../../connection/scripts.js';
 import type { Slots } from '../../delivery/slots.js';
@@ -95,12 +95,9 @@ class EntryRun extends InFlightEntry implements EntryControl {
       this.readBytes();
       return;
     }
-    if (this.deliveries > options.maxDeliveries) {
-      this.finishAfter(
-        this.deadLetter(
-          `delivered ${this.deliveries} times, more than maxDeliveries (${options.maxDeliveries}); its consumer stopped or hung before settling it`,
-        ),
-      );
+    const exhausted = judgeDelivery(this.deliveries, options);
+    if (exhausted !== undefined) {
+      this.finishAfter(this.deadLetter(exhausted.reason));
       return;
     }
     const decoded = decodeFlat(this.flat);
@@ -231,13 +228,16 @@ class EntryRun extends InFlightEntry implements EntryControl {
         `ctx.retry(delayMs): delayMs must be a number of milliseconds >= 0, or left out for the backoff delay; got ${typeof delayMs === 'number' ? String(delayMs) : typeof delayMs}.`,
       );
     }
+    await this.scheduleRetry(retryDelayMs(this.deliveries, delayMs, this.deps.options));
+  }
+
+  /** Leaves the entry pending, claimable by the group after `delayMs`. */
+  private async scheduleRetry(delayMs: number): Promise<void> {
     if (this.isSettled) return;
     this.settle();
     const { commands, stream, group, consumer, options } = this.deps;
-    // Infinity asks for the longest delay there is.
-    const delay = Math.min(delayMs ?? backoffDelayMs(this.deliveries, options.retry), options.retry.maxDelayMs);
     try {
-      await makeClaimableAfter(commands, { stream, group, consumer, claimIdleMs: options.claimIdleMs }, [this.id], delay);
+      await makeClaimableAfter(commands, { stream, group, consumer, claimIdleMs: options.claimIdleMs }, [this.id], delayMs);
     } catch (error) {
       this.deps.logger.warn(
         `Stream "${stream}" group "${group}": could not schedule entry ${this.id} for retry (${describeError(error)}); it stays pending on this consumer and will be reclaimed after claimIdleMs.`,
@@ -277,20 +277,15 @@ class EntryRun extends InFlightEntry implements EntryControl {
   private async onFailure(error: unknown): Promise<void> {
     if (this.isSettled) return;
     const { stream, group, options, logger } = this.deps;
-    const reason = describeError(this.originalError ?? error);
-    if (isUnrecoverable(error) || isUnrecoverable(this.originalError)) {
-      await this.deadLetter(`unrecoverable: ${reason}`);
+    const verdict = judgeFailure(this.deliveries, { error, recordedError: this.originalError }, options);
+    if (verdict.action === 'dead-letter') {
+      await this.deadLetter(verdict.reason);
       return;
     }
-    if (this.deliveries >= options.maxDeliveries) {
-      await this.deadLetter(reason);
-      return;
-    }
-    const delayMs = backoffDelayMs(this.deliveries, options.retry);
     logger.warn(
-      `Stream "${stream}" group "${group}": entry ${this.id} failed on delivery ${this.deliveries} of ${options.maxDeliveries} (${reason}); retrying in ${delayMs} ms.`,
+      `Stream "${stream}" group "${group}": entry ${this.id} failed on delivery ${this.deliveries} of ${options.maxDeliveries} (${verdict.reason}); retrying in ${verdict.delayMs} ms.`,
     );
-    await this.retry(delayMs);
+    await this.scheduleRetry(verdict.delayMs);
   }
 
   private deserialize(
