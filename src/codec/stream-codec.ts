@@ -85,22 +85,11 @@ export function toFieldMap(flat: readonly FieldValue[]): StreamFields {
 }
 
 /**
- * Decodes an entry from its field map: ours (marked by the content type) are
- * decoded; anyone else's are handed over as the field map, even when a field
- * is called `data`.
- */
-export function decodeEntry(fields: StreamFields): DecodedEntry {
-  const contentType = fields[CONTENT_TYPE_FIELD];
-  if (contentType !== CONTENT_TYPE_JSON && contentType !== CONTENT_TYPE_BYTES) {
-    return { kind: 'fields', data: fields };
-  }
-  return decodeEnvelope(contentType, fields[DATA_FIELD], fields[METADATA_FIELD]);
-}
-
-/**
- * Same as {@link decodeEntry}, from the flat list Redis returns, without
- * building a field map for our own entries (the hot path). The list must be
- * exact: read as bytes, or checked with {@link mayHaveLostBytes}.
+ * Decodes an entry from the flat `[field, value, ...]` list Redis returns: ours
+ * (marked by the content type) are decoded, without building a field map (the
+ * hot path); anyone else's are handed over as the field map, even when a field
+ * is called `data`. The list must be exact: read as bytes, or checked with
+ * {@link mayHaveLostBytes}.
  */
 export function decodeFlat(flat: readonly FieldValue[]): DecodedEntry {
   let contentType: FieldValue | undefined;

@@ -6,10 +6,15 @@ export class Slots {
   private used = 0;
   private waiters: Waiter[] = [];
   private urgent: UrgentWaiter[] = [];
-  /** Called when an urgent request finds no free slot (the reader interrupts its read). */
-  onPressure: () => void = () => undefined;
 
-  constructor(readonly capacity: number) {}
+  /**
+   * @param onPressure - called when an urgent request finds no free slot (the
+   *   reader interrupts its read, so the slots it reserved for it come back)
+   */
+  constructor(
+    readonly capacity: number,
+    private readonly onPressure: () => void = () => undefined,
+  ) {}
 
   /** Slots not in use. */
   get free(): number {

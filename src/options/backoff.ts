@@ -1,4 +1,4 @@
-import type { ResolvedRetryOptions } from './resolve-server-options.js';
+import type { ResolvedRetryOptions } from './resolve-delivery-policy.js';
 
 /**
  * Delay before attempt `attempt` (1-based): `fixed` stays at the base,

@@ -2,43 +2,22 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { ConsumerDeserializer } from '@nestjs/microservices';
 import {
-  DEFAULT_BATCH_SIZE,
-  DEFAULT_BLOCK_MS,
-  DEFAULT_CLAIM_IDLE_MS,
-  DEFAULT_CLAIM_INTERVAL_MS,
-  DEFAULT_CONCURRENCY,
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_CONSUMER_IDLE_CLEANUP_MS,
-  DEFAULT_MAX_DELIVERIES,
-  DEFAULT_RETRY_BASE_DELAY_MS,
   DEFAULT_SHUTDOWN_TIMEOUT_MS,
   DEFAULT_STREAM_WAIT_INTERVAL_MS,
 } from '../constants.js';
 import { InvalidOptionsError } from '../errors/redis-streams.error.js';
 import type { RedisConnection } from '../interfaces/connection.interface.js';
-import type { RetryOptions, RetryStrategy } from '../interfaces/retry-options.interface.js';
-import type {
-  DeadLetterOptions,
-  MissingStreamPolicy,
-  RedisStreamsServerOptions,
-  StreamHandlerOptions,
-} from '../interfaces/server-options.interface.js';
-import { nonEmptyString, numberInRange, oneOf, wholeNumber } from './validate.js';
+import type { MissingStreamPolicy, RedisStreamsServerOptions } from '../interfaces/server-options.interface.js';
+import { nonEmptyString, oneOf, wholeNumber } from './validate.js';
 import { connectionOption } from './connection-option.js';
-import { objectWithMethod, onlyKnownKeys, optionsObject } from './validate-shape.js';
-import { deadLetterKeyOf } from '../routing/key-names.js';
+import { objectWithMethod, onlyKnownKeys } from './validate-shape.js';
+import { resolveStreamOptions, STREAM_OPTION_KEYS, type ResolvedStreamOptions } from './resolve-stream-group-options.js';
 
-/** Options that can be set per handler. */
-export const STREAM_OPTION_KEYS = [
-  'batchSize',
-  'blockMs',
-  'concurrency',
-  'claimIdleMs',
-  'claimIntervalMs',
-  'maxDeliveries',
-  'retry',
-  'deadLetter',
-] as const satisfies ReadonlyArray<keyof StreamHandlerOptions>;
+// The server's options are a consumer group's stream options plus its own.
+export type { ResolvedRetryOptions } from './resolve-delivery-policy.js';
+export { resolveStreamOptions, type ResolvedStreamOptions };
 
 const SERVER_OPTION_KEYS = [
   ...STREAM_OPTION_KEYS,
@@ -53,30 +32,6 @@ const SERVER_OPTION_KEYS = [
   'idleConsumerCleanupMs',
   'deserializer',
 ] as const satisfies ReadonlyArray<keyof RedisStreamsServerOptions>;
-
-const RETRY_KEYS = ['strategy', 'baseDelayMs', 'maxDelayMs', 'jitter'] as const satisfies ReadonlyArray<keyof RetryOptions>;
-const DEAD_LETTER_KEYS = ['stream', 'maxLen'] as const satisfies ReadonlyArray<keyof DeadLetterOptions>;
-
-/** Retry delay settings with every default filled in. */
-export interface ResolvedRetryOptions {
-  readonly strategy: RetryStrategy;
-  readonly baseDelayMs: number;
-  readonly maxDelayMs: number;
-  readonly jitter: number;
-}
-
-/** Settings of one stream reader: server options plus the handler's extras. */
-export interface ResolvedStreamOptions {
-  readonly batchSize: number;
-  readonly blockMs: number;
-  readonly concurrency: number;
-  readonly claimIdleMs: number;
-  readonly claimIntervalMs: number;
-  readonly maxDeliveries: number;
-  readonly retry: ResolvedRetryOptions;
-  readonly deadLetterStream: (stream: string) => string;
-  readonly deadLetterMaxLen: number | undefined;
-}
 
 /** Server options with every default filled in and every value checked. */
 export interface ResolvedServerOptions extends ResolvedStreamOptions {
@@ -107,65 +62,6 @@ function resolveStartId(value: unknown): string {
     'startFrom',
     `must be 'latest', 'beginning' or an entry id such as '1700000000000-0', got ${JSON.stringify(value)}`,
   );
-}
-
-/**
- * Fills the defaults of the options that can be set per handler, over a base.
- *
- * @param options - the server options or a handler's extras
- * @param base - what unset values fall back to
- * @param prefix - names the option in errors (`extras of stream:orders.`)
- * @throws InvalidOptionsError when a value is out of range
- */
-export function resolveStreamOptions(
-  options: StreamHandlerOptions,
-  base: ResolvedStreamOptions | undefined,
-  prefix = '',
-): ResolvedStreamOptions {
-  if (base !== undefined) onlyKnownKeys(prefix, options, STREAM_OPTION_KEYS, ' Server-wide options go to the RedisStreamsServer constructor.');
-  const claimIdleMs = wholeNumber(`${prefix}claimIdleMs`, options.claimIdleMs, base?.claimIdleMs ?? DEFAULT_CLAIM_IDLE_MS, 1);
-  const retry: RetryOptions = optionsObject(`${prefix}retry`, options.retry, RETRY_KEYS, "{ strategy: 'exponential', baseDelayMs: 1000 }");
-  // A failed entry waits as an idle pending entry that becomes claimable after
-  // claimIdleMs, so no retry delay can be longer than that.
-  const baseRetry = base?.retry;
-  const inheritedMax = baseRetry === undefined ? claimIdleMs : Math.min(baseRetry.maxDelayMs, claimIdleMs);
-  const maxDelayMs = wholeNumber(`${prefix}retry.maxDelayMs`, retry.maxDelayMs, inheritedMax, 0);
-  if (maxDelayMs > claimIdleMs) {
-    throw new InvalidOptionsError(
-      `${prefix}retry.maxDelayMs`,
-      `must not exceed claimIdleMs (${claimIdleMs}): a failed entry is retried by becoming claimable, so raise claimIdleMs for longer delays`,
-    );
-  }
-  const resolvedRetry: ResolvedRetryOptions = {
-    strategy: oneOf(`${prefix}retry.strategy`, retry.strategy, baseRetry?.strategy ?? 'exponential', ['exponential', 'fixed']),
-    baseDelayMs: Math.min(
-      wholeNumber(`${prefix}retry.baseDelayMs`, retry.baseDelayMs, baseRetry?.baseDelayMs ?? DEFAULT_RETRY_BASE_DELAY_MS, 0),
-      maxDelayMs,
-    ),
-    maxDelayMs,
-    jitter: numberInRange(`${prefix}retry.jitter`, retry.jitter, baseRetry?.jitter ?? 0.2, [0, 1]),
-  };
-  const deadLetter: DeadLetterOptions = optionsObject(
-    `${prefix}deadLetter`,
-    options.deadLetter,
-    DEAD_LETTER_KEYS,
-    "{ stream: (source) => `${source}:dead`, maxLen: 10000 }",
-  );
-  if (deadLetter.stream !== undefined && typeof deadLetter.stream !== 'function') {
-    throw new InvalidOptionsError(`${prefix}deadLetter.stream`, 'must be a function from the source stream key to the dead-letter key');
-  }
-  const resolved: ResolvedStreamOptions = {
-    batchSize: wholeNumber(`${prefix}batchSize`, options.batchSize, base?.batchSize ?? DEFAULT_BATCH_SIZE, 1),
-    blockMs: wholeNumber(`${prefix}blockMs`, options.blockMs, base?.blockMs ?? DEFAULT_BLOCK_MS, 1),
-    concurrency: wholeNumber(`${prefix}concurrency`, options.concurrency, base?.concurrency ?? DEFAULT_CONCURRENCY, 1),
-    claimIdleMs,
-    claimIntervalMs: wholeNumber(`${prefix}claimIntervalMs`, options.claimIntervalMs, base?.claimIntervalMs ?? DEFAULT_CLAIM_INTERVAL_MS, 1),
-    maxDeliveries: wholeNumber(`${prefix}maxDeliveries`, options.maxDeliveries, base?.maxDeliveries ?? DEFAULT_MAX_DELIVERIES, 1),
-    retry: resolvedRetry,
-    deadLetterStream: deadLetter.stream ?? base?.deadLetterStream ?? deadLetterKeyOf,
-    deadLetterMaxLen: wholeNumber(`${prefix}deadLetter.maxLen`, deadLetter.maxLen, base?.deadLetterMaxLen ?? 0, 1) || undefined,
-  };
-  return resolved;
 }
 
 /**

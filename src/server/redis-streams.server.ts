@@ -122,7 +122,7 @@ export class RedisStreamsServer
     });
     const missing: string[] = [];
     for (const binding of bindings) {
-      const worker = new StreamWorker({
+      const worker = await StreamWorker.open({
         binding,
         server: options,
         connections,
@@ -131,7 +131,7 @@ export class RedisStreamsServer
         onFatal: (error) => this.onFatal(error),
       });
       this.workers.push(worker);
-      if (!(await worker.prepare())) missing.push(binding.stream);
+      if (!worker.hasGroup) missing.push(binding.stream);
     }
     if (missing.length > 0) {
       this.logger.warn(

@@ -5,10 +5,7 @@ import { STREAM_PATTERN_PREFIX } from '../constants.js';
 import { InvalidOptionsError } from '../errors/redis-streams.error.js';
 import type { StreamHandlerOptions } from '../interfaces/server-options.interface.js';
 import { describeValue } from '../options/validate-shape.js';
-import {
-  resolveStreamOptions,
-  type ResolvedStreamOptions,
-} from '../options/resolve-server-options.js';
+import { resolveStreamOptions, type ResolvedStreamOptions } from '../options/resolve-stream-group-options.js';
 import { parsePattern, streamPattern } from '../routing/stream-route.js';
 
 /**

@@ -27,12 +27,11 @@ describe('handler slots', () => {
   });
 
   it('serves an urgent request before ordinary waiters, asking the holder to let go', async () => {
-    const slots = new Slots(2);
-    slots.take(2);
     let pressure = 0;
-    slots.onPressure = () => {
+    const slots = new Slots(2, () => {
       pressure += 1;
-    };
+    });
+    slots.take(2);
     let ordinaryWoken = false;
     void slots.whenFree().then(() => {
       ordinaryWoken = true;

@@ -1,4 +1,4 @@
-import { decodeEntry, decodeFlat, encodeEntry, fromBytes, mayHaveLostBytes, toBytes, toFieldMap } from '../../src/codec/stream-codec.js';
+import { decodeFlat, encodeEntry, fromBytes, mayHaveLostBytes, toBytes, toFieldMap } from '../../src/codec/stream-codec.js';
 import {
   CONTENT_TYPE_BYTES,
   CONTENT_TYPE_FIELD,
@@ -11,13 +11,13 @@ describe('stream codec', () => {
   it.each([[{ a: { b: null, c: [1, 'x'] } }], [0], [false], [''], ['text'], [[null]]])(
     'round-trips %j through the field list',
     (payload) => {
-      const decoded = decodeEntry(toFieldMap(encodeEntry(payload)));
+      const decoded = decodeFlat(encodeEntry(payload));
       expect(decoded).toEqual({ kind: 'envelope', data: payload, metadata: undefined });
     },
   );
 
   it('carries metadata next to the payload', () => {
-    const decoded = decodeEntry(toFieldMap(encodeEntry({ a: 1 }, { traceId: 't-1' })));
+    const decoded = decodeFlat(encodeEntry({ a: 1 }, { traceId: 't-1' }));
     expect(decoded).toEqual({ kind: 'envelope', data: { a: 1 }, metadata: { traceId: 't-1' } });
   });
 
@@ -26,18 +26,18 @@ describe('stream codec', () => {
   });
 
   it('hands foreign entries over as the field map, even with a field called data', () => {
-    expect(decodeEntry({ sku: 'A1', data: '{"x":1}' })).toEqual({ kind: 'fields', data: { sku: 'A1', data: '{"x":1}' } });
-    expect(decodeEntry({ [CONTENT_TYPE_FIELD]: 'text/plain', data: 'x' })).toEqual({
+    expect(decodeFlat(['sku', 'A1', 'data', '{"x":1}'])).toEqual({ kind: 'fields', data: { sku: 'A1', data: '{"x":1}' } });
+    expect(decodeFlat([CONTENT_TYPE_FIELD, 'text/plain', 'data', 'x'])).toEqual({
       kind: 'fields',
       data: { [CONTENT_TYPE_FIELD]: 'text/plain', data: 'x' },
     });
   });
 
   it('calls an entry that claims our format but does not parse undecodable', () => {
-    expect(decodeEntry({ [CONTENT_TYPE_FIELD]: CONTENT_TYPE_JSON, [DATA_FIELD]: '{' }).kind).toBe('undecodable');
-    expect(decodeEntry({ [CONTENT_TYPE_FIELD]: CONTENT_TYPE_JSON }).kind).toBe('undecodable');
+    expect(decodeFlat([CONTENT_TYPE_FIELD, CONTENT_TYPE_JSON, DATA_FIELD, '{']).kind).toBe('undecodable');
+    expect(decodeFlat([CONTENT_TYPE_FIELD, CONTENT_TYPE_JSON]).kind).toBe('undecodable');
     expect(
-      decodeEntry({ [CONTENT_TYPE_FIELD]: CONTENT_TYPE_JSON, [DATA_FIELD]: '1', [METADATA_FIELD]: '[1]' }).kind,
+      decodeFlat([CONTENT_TYPE_FIELD, CONTENT_TYPE_JSON, DATA_FIELD, '1', METADATA_FIELD, '[1]']).kind,
     ).toBe('undecodable');
   });
 
@@ -46,9 +46,9 @@ describe('stream codec', () => {
   });
 
   it('says why JSON does not parse without quoting the text', () => {
-    const decoded = decodeEntry({ [CONTENT_TYPE_FIELD]: CONTENT_TYPE_JSON, [DATA_FIELD]: '{"card":"4111 1111 SECRET' });
+    const decoded = decodeFlat([CONTENT_TYPE_FIELD, CONTENT_TYPE_JSON, DATA_FIELD, '{"card":"4111 1111 SECRET']);
     expect(decoded).toEqual({ kind: 'undecodable', reason: '"data" is not valid JSON (25 bytes)' });
-    const metadata = decodeEntry({ [CONTENT_TYPE_FIELD]: CONTENT_TYPE_JSON, [DATA_FIELD]: '1', [METADATA_FIELD]: '{SECRET' });
+    const metadata = decodeFlat([CONTENT_TYPE_FIELD, CONTENT_TYPE_JSON, DATA_FIELD, '1', METADATA_FIELD, '{SECRET']);
     expect(metadata.kind === 'undecodable' && metadata.reason).toBe('"metadata" is not valid JSON (7 bytes)');
   });
 

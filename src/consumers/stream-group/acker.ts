@@ -1,7 +1,6 @@
-import type { Redis } from 'ioredis';
-import type { Logger } from '@nestjs/common';
 import { describeError } from '../../errors/redis-reply.js';
 import { reconnectDelayMs } from '../../connection/redis-connection.js';
+import type { StreamScope } from './stream-scope.js';
 
 /** A caller waiting for its ack to be confirmed. */
 interface Waiter {
@@ -24,19 +23,14 @@ export class Acker {
   private retryTimer: NodeJS.Timeout | undefined;
   private isClosed = false;
 
-  constructor(
-    private readonly redis: Redis,
-    private readonly stream: string,
-    private readonly group: string,
-    private readonly logger: Logger,
-  ) {}
+  constructor(private readonly scope: StreamScope) {}
 
   /** Queues an id; it is acknowledged with the others of this turn. */
   ack(id: string): void {
     if (this.isClosed) {
       // Shutdown already released this entry to the group; another consumer
       // will handle it again, so acking it from here would be wrong.
-      this.logger.debug?.(`Stream "${this.stream}" group "${this.group}": late ack of ${id} after close dropped.`);
+      this.scope.logger.debug?.(`${this.scope.logPrefix} late ack of ${id} after close dropped.`);
       return;
     }
     this.queued.push(id);
@@ -89,8 +83,8 @@ export class Acker {
       }
     }
     if (this.queued.length > 0) {
-      this.logger.warn(
-        `Stream "${this.stream}" group "${this.group}": ${this.queued.length} acknowledgement(s) could not be sent before shutdown; those entries stay pending and will be delivered again.`,
+      this.scope.logger.warn(
+        `${this.scope.logPrefix} ${this.queued.length} acknowledgement(s) could not be sent before shutdown; those entries stay pending and will be delivered again.`,
       );
     }
   }
@@ -109,7 +103,8 @@ export class Acker {
 
   private async send(ids: string[], waiters: Waiter[]): Promise<void> {
     try {
-      await this.redis.xack(this.stream, this.group, ...ids);
+      const { commands, stream, group } = this.scope;
+      await commands.xack(stream, group, ...ids);
       this.failures = 0;
       for (const waiter of waiters) waiter.resolve();
     } catch (error) {
@@ -120,8 +115,8 @@ export class Acker {
       }
       this.queued = ids.concat(this.queued);
       this.queuedWaiters = waiters.concat(this.queuedWaiters);
-      this.logger.warn(
-        `Stream "${this.stream}" group "${this.group}": XACK of ${ids.length} entr${ids.length === 1 ? 'y' : 'ies'} failed (${describeError(error)}); retrying.`,
+      this.scope.logger.warn(
+        `${this.scope.logPrefix} XACK of ${ids.length} entr${ids.length === 1 ? 'y' : 'ies'} failed (${describeError(error)}); retrying.`,
       );
       this.scheduleRetry();
     }

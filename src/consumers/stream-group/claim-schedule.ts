@@ -1,12 +1,7 @@
-import type { Redis } from 'ioredis';
+import type { StreamScope } from './stream-scope.js';
 
 /** Where entries are pending, and when pending entries become claimable. */
-export interface ClaimScope {
-  readonly stream: string;
-  readonly group: string;
-  readonly consumer: string;
-  readonly claimIdleMs: number;
-}
+export type ClaimScope = Pick<StreamScope, 'commands' | 'stream' | 'group' | 'consumer' | 'options'>;
 
 /**
  * Leaves entries pending on `scope.consumer` with their idle time set so that
@@ -15,12 +10,8 @@ export interface ClaimScope {
  * how a failed entry waits for its retry, and how shutdown hands work back
  * (`delayMs` 0). JUSTID keeps Redis' delivery counter unchanged.
  */
-export function makeClaimableAfter(
-  commands: Redis,
-  scope: ClaimScope,
-  ids: readonly string[],
-  delayMs: number,
-): Promise<unknown> {
-  const idleMs = scope.claimIdleMs - Math.max(0, Math.min(delayMs, scope.claimIdleMs));
-  return commands.xclaim(scope.stream, scope.group, scope.consumer, 0, ...ids, 'IDLE', idleMs, 'JUSTID');
+export function makeClaimableAfter(scope: ClaimScope, ids: readonly string[], delayMs: number): Promise<unknown> {
+  const { claimIdleMs } = scope.options;
+  const idleMs = claimIdleMs - Math.max(0, Math.min(delayMs, claimIdleMs));
+  return scope.commands.xclaim(scope.stream, scope.group, scope.consumer, 0, ...ids, 'IDLE', idleMs, 'JUSTID');
 }

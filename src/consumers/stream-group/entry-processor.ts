@@ -1,40 +1,29 @@
-import type { Logger } from '@nestjs/common';
 import type { ConsumerDeserializer } from '@nestjs/microservices';
-import type { Redis } from 'ioredis';
 import { decodeFlat, fromBytes, mayHaveLostBytes, type FieldValue, type StreamFields } from '../../codec/stream-codec.js';
 import { RedisStreamsContext, type EntryControl } from '../../context/redis-streams.context.js';
 import { describeError } from '../../errors/redis-reply.js';
-import type { ResolvedStreamOptions } from '../../options/resolve-server-options.js';
 import type { Acker } from './acker.js';
-import { backoffDelayMs } from '../../options/backoff.js';
 import { makeClaimableAfter } from './claim-schedule.js';
 import { moveToDeadLetter } from './dead-letter.js';
-import { awaitHandlerResult, isUnrecoverable } from '../../delivery/handler-result.js';
+import { awaitHandlerResult } from '../../delivery/handler-result.js';
+import { judgeDelivery, judgeFailure, retryDelayMs } from '../../delivery/failure-policy.js';
 import { InFlightEntry, InFlightList } from '../../delivery/in-flight.js';
-import type { StreamScripts } from '../../connection/scripts.js';
-import type { Slots } from '../../delivery/slots.js';
+import type { StreamScope } from './stream-scope.js';
 
 /** Runs the bound Nest handler for a decoded payload; resolves or rejects with its outcome. */
 export type HandlerInvoker = (data: unknown, context: RedisStreamsContext) => Promise<unknown>;
 
-/** What an entry processor needs; one per stream. */
+/** What an entry processor needs besides its stream's scope; one per stream. */
 export interface EntryProcessorDeps {
-  readonly stream: string;
   readonly pattern: string;
-  readonly group: string;
-  readonly consumer: string;
-  readonly options: ResolvedStreamOptions;
-  readonly commands: Redis;
-  readonly scripts: StreamScripts;
   readonly acker: Acker;
-  readonly slots: Slots;
-  readonly logger: Logger;
   readonly invoke: HandlerInvoker;
   readonly deserializer: ConsumerDeserializer | undefined;
 }
 
-/** Per-run view of the processor's dependencies. */
+/** Per-run view of the processor's dependencies, shared by every run. */
 interface EntryRunDeps extends EntryProcessorDeps {
+  readonly scope: StreamScope;
   readonly inFlight: InFlightList;
 }
 
@@ -49,8 +38,8 @@ export class EntryProcessor {
 
   private readonly runDeps: EntryRunDeps;
 
-  constructor(deps: EntryProcessorDeps) {
-    this.runDeps = { ...deps, inFlight: this.inFlight };
+  constructor(scope: StreamScope, deps: EntryProcessorDeps) {
+    this.runDeps = { ...deps, scope, inFlight: this.inFlight };
   }
 
   /**
@@ -90,17 +79,14 @@ class EntryRun extends InFlightEntry implements EntryControl {
 
   /** Handles the entry, then frees its slot; never throws or rejects. */
   start(): void {
-    const { options, deserializer } = this.deps;
+    const { scope, deserializer } = this.deps;
     if (!this.isExact && mayHaveLostBytes(this.flat)) {
       this.readBytes();
       return;
     }
-    if (this.deliveries > options.maxDeliveries) {
-      this.finishAfter(
-        this.deadLetter(
-          `delivered ${this.deliveries} times, more than maxDeliveries (${options.maxDeliveries}); its consumer stopped or hung before settling it`,
-        ),
-      );
+    const exhausted = judgeDelivery(this.deliveries, scope.options);
+    if (exhausted !== undefined) {
+      this.finishAfter(this.deadLetter(exhausted.reason));
       return;
     }
     const decoded = decodeFlat(this.flat);
@@ -126,12 +112,12 @@ class EntryRun extends InFlightEntry implements EntryControl {
    * Rare: only entries holding bytes that are not UTF-8, or a real U+FFFD.
    */
   private readBytes(): void {
-    const { commands, stream, group, logger } = this.deps;
+    const { commands, stream, logger, logPrefix } = this.deps.scope;
     commands.xrangeBuffer(stream, this.id, this.id).then(
       (rows) => {
         const row = rows[0];
         if (row === undefined) {
-          logger.warn(`Stream "${stream}" group "${group}": pending entry ${this.id} was deleted or trimmed; removing it from the pending list.`);
+          logger.warn(`${logPrefix} pending entry ${this.id} was deleted or trimmed; removing it from the pending list.`);
           this.settle();
           this.deps.acker.ack(this.id);
           this.finish();
@@ -143,7 +129,7 @@ class EntryRun extends InFlightEntry implements EntryControl {
       },
       (error: unknown) => {
         logger.warn(
-          `Stream "${stream}" group "${group}": could not read entry ${this.id} as bytes (${describeError(error)}); it stays pending and is delivered again after claimIdleMs.`,
+          `${logPrefix} could not read entry ${this.id} as bytes (${describeError(error)}); it stays pending and is delivered again after claimIdleMs.`,
         );
         this.finish();
       },
@@ -151,7 +137,7 @@ class EntryRun extends InFlightEntry implements EntryControl {
   }
 
   private invoke(data: unknown, fields: StreamFields | undefined, metadata: Record<string, unknown> | undefined): void {
-    const { stream, group, consumer, pattern } = this.deps;
+    const { stream, group, consumer } = this.deps.scope;
     const context = new RedisStreamsContext([
       stream,
       this.id,
@@ -161,7 +147,7 @@ class EntryRun extends InFlightEntry implements EntryControl {
       this.deliveries,
       this,
       fields,
-      pattern,
+      this.deps.pattern,
       metadata,
     ]);
     let outcome: Promise<unknown>;
@@ -199,8 +185,8 @@ class EntryRun extends InFlightEntry implements EntryControl {
       (error: unknown) => {
         // Settlement logs its own failures; anything reaching here is a bug,
         // and the entry stays pending for a later delivery.
-        this.deps.logger.error(
-          `Stream "${this.deps.stream}" group "${this.deps.group}": entry ${this.id} could not be settled (${describeError(error)}).`,
+        this.deps.scope.logger.error(
+          `${this.deps.scope.logPrefix} entry ${this.id} could not be settled (${describeError(error)}).`,
         );
         this.finish();
       },
@@ -210,7 +196,7 @@ class EntryRun extends InFlightEntry implements EntryControl {
   /** Frees the entry's slot; an entry left unsettled stops renewing its lease. */
   private finish(): void {
     this.deps.inFlight.remove(this);
-    this.deps.slots.release();
+    this.deps.scope.slots.release();
   }
 
   /** Marks the entry settled and stops renewing its lease, before any Redis call about it. */
@@ -231,16 +217,19 @@ class EntryRun extends InFlightEntry implements EntryControl {
         `ctx.retry(delayMs): delayMs must be a number of milliseconds >= 0, or left out for the backoff delay; got ${typeof delayMs === 'number' ? String(delayMs) : typeof delayMs}.`,
       );
     }
+    await this.scheduleRetry(retryDelayMs(this.deliveries, delayMs, this.deps.scope.options));
+  }
+
+  /** Leaves the entry pending, claimable by the group after `delayMs`. */
+  private async scheduleRetry(delayMs: number): Promise<void> {
     if (this.isSettled) return;
     this.settle();
-    const { commands, stream, group, consumer, options } = this.deps;
-    // Infinity asks for the longest delay there is.
-    const delay = Math.min(delayMs ?? backoffDelayMs(this.deliveries, options.retry), options.retry.maxDelayMs);
+    const { scope } = this.deps;
     try {
-      await makeClaimableAfter(commands, { stream, group, consumer, claimIdleMs: options.claimIdleMs }, [this.id], delay);
+      await makeClaimableAfter(scope, [this.id], delayMs);
     } catch (error) {
-      this.deps.logger.warn(
-        `Stream "${stream}" group "${group}": could not schedule entry ${this.id} for retry (${describeError(error)}); it stays pending on this consumer and will be reclaimed after claimIdleMs.`,
+      scope.logger.warn(
+        `${scope.logPrefix} could not schedule entry ${this.id} for retry (${describeError(error)}); it stays pending on this consumer and will be reclaimed after claimIdleMs.`,
       );
     }
   }
@@ -248,7 +237,7 @@ class EntryRun extends InFlightEntry implements EntryControl {
   async deadLetter(reason: string): Promise<void> {
     if (this.isSettled) return;
     this.settle();
-    const { stream, group, consumer, options, scripts, logger } = this.deps;
+    const { stream, group, consumer, options, scripts, logger, logPrefix } = this.deps.scope;
     const target = options.deadLetterStream(stream);
     try {
       const deadId = await moveToDeadLetter(scripts, target, options.deadLetterMaxLen, {
@@ -261,11 +250,11 @@ class EntryRun extends InFlightEntry implements EntryControl {
         fields: this.flat,
       });
       logger.error(
-        `Stream "${stream}" group "${group}": entry ${this.id} moved to dead-letter stream "${target}" as ${deadId} after ${this.deliveries} deliver${this.deliveries === 1 ? 'y' : 'ies'}: ${reason}`,
+        `${logPrefix} entry ${this.id} moved to dead-letter stream "${target}" as ${deadId} after ${this.deliveries} deliver${this.deliveries === 1 ? 'y' : 'ies'}: ${reason}`,
       );
     } catch (error) {
       logger.error(
-        `Stream "${stream}" group "${group}": could not dead-letter entry ${this.id} to "${target}" (${describeError(error)}); it stays pending and will be tried again. Check that "${target}" is a stream.`,
+        `${logPrefix} could not dead-letter entry ${this.id} to "${target}" (${describeError(error)}); it stays pending and will be tried again. Check that "${target}" is a stream.`,
       );
     }
   }
@@ -276,21 +265,16 @@ class EntryRun extends InFlightEntry implements EntryControl {
 
   private async onFailure(error: unknown): Promise<void> {
     if (this.isSettled) return;
-    const { stream, group, options, logger } = this.deps;
-    const reason = describeError(this.originalError ?? error);
-    if (isUnrecoverable(error) || isUnrecoverable(this.originalError)) {
-      await this.deadLetter(`unrecoverable: ${reason}`);
+    const { options, logger, logPrefix } = this.deps.scope;
+    const verdict = judgeFailure(this.deliveries, { error, recordedError: this.originalError }, options);
+    if (verdict.action === 'dead-letter') {
+      await this.deadLetter(verdict.reason);
       return;
     }
-    if (this.deliveries >= options.maxDeliveries) {
-      await this.deadLetter(reason);
-      return;
-    }
-    const delayMs = backoffDelayMs(this.deliveries, options.retry);
     logger.warn(
-      `Stream "${stream}" group "${group}": entry ${this.id} failed on delivery ${this.deliveries} of ${options.maxDeliveries} (${reason}); retrying in ${delayMs} ms.`,
+      `${logPrefix} entry ${this.id} failed on delivery ${this.deliveries} of ${options.maxDeliveries} (${verdict.reason}); retrying in ${verdict.delayMs} ms.`,
     );
-    await this.retry(delayMs);
+    await this.scheduleRetry(verdict.delayMs);
   }
 
   private deserialize(
@@ -298,7 +282,8 @@ class EntryRun extends InFlightEntry implements EntryControl {
     data: unknown,
     metadata: Record<string, unknown> | undefined,
   ): Promise<unknown> {
-    const { pattern, stream } = this.deps;
+    const { pattern } = this.deps;
+    const { stream } = this.deps.scope;
     const packet = { pattern, data, ...(metadata === undefined ? {} : { metadata }) };
     // Inside the executor, a deserializer that throws rejects instead of escaping.
     return new Promise<{ data?: unknown }>((resolve) => {

@@ -1,28 +1,16 @@
-import type { Logger } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import { describeError, isConfigurationError, redisReplyKind } from '../../errors/redis-reply.js';
 import { asConfigurationError } from './consumer-group.js';
-import type { ResolvedStreamOptions } from '../../options/resolve-server-options.js';
 import { parseClaimReply, type ClaimReply } from './claim-reply.js';
 import type { EntryProcessor } from './entry-processor.js';
-import type { StreamScripts } from '../../connection/scripts.js';
-import type { Slots } from '../../delivery/slots.js';
+import type { StreamScope } from './stream-scope.js';
 
 /** XPENDING extended form: [id, consumer, idle ms, deliveries]. */
 type PendingRow = [string, string, number, number];
 
-/** What a reclaimer needs; one per stream. */
+/** What a reclaimer needs besides its stream's scope; one per stream. */
 export interface PendingReclaimerDeps {
-  readonly stream: string;
-  readonly group: string;
-  readonly consumer: string;
-  readonly options: ResolvedStreamOptions;
   readonly idleConsumerCleanupMs: number;
-  readonly commands: Redis;
-  readonly scripts: StreamScripts;
   readonly processor: EntryProcessor;
-  readonly slots: Slots;
-  readonly logger: Logger;
   /** Called when a scan finds the stream unusable (WRONGTYPE, NOPERM); everything on the stream stops. */
   readonly onFatal: (error: Error) => void;
 }
@@ -43,11 +31,14 @@ export class PendingReclaimer {
   private isStopping = false;
   private lastCleanup = Date.now();
 
-  constructor(private readonly deps: PendingReclaimerDeps) {}
+  constructor(
+    private readonly scope: StreamScope,
+    private readonly deps: PendingReclaimerDeps,
+  ) {}
 
   /** Starts the timers. */
   start(): void {
-    const { claimIntervalMs, claimIdleMs } = this.deps.options;
+    const { claimIntervalMs, claimIdleMs } = this.scope.options;
     this.timer = setInterval(() => {
       void this.tick();
     }, claimIntervalMs);
@@ -101,7 +92,8 @@ export class PendingReclaimer {
    * slots. Failed entries are made idle-enough when their retry delay ends.
    */
   private async claimIdle(): Promise<void> {
-    const { commands, stream, group, consumer, slots, processor, options } = this.deps;
+    const { commands, stream, group, consumer, slots, options, logger, logPrefix } = this.scope;
+    const { processor } = this.deps;
     const minIdleMs = options.claimIdleMs;
     // Look first, without holding slots: most scans find nothing due.
     const rows = (await commands.call(
@@ -122,8 +114,8 @@ export class PendingReclaimer {
       for (const [id, flat] of reply.entries) {
         claimed += 1;
         const before = previous.get(id);
-        this.deps.logger.debug?.(
-          `Stream "${stream}" group "${group}": claimed entry ${id} from consumer "${before?.holder}" (idle over ${minIdleMs} ms).`,
+        logger.debug?.(
+          `${logPrefix} claimed entry ${id} from consumer "${before?.holder}" (idle over ${minIdleMs} ms).`,
         );
         processor.process(id, flat, (before?.count ?? 0) + 1);
       }
@@ -135,18 +127,19 @@ export class PendingReclaimer {
 
   /** Acknowledges the ids among these that no longer exist in the stream (Redis 6.2 keeps them pending). */
   private async dropDeleted(ids: readonly string[]): Promise<void> {
-    const { commands, stream, group, logger } = this.deps;
+    const { commands, stream, group, logger, logPrefix } = this.scope;
     const exists = await Promise.all(ids.map(async (id) => (await commands.xrange(stream, id, id)).length > 0));
     const deleted = ids.filter((_, i) => !exists[i]);
     if (deleted.length === 0) return;
     logger.warn(
-      `Stream "${stream}" group "${group}": pending entr${deleted.length === 1 ? 'y' : 'ies'} ${deleted.join(', ')} deleted or trimmed; removing from the pending list.`,
+      `${logPrefix} pending entr${deleted.length === 1 ? 'y' : 'ies'} ${deleted.join(', ')} deleted or trimmed; removing from the pending list.`,
     );
     await commands.xack(stream, group, ...deleted);
   }
 
   private async renewLeases(): Promise<void> {
-    const { processor, scripts, stream, group, consumer, options, logger } = this.deps;
+    const { scripts, stream, group, consumer, options, logger, logPrefix } = this.scope;
+    const { processor } = this.deps;
     if (processor.inFlight.size === 0) return;
     const now = Date.now();
     const threshold = options.claimIdleMs / 3;
@@ -161,30 +154,31 @@ export class PendingReclaimer {
         this.deps.onFatal(asConfigurationError(error, stream, group));
         return;
       }
-      logger.warn(`Stream "${stream}" group "${group}": lease renewal failed (${describeError(error)}); long handlers may be claimed by others.`);
+      logger.warn(`${logPrefix} lease renewal failed (${describeError(error)}); long handlers may be claimed by others.`);
     }
   }
 
   private async cleanupConsumers(): Promise<void> {
-    const { idleConsumerCleanupMs, scripts, stream, group, consumer, logger } = this.deps;
+    const { scripts, stream, group, consumer, logger, logPrefix } = this.scope;
+    const { idleConsumerCleanupMs } = this.deps;
     if (idleConsumerCleanupMs === 0) return;
     const now = Date.now();
     if (now - this.lastCleanup < Math.min(idleConsumerCleanupMs, 60_000)) return;
     this.lastCleanup = now;
     const deleted = await scripts.deleteIdleConsumers(stream, group, String(idleConsumerCleanupMs), consumer);
     if (deleted.length > 0) {
-      logger.log(`Stream "${stream}" group "${group}": deleted idle consumer(s) with nothing pending: ${deleted.join(', ')}.`);
+      logger.log(`${logPrefix} deleted idle consumer(s) with nothing pending: ${deleted.join(', ')}.`);
     }
   }
 
   private onScanError(error: unknown): void {
-    const { stream, group, logger } = this.deps;
+    const { stream, group, logger, logPrefix } = this.scope;
     // NOGROUP is the reader's to repair; the next scan will find the new group.
     if (redisReplyKind(error) === 'NOGROUP') return;
     if (isConfigurationError(error)) {
       this.deps.onFatal(asConfigurationError(error, stream, group));
       return;
     }
-    logger.warn(`Stream "${stream}" group "${group}": pending scan failed (${describeError(error)}); will try again.`);
+    logger.warn(`${logPrefix} pending scan failed (${describeError(error)}); will try again.`);
   }
 }

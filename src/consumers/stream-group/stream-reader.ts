@@ -1,15 +1,13 @@
-import type { Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { describeError, isConfigurationError, isGroupGone } from '../../errors/redis-reply.js';
 import { StreamConfigurationError } from '../../errors/redis-streams.error.js';
-import type { ResolvedStreamOptions } from '../../options/resolve-server-options.js';
 import type { MissingStreamPolicy } from '../../interfaces/server-options.interface.js';
 import type { Acker } from './acker.js';
 import { asConfigurationError, ensureGroup } from './consumer-group.js';
 import type { EntryProcessor } from './entry-processor.js';
 import { BlockingRead, type ReadReply } from '../../connection/blocking-read.js';
 import { ConnectionLostError, reconnectDelayMs } from '../../connection/redis-connection.js';
-import type { Slots } from '../../delivery/slots.js';
+import type { StreamScope } from './stream-scope.js';
 
 /** A read on the wire, with the slots reserved for its entries. */
 interface PendingRead {
@@ -18,22 +16,14 @@ interface PendingRead {
   readonly reply: Promise<ReadReply>;
 }
 
-/** What a stream reader needs. */
+/** What a stream reader needs besides its stream's scope. */
 export interface StreamReaderDeps {
-  readonly stream: string;
-  readonly group: string;
-  readonly consumer: string;
-  readonly options: ResolvedStreamOptions;
   readonly missingStream: MissingStreamPolicy;
   readonly streamWaitIntervalMs: number;
   /** Dedicated connection: XREADGROUP BLOCK holds it. */
   readonly blocking: Redis;
-  /** Shared connection for everything that does not block. */
-  readonly commands: Redis;
   readonly processor: EntryProcessor;
   readonly acker: Acker;
-  readonly slots: Slots;
-  readonly logger: Logger;
   /** Called, once, when the reader gives up for good (configuration errors); it logs the error. */
   readonly onFatal: (error: Error) => void;
 }
@@ -44,18 +34,25 @@ export interface StreamReaderDeps {
  * for more than the free handler slots.
  */
 export class StreamReader {
-  private isStopping = false;
+  /** Aborted by {@link stop}; also ends a pause between attempts. */
+  private readonly stopping = new AbortController();
   private loop: Promise<void> | undefined;
   /** Last id handed to this consumer; a recreated group resumes after it. */
   private lastSeenId: string;
   private readonly reads: BlockingRead;
 
   constructor(
+    private readonly scope: StreamScope,
     private readonly deps: StreamReaderDeps,
     startId: string,
   ) {
     this.lastSeenId = startId;
-    this.reads = new BlockingRead({ ...deps, blockMs: deps.options.blockMs });
+    const { stream, group, consumer, commands, logger, options } = scope;
+    this.reads = new BlockingRead({ stream, group, consumer, blockMs: options.blockMs, blocking: deps.blocking, commands, logger });
+  }
+
+  private get isStopping(): boolean {
+    return this.stopping.signal.aborted;
   }
 
   /**
@@ -69,16 +66,15 @@ export class StreamReader {
 
   /** Stops reading, interrupting a blocked XREADGROUP, and waits for the loop to end. */
   async stop(): Promise<void> {
-    this.isStopping = true;
-    this.deps.slots.wakeAll();
-    this.wakeFromPause();
+    this.stopping.abort();
+    this.scope.slots.wakeAll();
     await this.reads.stop();
     await this.loop;
   }
 
   private async run(hasGroup: boolean): Promise<void> {
     if (!hasGroup && !(await this.waitForStream())) return;
-    const { slots } = this.deps;
+    const { slots } = this.scope;
     let cursor = '0';
     let failures = 0;
     // A read of new entries sent before the previous batch is dispatched.
@@ -141,7 +137,7 @@ export class StreamReader {
    * @returns undefined when no slot is free
    */
   private send(cursor: string): PendingRead | undefined {
-    const count = this.deps.slots.take(this.deps.options.batchSize);
+    const count = this.scope.slots.take(this.scope.options.batchSize);
     if (count === 0) return undefined;
     // Awaited by the loop in the same turn, so a failure is never unhandled.
     return { cursor, count, reply: this.reads.read(cursor, count) };
@@ -149,7 +145,8 @@ export class StreamReader {
 
   /** Polls until a producer creates the stream, then creates the group on it. */
   private async waitForStream(): Promise<boolean> {
-    const { commands, stream, group, missingStream, logger } = this.deps;
+    const { commands, stream, group, logger, logPrefix } = this.scope;
+    const { missingStream } = this.deps;
     while (!this.isStopping) {
       try {
         const state = await ensureGroup(commands, stream, group, '0', missingStream);
@@ -162,7 +159,7 @@ export class StreamReader {
           this.deps.onFatal(error);
           return false;
         }
-        logger.warn(`Stream "${stream}" group "${group}": cannot check the stream (${describeError(error)}).`);
+        logger.warn(`${logPrefix} cannot check the stream (${describeError(error)}).`);
       }
       await this.pause(this.deps.streamWaitIntervalMs);
     }
@@ -170,7 +167,8 @@ export class StreamReader {
   }
 
   private dispatchNew(entries: Array<[string, string[] | null]>): void {
-    const { slots, processor } = this.deps;
+    const { slots } = this.scope;
+    const { processor } = this.deps;
     if (entries.length === 0) return;
     this.lastSeenId = entries[entries.length - 1]![0];
     const receivedAt = Date.now();
@@ -187,7 +185,8 @@ export class StreamReader {
   }
 
   private async dispatchOwnPending(entries: Array<[string, string[] | null]>): Promise<void> {
-    const { commands, stream, group, consumer, slots, processor, logger } = this.deps;
+    const { commands, stream, group, consumer, slots, logger, logPrefix } = this.scope;
+    const { processor } = this.deps;
     const first = entries[0]![0];
     const last = entries[entries.length - 1]![0];
     const pending = (await commands.xpending(stream, group, first, last, entries.length, consumer)) as Array<
@@ -196,7 +195,7 @@ export class StreamReader {
     const deliveries = new Map(pending.map(([id, , , count]) => [id, count]));
     for (const [id, flat] of entries) {
       if (flat === null) {
-        logger.warn(`Stream "${stream}" group "${group}": pending entry ${id} was deleted or trimmed; removing it from the pending list.`);
+        logger.warn(`${logPrefix} pending entry ${id} was deleted or trimmed; removing it from the pending list.`);
         this.deps.acker.ack(id);
         slots.release();
         continue;
@@ -212,14 +211,15 @@ export class StreamReader {
    * @returns whether the loop should continue
    */
   private async recover(error: unknown, failures: number): Promise<boolean> {
-    const { stream, group, logger, commands, missingStream } = this.deps;
+    const { stream, group, logger, commands, logPrefix } = this.scope;
+    const { missingStream } = this.deps;
     if (isConfigurationError(error)) {
       this.deps.onFatal(asConfigurationError(error, stream, group));
       return false;
     }
     if (isGroupGone(error)) {
       logger.warn(
-        `Stream "${stream}" group "${group}": the stream or group vanished (NOGROUP); recreating the group after ${this.lastSeenId}.`,
+        `${logPrefix} the stream or group vanished (NOGROUP); recreating the group after ${this.lastSeenId}.`,
       );
       try {
         const state = await ensureGroup(commands, stream, group, this.lastSeenId, missingStream);
@@ -238,28 +238,31 @@ export class StreamReader {
     const delayMs = reconnectDelayMs(failures);
     if (error instanceof ConnectionLostError) {
       logger.warn(
-        `Stream "${stream}" group "${group}": the reader's connection dropped (${error.message}); reading again once it is back.`,
+        `${logPrefix} the reader's connection dropped (${error.message}); reading again once it is back.`,
       );
     } else {
       logger.warn(
-        `Stream "${stream}" group "${group}": read failed (${describeError(error)}); retrying in ${delayMs} ms.`,
+        `${logPrefix} read failed (${describeError(error)}); retrying in ${delayMs} ms.`,
       );
     }
     await this.pause(delayMs);
     return true;
   }
 
+  /** Waits `ms`, or until {@link stop}. */
   private pause(ms: number): Promise<void> {
+    const { signal } = this.stopping;
+    if (signal.aborted) return Promise.resolve();
     return new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.wakeFromPause = () => {
+      const wake = () => {
         clearTimeout(timer);
+        signal.removeEventListener('abort', wake);
         resolve();
       };
+      const timer = setTimeout(wake, ms);
+      signal.addEventListener('abort', wake);
     });
   }
-
-  private wakeFromPause: () => void = () => undefined;
 
   /** Ends a blocked read early so its slots free up (see {@link BlockingRead.interrupt}). */
   interrupt(): void {

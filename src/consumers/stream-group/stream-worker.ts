@@ -1,15 +1,18 @@
 import type { Logger } from '@nestjs/common';
+import type { MessageHandler } from '@nestjs/microservices';
+import type { Redis } from 'ioredis';
 import { describeError } from '../../errors/redis-reply.js';
-import type { ResolvedServerOptions, ResolvedStreamOptions } from '../../options/resolve-server-options.js';
+import type { ResolvedServerOptions } from '../../options/resolve-server-options.js';
+import type { ResolvedStreamOptions } from '../../options/resolve-stream-group-options.js';
+import type { ConnectionSet } from '../../connection/connection-set.js';
+import { Slots } from '../../delivery/slots.js';
 import { Acker } from './acker.js';
 import { makeClaimableAfter } from './claim-schedule.js';
-import type { ConnectionSet } from '../../connection/connection-set.js';
 import { ensureGroup, lastDeliveredId } from './consumer-group.js';
 import { EntryProcessor, type HandlerInvoker } from './entry-processor.js';
 import { PendingReclaimer } from './pending-reclaimer.js';
-import type { MessageHandler } from '@nestjs/microservices';
 import { StreamReader } from './stream-reader.js';
-import { Slots } from '../../delivery/slots.js';
+import { createStreamScope, type StreamScope } from './stream-scope.js';
 
 /** A stream and the handler bound to it, resolved once at start. */
 export interface StreamBinding {
@@ -29,71 +32,92 @@ export interface StreamWorkerDeps {
   readonly onFatal: (error: Error) => void;
 }
 
+/** What {@link StreamWorker.open} finds out in Redis before the parts are built. */
+interface StreamStart {
+  /** False when the stream is missing and the group still has to be created. */
+  readonly hasGroup: boolean;
+  /** Where a recreated group resumes: the last id the group handed out. */
+  readonly resumeAfter: string;
+  /** The stream's dedicated blocking connection. */
+  readonly blocking: Redis;
+}
+
 /**
  * Everything that serves one bound stream: its reader, reclaimer, acker and
- * handler slots, started and stopped together.
+ * handler slots, built together and started and stopped together.
  */
 export class StreamWorker {
-  private reader: StreamReader | undefined;
-  private reclaimer: PendingReclaimer | undefined;
-  private acker: Acker | undefined;
-  private processor: EntryProcessor | undefined;
-  private readonly slots: Slots;
-  private hasGroup = false;
+  /** False when the stream is missing and the worker waits for it (`missingStream: 'wait'`). */
+  readonly hasGroup: boolean;
+  private readonly scope: StreamScope;
+  private readonly acker: Acker;
+  private readonly processor: EntryProcessor;
+  private readonly reader: StreamReader;
+  private readonly reclaimer: PendingReclaimer;
   private hasFailed = false;
 
-  constructor(private readonly deps: StreamWorkerDeps) {
-    this.slots = new Slots(deps.binding.options.concurrency);
-  }
-
   /**
-   * Creates the group and opens the blocking connection.
+   * Creates the group, opens the blocking connection, then builds the worker.
    *
-   * @returns false when the stream is missing and the worker will wait for it
    * @throws StreamConfigurationError for a key of the wrong type or missing permissions
    */
-  async prepare(): Promise<boolean> {
-    const { binding, server, connections, logger } = this.deps;
+  static async open(deps: StreamWorkerDeps): Promise<StreamWorker> {
+    const { binding, server, connections, logger } = deps;
     const { stream } = binding;
     const commands = connections.commands;
     const state = await ensureGroup(commands, stream, server.group, server.startId, server.missingStream);
-    this.hasGroup = state !== 'missing-stream';
-    const resumeAfter = this.hasGroup ? ((await lastDeliveredId(commands, stream, server.group)) ?? '0') : '0';
+    const hasGroup = state !== 'missing-stream';
+    const resumeAfter = hasGroup ? ((await lastDeliveredId(commands, stream, server.group)) ?? '0') : '0';
     if (state === 'created') logger.log(`Created group "${server.group}" on stream "${stream}" at ${server.startId}.`);
     const blocking = await connections.openReader(stream);
-    const options = binding.options;
-    const common = { stream, group: server.group, consumer: server.consumer, options, commands, logger, slots: this.slots };
-    this.acker = new Acker(commands, stream, server.group, logger);
-    this.processor = new EntryProcessor({
-      ...common,
-      pattern: binding.pattern,
+    return new StreamWorker(deps, { hasGroup, resumeAfter, blocking });
+  }
+
+  private constructor(
+    private readonly deps: StreamWorkerDeps,
+    start: StreamStart,
+  ) {
+    const { binding, server, connections, logger } = deps;
+    this.hasGroup = start.hasGroup;
+    // A claim that finds every slot taken interrupts the blocking read, whose
+    // reserved slots then come back.
+    const slots = new Slots(binding.options.concurrency, () => this.reader.interrupt());
+    const scope = createStreamScope({
+      stream: binding.stream,
+      group: server.group,
+      consumer: server.consumer,
+      options: binding.options,
+      commands: connections.commands,
       scripts: connections.scripts,
+      slots,
+      logger,
+    });
+    const onFatal = (error: Error) => this.failForGood(error);
+    this.scope = scope;
+    this.acker = new Acker(scope);
+    this.processor = new EntryProcessor(scope, {
+      pattern: binding.pattern,
       acker: this.acker,
-      invoke: this.deps.invoke,
+      invoke: deps.invoke,
       deserializer: server.deserializer,
     });
     this.reader = new StreamReader(
+      scope,
       {
-        ...common,
         missingStream: server.missingStream,
         streamWaitIntervalMs: server.streamWaitIntervalMs,
-        blocking,
+        blocking: start.blocking,
         processor: this.processor,
         acker: this.acker,
-        onFatal: (error) => this.failForGood(error),
+        onFatal,
       },
-      resumeAfter,
+      start.resumeAfter,
     );
-    const reader = this.reader;
-    this.slots.onPressure = () => reader.interrupt();
-    this.reclaimer = new PendingReclaimer({
-      ...common,
+    this.reclaimer = new PendingReclaimer(scope, {
       idleConsumerCleanupMs: server.idleConsumerCleanupMs,
-      scripts: connections.scripts,
       processor: this.processor,
-      onFatal: (error) => this.failForGood(error),
+      onFatal,
     });
-    return this.hasGroup;
   }
 
   /**
@@ -104,22 +128,22 @@ export class StreamWorker {
   private failForGood(error: Error): void {
     if (this.hasFailed) return;
     this.hasFailed = true;
-    this.reclaimer?.stopForGood();
-    this.acker?.close();
-    void this.reader?.stop();
+    this.reclaimer.stopForGood();
+    this.acker.close();
+    void this.reader.stop();
     this.deps.onFatal(error);
   }
 
   /** Starts reading and reclaiming. */
   start(): void {
-    this.reader?.start(this.hasGroup);
-    this.reclaimer?.start();
+    this.reader.start(this.hasGroup);
+    this.reclaimer.start();
   }
 
   /** Stops taking new work: the reclaimer's timers and the reader's loop. */
   async stopReading(): Promise<void> {
-    await this.reclaimer?.stopClaiming();
-    await this.reader?.stop();
+    await this.reclaimer.stopClaiming();
+    await this.reader.stop();
   }
 
   /**
@@ -127,37 +151,36 @@ export class StreamWorker {
    * running for immediate pickup by other consumers, then flushes acks.
    */
   async finish(deadline: number): Promise<void> {
-    const { logger, binding, server, connections } = this.deps;
-    if (this.processor === undefined || this.acker === undefined) return;
-    await waitUntil(this.slots.whenIdle(), deadline);
+    const { scope } = this;
+    const { server } = this.deps;
+    await waitUntil(scope.slots.whenIdle(), deadline);
     // Renewal must stop before the release below, or it would undo it.
-    this.reclaimer?.stopLeases();
+    this.reclaimer.stopLeases();
     const unfinished = this.processor.inFlight.ids();
     if (unfinished.length > 0) {
-      logger.warn(
-        `Stream "${binding.stream}" group "${server.group}": ${unfinished.length} handler(s) still running after shutdownTimeoutMs (${server.shutdownTimeoutMs} ms); releasing their entries to the group.`,
+      scope.logger.warn(
+        `${scope.logPrefix} ${unfinished.length} handler(s) still running after shutdownTimeoutMs (${server.shutdownTimeoutMs} ms); releasing their entries to the group.`,
       );
       await this.release(unfinished);
     }
     await this.acker.drain(Math.max(deadline, Date.now() + 1_000));
     this.acker.close();
     try {
-      await connections.scripts.deleteConsumerIfIdle(binding.stream, server.group, server.consumer);
+      await scope.scripts.deleteConsumerIfIdle(scope.stream, scope.group, scope.consumer);
     } catch (error) {
-      logger.debug?.(`Consumer cleanup on close skipped: ${describeError(error)}`);
+      scope.logger.debug?.(`Consumer cleanup on close skipped: ${describeError(error)}`);
     }
   }
 
   private async release(ids: string[]): Promise<void> {
-    const { binding, server, connections, logger } = this.deps;
+    const { scope } = this;
     try {
       // Claimable at once, so another consumer takes them on its next scan
       // instead of waiting for claimIdleMs.
-      const scope = { stream: binding.stream, group: server.group, consumer: server.consumer, claimIdleMs: binding.options.claimIdleMs };
-      await makeClaimableAfter(connections.commands, scope, ids, 0);
+      await makeClaimableAfter(scope, ids, 0);
     } catch (error) {
-      logger.warn(
-        `Stream "${binding.stream}" group "${server.group}": could not release unfinished entries (${describeError(error)}); they stay pending on "${server.consumer}" until claimIdleMs passes.`,
+      scope.logger.warn(
+        `${scope.logPrefix} could not release unfinished entries (${describeError(error)}); they stay pending on "${scope.consumer}" until claimIdleMs passes.`,
       );
     }
   }

@@ -1,0 +1,29 @@
+import type { Logger } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import type { StreamScripts } from '../../connection/scripts.js';
+import type { Slots } from '../../delivery/slots.js';
+import type { ResolvedStreamOptions } from '../../options/resolve-stream-group-options.js';
+
+/**
+ * What every part serving one stream of a consumer group works with (reader,
+ * reclaimer, acker, entry processor): built once per stream and shared.
+ */
+export interface StreamScope {
+  readonly stream: string;
+  readonly group: string;
+  readonly consumer: string;
+  readonly options: ResolvedStreamOptions;
+  /** Shared connection for everything that does not block. */
+  readonly commands: Redis;
+  readonly scripts: StreamScripts;
+  /** The stream's handler slots: never more than `options.concurrency` entries in flight. */
+  readonly slots: Slots;
+  readonly logger: Logger;
+  /** `Stream "<stream>" group "<group>":`, the start of the log lines about this stream. */
+  readonly logPrefix: string;
+}
+
+/** Builds a stream's scope, its log prefix included. */
+export function createStreamScope(parts: Omit<StreamScope, 'logPrefix'>): StreamScope {
+  return { ...parts, logPrefix: `Stream "${parts.stream}" group "${parts.group}":` };
+}
