@@ -15,18 +15,16 @@ export type { RedisStreamsClientOptions } from './interfaces/client-options.inte
 export type { RetryOptions, RetryStrategy } from './interfaces/retry-options.interface.js';
 export type { RedisStreamsEvents } from './interfaces/events.interface.js';
 export { RedisStreamsStatus } from './interfaces/status.enum.js';
-export {
-  RedisStreamsError,
-  InvalidOptionsError,
-  RedisConnectionError,
-  StreamConfigurationError,
-  MissingPermissionsError,
-  ConsumerNameInUseError,
-  NotSupportedError,
-  type MissingPermission,
-  type RedisConnectionErrorOptions,
-} from './errors/redis-streams.error.js';
-export { RedisCommandError } from './errors/redact.js';
-export { EmitTimeoutError, EmitQueueFullError, ClientClosedError } from './errors/client.error.js';
+export { RedisStreamsError } from './errors/redis-streams.error.js';
+export { InvalidOptionsError } from './errors/invalid-options.error.js';
+export { RedisConnectionError, type RedisConnectionErrorOptions } from './errors/redis-connection.error.js';
+export { StreamConfigurationError } from './errors/stream-configuration.error.js';
+export { MissingPermissionsError, type MissingPermission } from './errors/missing-permissions.error.js';
+export { ConsumerNameInUseError } from './errors/consumer-name-in-use.error.js';
+export { NotSupportedError } from './errors/not-supported.error.js';
+export { RedisCommandError } from './errors/redis-command.error.js';
+export { EmitTimeoutError } from './errors/emit-timeout.error.js';
+export { EmitQueueFullError } from './errors/emit-queue-full.error.js';
+export { ClientClosedError } from './errors/client-closed.error.js';
 export { UnrecoverableError } from './errors/unrecoverable.error.js';
 export { REDIS_STREAMS_TRANSPORT, DEAD_LETTER_FIELDS } from './constants.js';

@@ -3,10 +3,13 @@ import { ClientProxy, type ReadPacket, type WritePacket } from '@nestjs/microser
 import type { Redis } from 'ioredis';
 import { from, type Observable } from 'rxjs';
 import { encodeEntry, type FieldValue } from '../codec/stream-codec.js';
-import { ClientClosedError, EmitQueueFullError, EmitTimeoutError } from '../errors/client.error.js';
-import { RedisCommandError, redactError } from '../errors/redact.js';
-import { NotSupportedError } from '../errors/redis-streams.error.js';
-import { describeError } from '../errors/redis-reply.js';
+import { ClientClosedError } from '../errors/client-closed.error.js';
+import { EmitQueueFullError } from '../errors/emit-queue-full.error.js';
+import { EmitTimeoutError } from '../errors/emit-timeout.error.js';
+import { RedisCommandError } from '../errors/redis-command.error.js';
+import { redactError } from '../errors/redact.js';
+import { NotSupportedError } from '../errors/not-supported.error.js';
+import { describeError } from '../errors/describe-error.js';
 import type { RedisStreamsClientOptions } from '../interfaces/client-options.interface.js';
 import type { RedisStreamsEvents } from '../interfaces/events.interface.js';
 import { RedisStreamsStatus } from '../interfaces/status.enum.js';

@@ -1,6 +1,6 @@
 import type { Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { describeError } from '../errors/redis-reply.js';
+import { describeError } from '../errors/describe-error.js';
 import { ConnectionLostError, GuardedConnection } from './redis-connection.js';
 
 /** Raw XREADGROUP reply: per stream, entries as [id, flat fields or null when deleted]. */

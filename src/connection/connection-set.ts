@@ -1,6 +1,6 @@
 import type { Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { describeError } from '../errors/redis-reply.js';
+import { describeError } from '../errors/describe-error.js';
 import { RedisStreamsStatus } from '../interfaces/status.enum.js';
 import type { ResolvedServerOptions } from '../options/resolve-server-options.js';
 import { connectionName, type ConnectionRole } from './connection-name.js';

@@ -1,7 +1,8 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { redactError } from '../errors/redact.js';
-import { RedisConnectionError } from '../errors/redis-streams.error.js';
-import { connectionRefusal, describeError, isClientLimitReply } from '../errors/redis-reply.js';
+import { RedisConnectionError } from '../errors/redis-connection.error.js';
+import { connectionRefusal, isClientLimitReply } from '../errors/redis-reply.js';
+import { describeError } from '../errors/describe-error.js';
 import type { RedisConnection } from '../interfaces/connection.interface.js';
 import { backoffDelayMs } from '../options/backoff.js';
 import type { ResolvedRetryOptions } from '../options/resolve-server-options.js';

@@ -1,4 +1,4 @@
-import { describeError } from '../errors/redis-reply.js';
+import { describeError } from '../errors/describe-error.js';
 import { backoffDelayMs } from '../options/backoff.js';
 import type { ResolvedDeliveryPolicy } from '../options/resolve-delivery-policy.js';
 import { isUnrecoverable } from './handler-result.js';

@@ -50,15 +50,6 @@ export function isConfigurationError(error: unknown): boolean {
   return kind === 'WRONGTYPE' || kind === 'NOPERM';
 }
 
-/** Short description of an unknown thrown value, safe to log (no payloads). */
-export function describeError(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`;
-  if (typeof error === 'object' && error !== null && 'message' in error) {
-    return String((error).message);
-  }
-  return String(error);
-}
-
 /**
  * What a NOPERM reply denies: the command itself, or access to a key (or a
  * Pub/Sub channel) it names. Redis 6.2 to 8 word this differently.

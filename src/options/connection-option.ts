@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { DEFAULT_REDIS_HOST, DEFAULT_REDIS_PORT } from '../constants.js';
-import { InvalidOptionsError } from '../errors/redis-streams.error.js';
+import { InvalidOptionsError } from '../errors/invalid-options.error.js';
 import type { RedisConnection } from '../interfaces/connection.interface.js';
 import { describeValue, isPlainObject } from './validate-shape.js';
 

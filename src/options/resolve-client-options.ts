@@ -4,7 +4,7 @@ import {
   DEFAULT_EMIT_TIMEOUT_MS,
   DEFAULT_MAX_QUEUED_EMITS,
 } from '../constants.js';
-import { InvalidOptionsError } from '../errors/redis-streams.error.js';
+import { InvalidOptionsError } from '../errors/invalid-options.error.js';
 import type { RedisConnection } from '../interfaces/connection.interface.js';
 import type { RedisStreamsClientOptions } from '../interfaces/client-options.interface.js';
 import { wholeNumber } from './validate.js';

@@ -1,5 +1,5 @@
 import { DEFAULT_CONCURRENCY, DEFAULT_MAX_DELIVERIES, DEFAULT_RETRY_BASE_DELAY_MS } from '../constants.js';
-import { InvalidOptionsError } from '../errors/redis-streams.error.js';
+import { InvalidOptionsError } from '../errors/invalid-options.error.js';
 import type { RetryOptions, RetryStrategy } from '../interfaces/retry-options.interface.js';
 import type { DeadLetterOptions, StreamHandlerOptions } from '../interfaces/server-options.interface.js';
 import { numberInRange, oneOf, wholeNumber } from './validate.js';

@@ -7,7 +7,7 @@ import {
   DEFAULT_SHUTDOWN_TIMEOUT_MS,
   DEFAULT_STREAM_WAIT_INTERVAL_MS,
 } from '../constants.js';
-import { InvalidOptionsError } from '../errors/redis-streams.error.js';
+import { InvalidOptionsError } from '../errors/invalid-options.error.js';
 import type { RedisConnection } from '../interfaces/connection.interface.js';
 import type { MissingStreamPolicy, RedisStreamsServerOptions } from '../interfaces/server-options.interface.js';
 import { nonEmptyString, oneOf, wholeNumber } from './validate.js';

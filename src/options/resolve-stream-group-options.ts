@@ -1,5 +1,5 @@
 import { DEFAULT_BATCH_SIZE, DEFAULT_BLOCK_MS, DEFAULT_CLAIM_IDLE_MS, DEFAULT_CLAIM_INTERVAL_MS } from '../constants.js';
-import { InvalidOptionsError } from '../errors/redis-streams.error.js';
+import { InvalidOptionsError } from '../errors/invalid-options.error.js';
 import type { StreamHandlerOptions } from '../interfaces/server-options.interface.js';
 import { resolveDeliveryPolicy, type ResolvedDeliveryPolicy } from './resolve-delivery-policy.js';
 import { wholeNumber } from './validate.js';

@@ -1,4 +1,4 @@
-import { InvalidOptionsError } from '../errors/redis-streams.error.js';
+import { InvalidOptionsError } from '../errors/invalid-options.error.js';
 
 /** What a value is, for error messages: never the value itself when it is not a plain scalar. */
 export function describeValue(value: unknown): string {

@@ -1,4 +1,4 @@
-import { InvalidOptionsError } from '../errors/redis-streams.error.js';
+import { InvalidOptionsError } from '../errors/invalid-options.error.js';
 
 /** Checks an optional whole number and returns it or the default. */
 export function wholeNumber(

@@ -1,5 +1,5 @@
 import { STREAM_PATTERN_PREFIX } from '../constants.js';
-import { InvalidOptionsError } from '../errors/redis-streams.error.js';
+import { InvalidOptionsError } from '../errors/invalid-options.error.js';
 
 /** Where a pattern of this transport leads: for now, one stream key. */
 export interface StreamRoute {

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { Server, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
 import type { Redis } from 'ioredis';
-import { describeError } from '../errors/redis-reply.js';
+import { describeError } from '../errors/describe-error.js';
 import type { RedisStreamsEvents } from '../interfaces/events.interface.js';
 import type { RedisStreamsServerOptions } from '../interfaces/server-options.interface.js';
 import { RedisStreamsStatus } from '../interfaces/status.enum.js';

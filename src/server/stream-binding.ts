@@ -2,7 +2,7 @@ import type { Logger } from '@nestjs/common';
 import type { StreamBinding } from '../consumers/stream-group/stream-worker.js';
 import type { MessageHandler } from '@nestjs/microservices';
 import { STREAM_PATTERN_PREFIX } from '../constants.js';
-import { InvalidOptionsError } from '../errors/redis-streams.error.js';
+import { InvalidOptionsError } from '../errors/invalid-options.error.js';
 import type { StreamHandlerOptions } from '../interfaces/server-options.interface.js';
 import { describeValue } from '../options/validate-shape.js';
 import { resolveStreamOptions, type ResolvedStreamOptions } from '../options/resolve-stream-group-options.js';

@@ -1,4 +1,4 @@
-import { describeError } from '../../errors/redis-reply.js';
+import { describeError } from '../../errors/describe-error.js';
 import { reconnectDelayMs } from '../../connection/redis-connection.js';
 import type { StreamScope } from './stream-scope.js';
 

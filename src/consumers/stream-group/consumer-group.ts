@@ -1,8 +1,9 @@
 import type { Redis } from 'ioredis';
 import type { MissingStreamPolicy } from '../../interfaces/server-options.interface.js';
 import { redactError } from '../../errors/redact.js';
-import { StreamConfigurationError } from '../../errors/redis-streams.error.js';
-import { describeError, isConfigurationError, redisReplyKind } from '../../errors/redis-reply.js';
+import { StreamConfigurationError } from '../../errors/stream-configuration.error.js';
+import { describeError } from '../../errors/describe-error.js';
+import { isConfigurationError, redisReplyKind } from '../../errors/redis-reply.js';
 
 /** Outcome of making sure a group exists. */
 export type GroupState = 'created' | 'existed' | 'missing-stream';

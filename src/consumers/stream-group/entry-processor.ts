@@ -1,7 +1,7 @@
 import type { ConsumerDeserializer } from '@nestjs/microservices';
 import { decodeFlat, fromBytes, mayHaveLostBytes, type FieldValue, type StreamFields } from '../../codec/stream-codec.js';
 import { RedisStreamsContext, type EntryControl } from '../../context/redis-streams.context.js';
-import { describeError } from '../../errors/redis-reply.js';
+import { describeError } from '../../errors/describe-error.js';
 import type { Acker } from './acker.js';
 import { makeClaimableAfter } from './claim-schedule.js';
 import { moveToDeadLetter } from './dead-letter.js';

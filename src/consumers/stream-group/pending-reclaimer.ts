@@ -1,4 +1,5 @@
-import { describeError, isConfigurationError, redisReplyKind } from '../../errors/redis-reply.js';
+import { describeError } from '../../errors/describe-error.js';
+import { isConfigurationError, redisReplyKind } from '../../errors/redis-reply.js';
 import { asConfigurationError } from './consumer-group.js';
 import { parseClaimReply, type ClaimReply } from './claim-reply.js';
 import type { EntryProcessor } from './entry-processor.js';

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ChainableCommander, Redis } from 'ioredis';
-import { ConsumerNameInUseError, MissingPermissionsError, type MissingPermission } from '../../errors/redis-streams.error.js';
+import { ConsumerNameInUseError } from '../../errors/consumer-name-in-use.error.js';
+import { MissingPermissionsError, type MissingPermission } from '../../errors/missing-permissions.error.js';
 import { deniedTarget } from '../../errors/redis-reply.js';
 import type { MissingStreamPolicy } from '../../interfaces/server-options.interface.js';
 

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
-import { describeError, isConfigurationError, isGroupGone } from '../../errors/redis-reply.js';
-import { StreamConfigurationError } from '../../errors/redis-streams.error.js';
+import { describeError } from '../../errors/describe-error.js';
+import { isConfigurationError, isGroupGone } from '../../errors/redis-reply.js';
+import { StreamConfigurationError } from '../../errors/stream-configuration.error.js';
 import type { MissingStreamPolicy } from '../../interfaces/server-options.interface.js';
 import type { Acker } from './acker.js';
 import { asConfigurationError, ensureGroup } from './consumer-group.js';

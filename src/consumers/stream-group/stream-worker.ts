@@ -1,7 +1,7 @@
 import type { Logger } from '@nestjs/common';
 import type { MessageHandler } from '@nestjs/microservices';
 import type { Redis } from 'ioredis';
-import { describeError } from '../../errors/redis-reply.js';
+import { describeError } from '../../errors/describe-error.js';
 import type { ResolvedServerOptions } from '../../options/resolve-server-options.js';
 import type { ResolvedStreamOptions } from '../../options/resolve-stream-group-options.js';
 import type { ConnectionSet } from '../../connection/connection-set.js';

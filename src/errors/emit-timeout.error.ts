@@ -25,27 +25,3 @@ export class EmitTimeoutError extends RedisStreamsError {
     );
   }
 }
-
-/** Too many emits are waiting for Redis to come back (`maxQueuedEmits`). */
-export class EmitQueueFullError extends RedisStreamsError {
-  constructor(
-    readonly target: string,
-    readonly stream: string,
-    readonly limit: number,
-  ) {
-    super(
-      `emit() to "${stream}" refused: Redis at ${target} is not connected and ${limit} emits already wait for it (maxQueuedEmits); the entry was not written`,
-    );
-  }
-}
-
-/** The client was closed while this call waited for a connection. */
-export class ClientClosedError extends RedisStreamsError {
-  constructor(
-    readonly target: string,
-    operation: string,
-    options?: ErrorOptions,
-  ) {
-    super(`${operation} failed: the client was closed before Redis at ${target} answered`, options);
-  }
-}
