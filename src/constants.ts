@@ -45,6 +45,8 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 export const DEFAULT_STREAM_WAIT_INTERVAL_MS = 5_000;
 export const DEFAULT_CONSUMER_IDLE_CLEANUP_MS = 3_600_000;
 export const DEFAULT_RETRY_BASE_DELAY_MS = 1_000;
+/** How far a retry delay is spread either way, as a fraction of it. */
+export const DEFAULT_RETRY_JITTER = 0.2;
 export const DEFAULT_RECONNECT_BASE_DELAY_MS = 100;
 export const DEFAULT_RECONNECT_MAX_DELAY_MS = 5_000;
 /** Spread of each reconnect delay, as a fraction of it either way. */

@@ -1,4 +1,4 @@
-import { DEFAULT_CONCURRENCY, DEFAULT_MAX_DELIVERIES, DEFAULT_RETRY_BASE_DELAY_MS } from '../constants.js';
+import { DEFAULT_CONCURRENCY, DEFAULT_MAX_DELIVERIES, DEFAULT_RETRY_BASE_DELAY_MS, DEFAULT_RETRY_JITTER } from '../constants.js';
 import { InvalidOptionsError } from '../errors/invalid-options.error.js';
 import type { RetryOptions, RetryStrategy } from '../interfaces/retry-options.interface.js';
 import type { DeadLetterOptions, StreamHandlerOptions } from '../interfaces/server-options.interface.js';
@@ -85,6 +85,6 @@ function resolveRetry(
       maxDelayMs,
     ),
     maxDelayMs,
-    jitter: numberInRange(`${prefix}retry.jitter`, retry.jitter, base?.jitter ?? 0.2, [0, 1]),
+    jitter: numberInRange(`${prefix}retry.jitter`, retry.jitter, base?.jitter ?? DEFAULT_RETRY_JITTER, [0, 1]),
   };
 }
