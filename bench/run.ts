@@ -10,7 +10,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { startLocalRedis, type LocalRedis } from '../sample/local-redis.js';
+import { startLocalRedis, type LocalRedis } from '../test/support/local-redis.js';
 import { killAllChildren, snapshotCode } from './child.js';
 import { describeEnvironment, measureRoundTripUs, sampleLoad } from './environment.js';
 import { payloadBytes } from './payload.js';

@@ -1,17 +1,16 @@
 import { Controller, Inject } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
-import type { Redis } from 'ioredis';
 import { APP_FILTER } from '@nestjs/core';
 import {
   DEAD_LETTER_FIELDS,
   RedisStreamsExceptionFilter,
   UnrecoverableError,
   type RedisStreamsContext,
-} from '../../src/index.js';
-import { CONTENT_TYPE_FIELD, CONTENT_TYPE_JSON } from '../../src/constants.js';
-import { fastOptions, startMicroservice } from '../support/apps.js';
-import { adminClient, pendingCount, pendingRows, streamEntries, uniqueName } from '../support/redis.js';
-import { waitFor } from '../support/wait.js';
+} from '../../../src/index.js';
+import { CONTENT_TYPE_FIELD, CONTENT_TYPE_JSON } from '../../../src/constants.js';
+import { fastOptions, type ValueProvider } from '../../support/apps.js';
+import { useScene } from '../../support/scene.js';
+import { waitFor } from '../../support/wait.js';
 
 const BEHAVIOUR = 'BEHAVIOUR';
 
@@ -32,27 +31,13 @@ class Recorder {
 }
 
 describe('retries and the dead-letter stream', () => {
-  let redis: Redis;
-  let stream: string;
-  let group: string;
-  const closers: Array<() => Promise<unknown>> = [];
-
-  beforeEach(() => {
-    redis = adminClient();
-    stream = uniqueName('pay');
-    group = uniqueName('g');
-  });
-
-  afterEach(async () => {
-    for (const close of closers.splice(0)) await close();
-    redis.disconnect();
-  });
+  const scene = useScene('pay');
 
   function controller() {
     @Controller()
     class Handler {
       constructor(@Inject(BEHAVIOUR) private readonly recorder: Recorder) {}
-      @EventPattern<string>(`stream:${stream}`)
+      @EventPattern<string>(`stream:${scene.stream}`)
       async handle(@Payload() _data: unknown, @Ctx() ctx: RedisStreamsContext) {
         const call = {
           id: ctx.getMessageId(),
@@ -68,24 +53,23 @@ describe('retries and the dead-letter stream', () => {
     return Handler;
   }
 
-  async function start(recorder: Recorder, consumer: string, extra = {}, providers: Array<{ provide: unknown; useValue: unknown }> = []) {
-    const { app } = await startMicroservice(
+  async function start(recorder: Recorder, consumer: string, extra = {}, providers: ValueProvider[] = []) {
+    await scene.start(
       [controller()],
-      fastOptions({ group, consumer, claimIdleMs: 1_000, claimIntervalMs: 20, retry: { baseDelayMs: 100, jitter: 0 }, ...extra }),
+      fastOptions({ group: scene.group, consumer, claimIdleMs: 1_000, claimIntervalMs: 20, retry: { baseDelayMs: 100, jitter: 0 }, ...extra }),
       [{ provide: BEHAVIOUR, useValue: recorder }, ...providers],
     );
-    closers.push(() => app.close());
   }
 
-  const deadLetters = () => streamEntries(redis, `${stream}:dlq`);
+  const deadLetters = () => scene.probe.deadLetters();
 
   it('retries a handler that fails twice with growing gaps, each retry on exactly one of several consumers', async () => {
     const recorder = new Recorder((call) => {
       if (call.deliveries < 3) throw new Error(`not yet (${call.deliveries})`);
     });
     for (const consumer of ['c1', 'c2', 'c3']) await start(recorder, consumer);
-    const id = await redis.xadd(stream, '*', 'n', '1');
-    await waitFor(async () => recorder.calls.length === 3 && (await pendingCount(redis, stream, group)) === 0, {
+    const id = await scene.produce.add('n', '1');
+    await waitFor(async () => recorder.calls.length === 3 && (await scene.probe.pendingCount()) === 0, {
       message: 'three deliveries then ack',
     });
     expect(recorder.calls.map((c) => [c.id, c.deliveries])).toEqual([
@@ -116,8 +100,8 @@ describe('retries and the dead-letter stream', () => {
     });
     await start(recorder, 'c1', { concurrency: 2, claimIdleMs: 300, retry: { baseDelayMs: 20, jitter: 0 } });
     const ids: string[] = [];
-    for (let i = 0; i < 20; i += 1) ids.push((await redis.xadd(stream, '*', 'i', String(i)))!);
-    await waitFor(async () => (await pendingCount(redis, stream, group)) === 0, { timeoutMs: 15_000, message: 'all retried and acked' });
+    for (let i = 0; i < 20; i += 1) ids.push(await scene.produce.add('i', String(i)));
+    await waitFor(async () => (await scene.probe.pendingCount()) === 0, { timeoutMs: 15_000, message: 'all retried and acked' });
     expect(maxRunning).toBe(2);
     for (const id of ids) {
       expect(recorder.calls.filter((c) => c.id === id).map((c) => c.deliveries)).toEqual([1, 2]);
@@ -129,11 +113,11 @@ describe('retries and the dead-letter stream', () => {
       if (call.fields.poison === '1') throw new Error('cannot charge');
     });
     await start(recorder, 'c1', { maxDeliveries: 3 });
-    const poison = (await redis.xadd(stream, '*', 'poison', '1', 'sku', 'X'))!;
+    const poison = await scene.produce.add('poison', '1', 'sku', 'X');
     const good: string[] = [];
-    for (let i = 0; i < 5; i += 1) good.push((await redis.xadd(stream, '*', 'i', String(i)))!);
+    for (let i = 0; i < 5; i += 1) good.push(await scene.produce.add('i', String(i)));
     await waitFor(() => good.every((id) => recorder.calls.some((c) => c.id === id)), { message: 'good entries' });
-    await waitFor(async () => (await deadLetters()).length === 1 && (await pendingCount(redis, stream, group)) === 0, {
+    await waitFor(async () => (await deadLetters()).length === 1 && (await scene.probe.pendingCount()) === 0, {
       message: 'poison entry dead-lettered',
     });
     const firstPoisonCall = recorder.calls.findIndex((c) => c.id === poison);
@@ -146,9 +130,9 @@ describe('retries and the dead-letter stream', () => {
     expect(dead!.fields).toMatchObject({
       poison: '1',
       sku: 'X',
-      [DEAD_LETTER_FIELDS.stream]: stream,
+      [DEAD_LETTER_FIELDS.stream]: scene.stream,
       [DEAD_LETTER_FIELDS.id]: poison,
-      [DEAD_LETTER_FIELDS.group]: group,
+      [DEAD_LETTER_FIELDS.group]: scene.group,
       [DEAD_LETTER_FIELDS.consumer]: 'c1',
       [DEAD_LETTER_FIELDS.deliveries]: '3',
     });
@@ -163,7 +147,7 @@ describe('retries and the dead-letter stream', () => {
     await start(recorder, 'c1', { maxDeliveries: 1 }, [
       { provide: APP_FILTER, useValue: new RedisStreamsExceptionFilter() },
     ]);
-    await redis.xadd(stream, '*', 'n', '1');
+    await scene.produce.add('n', '1');
     await waitFor(async () => (await deadLetters()).length === 1, { message: 'dead letter' });
     const [dead] = await deadLetters();
     expect(dead!.fields[DEAD_LETTER_FIELDS.error]).toBe('TypeError: card number missing');
@@ -172,7 +156,7 @@ describe('retries and the dead-letter stream', () => {
   it('dead-letters an entry that claims our format but does not decode, without calling the handler', async () => {
     const recorder = new Recorder(() => undefined);
     await start(recorder, 'c1');
-    const id = await redis.xadd(stream, '*', CONTENT_TYPE_FIELD, CONTENT_TYPE_JSON, 'data', '{not json');
+    const id = await scene.produce.add(CONTENT_TYPE_FIELD, CONTENT_TYPE_JSON, 'data', '{not json');
     await waitFor(async () => (await deadLetters()).length === 1, { message: 'undecodable dead-lettered' });
     const [dead] = await deadLetters();
     expect(dead!.fields[DEAD_LETTER_FIELDS.id]).toBe(id);
@@ -180,7 +164,7 @@ describe('retries and the dead-letter stream', () => {
     expect(dead!.fields[DEAD_LETTER_FIELDS.error]).toContain('undecodable');
     expect(dead!.fields.data).toBe('{not json');
     expect(recorder.calls).toEqual([]);
-    expect(await pendingCount(redis, stream, group)).toBe(0);
+    expect(await scene.probe.pendingCount()).toBe(0);
   });
 
   it('dead-letters an entry whose deserializer throws, and keeps handling the others', async () => {
@@ -192,15 +176,15 @@ describe('retries and the dead-letter stream', () => {
       },
     };
     await start(recorder, 'c1', { deserializer });
-    const poison = await redis.xadd(stream, '*', CONTENT_TYPE_FIELD, CONTENT_TYPE_JSON, 'data', '"poison"');
-    const good = await redis.xadd(stream, '*', CONTENT_TYPE_FIELD, CONTENT_TYPE_JSON, 'data', '"fine"');
+    const poison = await scene.produce.add(CONTENT_TYPE_FIELD, CONTENT_TYPE_JSON, 'data', '"poison"');
+    const good = await scene.produce.add(CONTENT_TYPE_FIELD, CONTENT_TYPE_JSON, 'data', '"fine"');
     await waitFor(() => recorder.calls.length === 1, { message: 'good entry handled' });
     await waitFor(async () => (await deadLetters()).length === 1, { message: 'poison dead-lettered' });
     const [dead] = await deadLetters();
     expect(dead!.fields[DEAD_LETTER_FIELDS.id]).toBe(poison);
     expect(dead!.fields[DEAD_LETTER_FIELDS.error]).toContain('deserializer failed (Error: cannot map poison)');
     expect(recorder.calls.map((c) => c.id)).toEqual([good]);
-    await waitFor(async () => (await pendingCount(redis, stream, group)) === 0, { message: 'both settled' });
+    await waitFor(async () => (await scene.probe.pendingCount()) === 0, { message: 'both settled' });
   });
 
   it('dead-letters at once when the handler throws UnrecoverableError', async () => {
@@ -208,13 +192,13 @@ describe('retries and the dead-letter stream', () => {
       throw new UnrecoverableError('sku does not exist');
     });
     await start(recorder, 'c1');
-    await redis.xadd(stream, '*', 'sku', 'nope');
+    await scene.produce.add('sku', 'nope');
     await waitFor(async () => (await deadLetters()).length === 1, { message: 'unrecoverable dead-lettered' });
     const [dead] = await deadLetters();
     expect(dead!.fields[DEAD_LETTER_FIELDS.error]).toContain('sku does not exist');
     expect(dead!.fields[DEAD_LETTER_FIELDS.deliveries]).toBe('1');
     expect(recorder.calls).toHaveLength(1);
-    expect(await pendingCount(redis, stream, group)).toBe(0);
+    expect(await scene.probe.pendingCount()).toBe(0);
   });
 
   it('lets the handler ack now, retry after a delay, or dead-letter with a reason', async () => {
@@ -231,11 +215,11 @@ describe('retries and the dead-letter stream', () => {
       if (action === 'dead') await ctx.deadLetter('customer closed the account');
     });
     await start(recorder, 'c1');
-    const acked = await redis.xadd(stream, '*', 'action', 'ack-then-throw');
-    const retried = await redis.xadd(stream, '*', 'action', 'retry');
-    const dead = await redis.xadd(stream, '*', 'action', 'dead');
+    const acked = await scene.produce.add('action', 'ack-then-throw');
+    const retried = await scene.produce.add('action', 'retry');
+    const dead = await scene.produce.add('action', 'dead');
     await waitFor(
-      async () => (await pendingCount(redis, stream, group)) === 0 && recorder.calls.filter((c) => c.id === retried).length === 2,
+      async () => (await scene.probe.pendingCount()) === 0 && recorder.calls.filter((c) => c.id === retried).length === 2,
       { message: 'all three settled' },
     );
     expect(recorder.calls.filter((c) => c.id === acked)).toHaveLength(1);
@@ -253,39 +237,40 @@ describe('retries and the dead-letter stream', () => {
       throw new Error(`fail ${call.id}`);
     });
     await start(recorder, 'c1', { retry: { baseDelayMs: 300, jitter: 0 } });
-    const id = await redis.xadd(stream, '*', 'n', '1');
+    const id = await scene.produce.add('n', '1');
     await waitFor(() => recorder.calls.length === 1, { message: 'first delivery' });
-    await redis.xdel(stream, id!);
-    await waitFor(async () => (await pendingCount(redis, stream, group)) === 0, { message: 'deleted entry cleaned' });
+    await scene.redis.xdel(scene.stream, id);
+    await waitFor(async () => (await scene.probe.pendingCount()) === 0, { message: 'deleted entry cleaned' });
     expect(recorder.calls).toHaveLength(1);
     expect(await deadLetters()).toEqual([]);
   });
 
   it('cleans a deleted entry left on its own pending list by a previous life of the consumer', async () => {
+    const { redis, stream, group } = scene;
     await redis.xgroup('CREATE', stream, group, '$', 'MKSTREAM');
-    const gone = await redis.xadd(stream, '*', 'n', 'gone');
-    const kept = await redis.xadd(stream, '*', 'n', 'kept');
+    const gone = await scene.produce.add('n', 'gone');
+    const kept = await scene.produce.add('n', 'kept');
     await redis.xreadgroup('GROUP', group, 'c1', 'COUNT', 10, 'STREAMS', stream, '>');
-    await redis.xdel(stream, gone!);
+    await redis.xdel(stream, gone);
     const recorder = new Recorder(() => undefined);
     await start(recorder, 'c1', { claimIdleMs: 60_000 });
-    await waitFor(async () => (await pendingCount(redis, stream, group)) === 0, { message: 'pending list empty' });
+    await waitFor(async () => (await scene.probe.pendingCount()) === 0, { message: 'pending list empty' });
     expect(recorder.calls.map((c) => c.id)).toEqual([kept]);
     expect(recorder.calls[0]!.fields).toEqual({ n: 'kept' });
   });
 
   it('deletes idle consumers that own nothing, never one with pending entries', async () => {
+    const { redis, stream, group } = scene;
     await redis.xgroup('CREATE', stream, group, '$', 'MKSTREAM');
-    await redis.xadd(stream, '*', 'n', '1');
+    await scene.produce.add('n', '1');
     await redis.xreadgroup('GROUP', group, 'ghost-with-pending', 'COUNT', 1, 'STREAMS', stream, '>');
     await redis.xgroup('CREATECONSUMER', stream, group, 'ghost-idle');
-    const consumers = async () =>
-      ((await redis.xinfo('CONSUMERS', stream, group)) as unknown[][]).map((info) => String(info[1]));
+    const consumers = () => scene.probe.consumers();
     expect(await consumers()).toEqual(expect.arrayContaining(['ghost-idle', 'ghost-with-pending']));
     const recorder = new Recorder(() => undefined);
     await start(recorder, 'c1', { claimIdleMs: 60_000, idleConsumerCleanupMs: 200 });
     await waitFor(async () => !(await consumers()).includes('ghost-idle'), { message: 'idle consumer deleted' });
     expect(await consumers()).toContain('ghost-with-pending');
-    expect((await pendingRows(redis, stream, group)).map((row) => row[1])).toEqual(['ghost-with-pending']);
+    expect((await scene.probe.pendingRows()).map((row) => row[1])).toEqual(['ghost-with-pending']);
   });
 });

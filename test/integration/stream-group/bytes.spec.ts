@@ -1,13 +1,10 @@
 import { Controller, Inject } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
-import type { INestMicroservice } from '@nestjs/common';
-import type { Redis } from 'ioredis';
-import { lastValueFrom } from 'rxjs';
-import { DEAD_LETTER_FIELDS, RedisStreamsContext, UnrecoverableError, type RedisStreamsClient } from '../../src/index.js';
-import { CONTENT_TYPE_BYTES, CONTENT_TYPE_FIELD, CONTENT_TYPE_JSON, DATA_FIELD } from '../../src/constants.js';
-import { fastOptions, startMicroservice, testClient } from '../support/apps.js';
-import { adminClient, pendingCount, uniqueName } from '../support/redis.js';
-import { deferred, waitFor, type Deferred } from '../support/wait.js';
+import { DEAD_LETTER_FIELDS, RedisStreamsContext, UnrecoverableError } from '../../../src/index.js';
+import { CONTENT_TYPE_BYTES, CONTENT_TYPE_FIELD, CONTENT_TYPE_JSON, DATA_FIELD } from '../../../src/constants.js';
+import { fastOptions } from '../../support/apps.js';
+import { useScene } from '../../support/scene.js';
+import { deferred, waitFor, type Deferred } from '../../support/wait.js';
 
 const PROBE = 'PROBE';
 
@@ -27,40 +24,19 @@ class Probe {
   fail = false;
 }
 
-/** The flat field list of one entry as bytes. */
-async function entryBytes(redis: Redis, stream: string, id: string): Promise<Buffer[]> {
-  const rows = await redis.xrangeBuffer(stream, id, id);
-  return rows[0]?.[1] ?? [];
-}
-
 describe('bytes that are not UTF-8', () => {
-  let redis: Redis;
-  let client: RedisStreamsClient;
-  let stream: string;
-  let group: string;
+  const scene = useScene('bytes');
   let probe: Probe;
-  let apps: INestMicroservice[];
 
   beforeEach(() => {
-    redis = adminClient();
-    client = testClient();
-    stream = uniqueName('bytes');
-    group = uniqueName('g');
     probe = new Probe();
-    apps = [];
-  });
-
-  afterEach(async () => {
-    await Promise.all(apps.map((app) => app.close()));
-    await client.close();
-    redis.disconnect();
   });
 
   function controller() {
     @Controller()
     class BytesController {
       constructor(@Inject(PROBE) private readonly p: Probe) {}
-      @EventPattern<string>(`stream:${stream}`)
+      @EventPattern<string>(`stream:${scene.stream}`)
       handle(@Payload() data: unknown, @Ctx() ctx: RedisStreamsContext) {
         this.p.seen.resolve({ data, raw: ctx.getRawFields(), fields: ctx.getFields() });
         if (this.p.fail) throw new UnrecoverableError('refused');
@@ -70,15 +46,14 @@ describe('bytes that are not UTF-8', () => {
   }
 
   async function start(extra = {}) {
-    const { app } = await startMicroservice([controller()], fastOptions({ group, consumer: 'c1', ...extra }), [
+    await scene.start([controller()], fastOptions({ group: scene.group, consumer: 'c1', ...extra }), [
       { provide: PROBE, useValue: probe },
     ]);
-    apps.push(app);
   }
 
   it('hands a foreign entry over with text as strings and other bytes as Buffers, raw fields byte for byte', async () => {
     await start();
-    const id = (await redis.xadd(stream, '*', 'sku', 'A1', 'blob', BINARY, BINARY_NAME, 'x'))!;
+    const id = await scene.produce.add('sku', 'A1', 'blob', BINARY, BINARY_NAME, 'x');
     const seen = await probe.seen.promise;
     const data = seen.data as Record<string, unknown>;
     expect(data.sku).toBe('A1');
@@ -86,45 +61,45 @@ describe('bytes that are not UTF-8', () => {
     expect((data.blob as Buffer).equals(BINARY)).toBe(true);
     expect(seen.fields).toBe(data);
     expect(seen.raw.flat().map((b) => b.toString('hex'))).toEqual(
-      (await entryBytes(redis, stream, id)).map((b) => b.toString('hex')),
+      (await scene.probe.entryBytes(id)).map((b) => b.toString('hex')),
     );
-    await waitFor(async () => (await pendingCount(redis, stream, group)) === 0, { message: 'ack' });
+    await waitFor(async () => (await scene.probe.pendingCount()) === 0, { message: 'ack' });
   });
 
   it('copies a binary entry to the dead-letter stream byte for byte, field names included', async () => {
     probe.fail = true;
     await start();
-    const id = (await redis.xadd(stream, '*', 'blob', BINARY, BINARY_NAME, BINARY))!;
-    const original = await entryBytes(redis, stream, id);
-    await waitFor(async () => (await redis.xlen(`${stream}:dlq`)) === 1, { message: 'dead letter' });
-    const [dead] = await redis.xrangeBuffer(`${stream}:dlq`, '-', '+');
+    const id = await scene.produce.add('blob', BINARY, BINARY_NAME, BINARY);
+    const original = await scene.probe.entryBytes(id);
+    await waitFor(async () => (await scene.probe.deadLetterCount()) === 1, { message: 'dead letter' });
+    const [dead] = await scene.probe.deadLetterBytes();
     const copied = dead![1];
     expect(copied.slice(0, original.length).map((b) => b.toString('hex'))).toEqual(original.map((b) => b.toString('hex')));
     const names = copied.slice(original.length).filter((_, i) => i % 2 === 0).map(String);
     expect(names).toContain(DEAD_LETTER_FIELDS.id);
-    expect(await pendingCount(redis, stream, group)).toBe(0);
+    expect(await scene.probe.pendingCount()).toBe(0);
   });
 
   it('keeps a real U+FFFD as text', async () => {
     await start();
-    await redis.xadd(stream, '*', 'note', 'bad byte: \uFFFD');
+    await scene.produce.add('note', 'bad byte: \uFFFD');
     const seen = await probe.seen.promise;
     expect((seen.data as Record<string, unknown>).note).toBe('bad byte: \uFFFD');
   });
 
   it('delivers a Buffer emitted by our client as that Buffer, whether or not it is UTF-8', async () => {
     await start();
-    const id = await lastValueFrom(client.emit<string>(`stream:${stream}`, BINARY));
+    const id = await scene.produce.emit(BINARY);
     const first = await probe.seen.promise;
     expect(Buffer.isBuffer(first.data)).toBe(true);
     expect((first.data as Buffer).equals(BINARY)).toBe(true);
-    const stored = await entryBytes(redis, stream, id);
+    const stored = await scene.probe.entryBytes(id);
     expect(stored.map(String).slice(0, 3)).toEqual([CONTENT_TYPE_FIELD, CONTENT_TYPE_BYTES, DATA_FIELD]);
     expect(stored[3]!.equals(BINARY)).toBe(true);
 
     probe.seen = deferred<Delivery>();
     const text = Buffer.from('plain ascii', 'utf8');
-    await lastValueFrom(client.emit(`stream:${stream}`, text));
+    await scene.produce.emit(text);
     const second = await probe.seen.promise;
     expect(Buffer.isBuffer(second.data)).toBe(true);
     expect((second.data as Buffer).equals(text)).toBe(true);
@@ -132,9 +107,9 @@ describe('bytes that are not UTF-8', () => {
 
   it('dead-letters an entry that claims our JSON format but is not UTF-8, byte for byte', async () => {
     await start();
-    const id = (await redis.xadd(stream, '*', CONTENT_TYPE_FIELD, CONTENT_TYPE_JSON, DATA_FIELD, BINARY))!;
-    await waitFor(async () => (await redis.xlen(`${stream}:dlq`)) === 1, { message: 'dead letter' });
-    const [dead] = await redis.xrangeBuffer(`${stream}:dlq`, '-', '+');
+    const id = await scene.produce.add(CONTENT_TYPE_FIELD, CONTENT_TYPE_JSON, DATA_FIELD, BINARY);
+    await waitFor(async () => (await scene.probe.deadLetterCount()) === 1, { message: 'dead letter' });
+    const [dead] = await scene.probe.deadLetterBytes();
     expect(dead![1][3]!.equals(BINARY)).toBe(true);
     const error = dead![1].findIndex((b) => b.toString() === DEAD_LETTER_FIELDS.error);
     expect(dead![1][error + 1]!.toString()).toContain('not valid UTF-8');
@@ -142,13 +117,14 @@ describe('bytes that are not UTF-8', () => {
   });
 
   it('claims a binary entry from a dead consumer without altering it', async () => {
-    const id = (await redis.xadd(stream, '*', 'blob', BINARY))!;
+    const { redis, stream, group } = scene;
+    const id = await scene.produce.add('blob', BINARY);
     await redis.xgroup('CREATE', stream, group, '0');
     // A consumer that read the entry and died.
     await redis.xreadgroup('GROUP', group, 'dead', 'COUNT', 1, 'STREAMS', stream, '>');
     await start({ claimIdleMs: 100 });
     const seen = await probe.seen.promise;
     expect(((seen.data as Record<string, unknown>).blob as Buffer).equals(BINARY)).toBe(true);
-    await waitFor(async () => (await pendingCount(redis, stream, group)) === 0, { message: `ack of ${id}` });
+    await waitFor(async () => (await scene.probe.pendingCount()) === 0, { message: `ack of ${id}` });
   });
 });

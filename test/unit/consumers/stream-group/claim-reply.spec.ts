@@ -1,4 +1,4 @@
-import { parseClaimReply } from '../../src/consumers/stream-group/claim-reply.js';
+import { parseClaimReply } from '../../../../src/consumers/stream-group/claim-reply.js';
 
 describe('XCLAIM reply', () => {
   const requested = ['1-1', '2-1', '3-1', '9-9'];

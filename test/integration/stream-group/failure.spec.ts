@@ -1,12 +1,10 @@
 import { Controller, Inject } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
-import type { INestMicroservice } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import { Observable, throwError } from 'rxjs';
-import type { RedisStreamsContext } from '../../src/index.js';
-import { fastOptions, startMicroservice } from '../support/apps.js';
-import { adminClient, pendingCount, pendingRows, uniqueName } from '../support/redis.js';
-import { deferred, waitFor } from '../support/wait.js';
+import type { RedisStreamsContext } from '../../../src/index.js';
+import { fastOptions } from '../../support/apps.js';
+import { useScene } from '../../support/scene.js';
+import { deferred, waitFor } from '../../support/wait.js';
 
 const PROBE = 'PROBE';
 
@@ -18,24 +16,13 @@ class Probe {
 type Failure = 'throw' | 'reject' | 'observable-error' | 'observable-after-value';
 
 describe('a failing handler', () => {
-  let redis: Redis;
-  let apps: INestMicroservice[];
+  const scene = useScene('fail');
 
-  beforeEach(() => {
-    redis = adminClient();
-    apps = [];
-  });
-
-  afterEach(async () => {
-    await Promise.all(apps.map((app) => app.close()));
-    redis.disconnect();
-  });
-
-  async function startFailing(stream: string, group: string, failure: Failure, probe: Probe) {
+  async function startFailing(failure: Failure, probe: Probe) {
     @Controller()
     class FailingController {
       constructor(@Inject(PROBE) private readonly p: Probe) {}
-      @EventPattern<string>(`stream:${stream}`)
+      @EventPattern<string>(`stream:${scene.stream}`)
       handle(@Payload() _data: unknown, @Ctx() ctx: RedisStreamsContext): unknown {
         this.p.calls.push(ctx.getMessageId());
         queueMicrotask(() => this.p.failed.resolve(ctx.getMessageId()));
@@ -55,33 +42,30 @@ describe('a failing handler', () => {
       }
     }
     // A long claimIdleMs keeps the failed entry parked for the whole test.
-    const { app } = await startMicroservice(
+    await scene.start(
       [FailingController],
-      fastOptions({ group, consumer: 'c1', claimIdleMs: 60_000 }),
+      fastOptions({ group: scene.group, consumer: 'c1', claimIdleMs: 60_000 }),
       [{ provide: PROBE, useValue: probe }],
     );
-    apps.push(app);
   }
 
   it.each<Failure>(['throw', 'reject', 'observable-error', 'observable-after-value'])(
     'that does "%s" leaves the entry pending on its consumer, never acknowledged',
     async (failure) => {
-      const stream = uniqueName('fail');
-      const group = uniqueName('g');
       const probe = new Probe();
-      await startFailing(stream, group, failure, probe);
-      const id = await redis.xadd(stream, '*', 'n', '1');
+      await startFailing(failure, probe);
+      const id = await scene.produce.add('n', '1');
       await expect(probe.failed.promise).resolves.toBe(id);
       // The failure is settled once the retry schedule has set the entry's idle time.
-      await waitFor(async () => ((await pendingRows(redis, stream, group))[0]?.[2] ?? 0) > 1_000, {
+      await waitFor(async () => ((await scene.probe.pendingRows())[0]?.[2] ?? 0) > 1_000, {
         message: 'failed entry parked for retry',
       });
-      const rows = await pendingRows(redis, stream, group);
+      const rows = await scene.probe.pendingRows();
       expect(rows).toHaveLength(1);
       expect(rows[0]![0]).toBe(id);
       expect(rows[0]![1]).toBe('c1');
       expect(rows[0]![3]).toBe(1);
-      expect(await pendingCount(redis, stream, group)).toBe(1);
+      expect(await scene.probe.pendingCount()).toBe(1);
       expect(probe.calls).toEqual([id]);
     },
   );

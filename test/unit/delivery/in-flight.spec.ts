@@ -1,4 +1,4 @@
-import { InFlightEntry, InFlightList } from '../../src/delivery/in-flight.js';
+import { InFlightEntry, InFlightList } from '../../../src/delivery/in-flight.js';
 
 describe('in-flight list', () => {
   const entries = (...ids: string[]): InFlightEntry[] => ids.map((id) => new InFlightEntry(id, 0));

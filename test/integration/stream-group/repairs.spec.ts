@@ -1,7 +1,5 @@
-import { Controller, Inject, Module, type INestMicroservice, type Type } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { Controller, Inject, type Type } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
-import type { Redis } from 'ioredis';
 import { filter, firstValueFrom } from 'rxjs';
 import {
   DEAD_LETTER_FIELDS,
@@ -10,12 +8,12 @@ import {
   RedisStreamsStatus,
   type RedisStreamsContext,
   type RedisStreamsServerOptions,
-} from '../../src/index.js';
-import { CONTENT_TYPE_FIELD, CONTENT_TYPE_JSON, DATA_FIELD, METADATA_FIELD } from '../../src/constants.js';
-import { fastOptions } from '../support/apps.js';
-import { CapturingLogger } from '../support/logs.js';
-import { adminClient, pendingCount, pendingRows, streamEntries, uniqueName } from '../support/redis.js';
-import { deferred, waitFor } from '../support/wait.js';
+} from '../../../src/index.js';
+import { CONTENT_TYPE_FIELD, CONTENT_TYPE_JSON, DATA_FIELD, METADATA_FIELD } from '../../../src/constants.js';
+import { fastOptions } from '../../support/apps.js';
+import { CapturingLogger } from '../../support/logs.js';
+import { useScene } from '../../support/scene.js';
+import { deferred, waitFor } from '../../support/wait.js';
 
 const HANDLE = 'HANDLE';
 
@@ -23,30 +21,18 @@ const HANDLE = 'HANDLE';
 type Handle = (data: unknown, ctx: RedisStreamsContext) => Promise<void> | void;
 
 describe('repairs: what a careful user found', () => {
-  let redis: Redis;
-  let stream: string;
-  let group: string;
+  const scene = useScene('rep');
   let logger: CapturingLogger;
-  let apps: INestMicroservice[];
 
   beforeEach(() => {
-    redis = adminClient();
-    stream = uniqueName('rep');
-    group = uniqueName('g');
     logger = new CapturingLogger();
-    apps = [];
-  });
-
-  afterEach(async () => {
-    await Promise.all(apps.map((app) => app.close()));
-    redis.disconnect();
   });
 
   function controller(extras: Record<string, unknown> = {}) {
     @Controller()
     class Handler {
       constructor(@Inject(HANDLE) private readonly handle: Handle) {}
-      @EventPattern<string>(`stream:${stream}`, extras)
+      @EventPattern<string>(`stream:${scene.stream}`, extras)
       onEntry(@Payload() data: unknown, @Ctx() ctx: RedisStreamsContext) {
         return this.handle(data, ctx);
       }
@@ -59,22 +45,22 @@ describe('repairs: what a careful user found', () => {
     options: Partial<RedisStreamsServerOptions> = {},
     controllers: Type<unknown>[] = [controller()],
   ): Promise<RedisStreamsServer> {
-    @Module({ controllers, providers: [{ provide: HANDLE, useValue: handle }] })
-    class TestModule {}
-    const server = new RedisStreamsServer(fastOptions({ group, consumer: 'c1', ...options }));
-    const app = await NestFactory.createMicroservice(TestModule, { strategy: server, logger, abortOnError: false });
-    apps.push(app);
-    await app.listen();
+    const { server } = await scene.start(
+      controllers,
+      fastOptions({ group: scene.group, consumer: 'c1', ...options }),
+      [{ provide: HANDLE, useValue: handle }],
+      { logger },
+    );
     return server;
   }
 
   describe('payload text stays out of logs and dead letters (item 4)', () => {
     it('says which field is not JSON and how long it is, without quoting it', async () => {
       await start(() => undefined);
-      const secret = `{"card":"4111 1111 SECRET-${uniqueName('pan')}"`;
-      await redis.xadd(stream, '*', CONTENT_TYPE_FIELD, CONTENT_TYPE_JSON, DATA_FIELD, secret);
-      await waitFor(async () => (await redis.xlen(`${stream}:dlq`)) === 1, { message: 'dead letter' });
-      const [dead] = await streamEntries(redis, `${stream}:dlq`);
+      const secret = `{"card":"4111 1111 SECRET-${scene.name('pan')}"`;
+      await scene.produce.add(CONTENT_TYPE_FIELD, CONTENT_TYPE_JSON, DATA_FIELD, secret);
+      await waitFor(async () => (await scene.probe.deadLetterCount()) === 1, { message: 'dead letter' });
+      const [dead] = await scene.probe.deadLetters();
       expect(dead!.fields[DEAD_LETTER_FIELDS.error]).toBe(`undecodable: "data" is not valid JSON (${secret.length} bytes)`);
       expect(dead!.fields[DATA_FIELD]).toBe(secret);
       await waitFor(() => logger.matching('error', 'dead-letter').length === 1, { message: 'the log line' });
@@ -98,7 +84,7 @@ describe('repairs: what a careful user found', () => {
 
     it('fails listen() for a wrong @EventPattern extra, naming the pattern', async () => {
       const failing = start(() => undefined, {}, [controller({ deadLetter: 'orders-dlq' })]);
-      await expect(failing).rejects.toThrow(`@EventPattern("stream:${stream}") extras: deadLetter`);
+      await expect(failing).rejects.toThrow(`@EventPattern("stream:${scene.stream}") extras: deadLetter`);
       await expect(failing).rejects.toThrow('must be an object');
     });
   });
@@ -108,7 +94,7 @@ describe('repairs: what a careful user found', () => {
       @Controller()
       class First {
         constructor(@Inject(HANDLE) private readonly handle: Handle) {}
-        @EventPattern<string>(`stream:${stream}`, first)
+        @EventPattern<string>(`stream:${scene.stream}`, first)
         one(@Payload() data: unknown, @Ctx() ctx: RedisStreamsContext) {
           return this.handle({ handler: 'first', data }, ctx);
         }
@@ -116,7 +102,7 @@ describe('repairs: what a careful user found', () => {
       @Controller()
       class Second {
         constructor(@Inject(HANDLE) private readonly handle: Handle) {}
-        @EventPattern<string>(`stream:${stream}`, second)
+        @EventPattern<string>(`stream:${scene.stream}`, second)
         two(@Payload() data: unknown, @Ctx() ctx: RedisStreamsContext) {
           return this.handle({ handler: 'second', data }, ctx);
         }
@@ -127,7 +113,7 @@ describe('repairs: what a careful user found', () => {
     it('refuses conflicting extras, naming the stream and both values', async () => {
       const failing = start(() => undefined, {}, pair({ concurrency: 1 }, { concurrency: 5 }));
       await expect(failing).rejects.toBeInstanceOf(InvalidOptionsError);
-      await expect(failing).rejects.toThrow(`stream "${stream}"`);
+      await expect(failing).rejects.toThrow(`stream "${scene.stream}"`);
       await expect(failing).rejects.toThrow('(1 and 5)');
       const nested = start(() => undefined, {}, pair({ retry: { baseDelayMs: 10 } }, { retry: { baseDelayMs: 20 } }));
       await expect(nested).rejects.toThrow('retry.baseDelayMs');
@@ -142,8 +128,8 @@ describe('repairs: what a careful user found', () => {
         {},
         pair({ maxDeliveries: 3 }, { concurrency: 4 }),
       );
-      await redis.xadd(stream, '*', 'n', '1');
-      await waitFor(async () => calls.length === 2 && (await pendingCount(redis, stream, group)) === 0, { message: 'both ran' });
+      await scene.produce.add('n', '1');
+      await waitFor(async () => calls.length === 2 && (await scene.probe.pendingCount()) === 0, { message: 'both ran' });
       expect(calls.sort()).toEqual(['first', 'second']);
     });
   });
@@ -157,15 +143,15 @@ describe('repairs: what a careful user found', () => {
           deliveries.push(ctx.getDeliveryCount());
           if (ctx.getDeliveryCount() > 1) return;
           await ctx.retry();
-          const [row] = await pendingRows(redis, stream, group);
+          const [row] = await scene.probe.pendingRows();
           idleAfterRetry.resolve(row![2]);
         },
         { claimIdleMs: 2_000, retry: { baseDelayMs: 150, jitter: 0 } },
       );
-      await redis.xadd(stream, '*', 'n', '1');
+      await scene.produce.add('n', '1');
       // Claimable after the backoff delay (150 ms), not after claimIdleMs.
       expect(await idleAfterRetry.promise).toBeGreaterThanOrEqual(2_000 - 150);
-      await waitFor(async () => deliveries.length === 2 && (await pendingCount(redis, stream, group)) === 0, {
+      await waitFor(async () => deliveries.length === 2 && (await scene.probe.pendingCount()) === 0, {
         timeoutMs: 1_500,
         message: 'redelivered after the backoff delay',
       });
@@ -180,12 +166,12 @@ describe('repairs: what a careful user found', () => {
           (error: unknown) => rejection.resolve(error),
         );
       });
-      await redis.xadd(stream, '*', 'n', '1');
+      await scene.produce.add('n', '1');
       const error = await rejection.promise;
       expect(error).toBeInstanceOf(RangeError);
       expect(String(error)).toContain('delayMs');
       // Not settled by the bad call: the handler's success acks it.
-      await waitFor(async () => (await pendingCount(redis, stream, group)) === 0, { message: 'acked after the handler' });
+      await waitFor(async () => (await scene.probe.pendingCount()) === 0, { message: 'acked after the handler' });
     });
   });
 
@@ -195,12 +181,12 @@ describe('repairs: what a careful user found', () => {
       await start((_data, ctx) => {
         seen.push({ pattern: ctx.getPattern(), metadata: ctx.getMetadata() });
       });
-      await redis.xadd(stream, '*', CONTENT_TYPE_FIELD, CONTENT_TYPE_JSON, DATA_FIELD, '1', METADATA_FIELD, '{"traceId":"t-1"}');
-      await redis.xadd(stream, '*', 'sku', 'A1');
+      await scene.produce.add(CONTENT_TYPE_FIELD, CONTENT_TYPE_JSON, DATA_FIELD, '1', METADATA_FIELD, '{"traceId":"t-1"}');
+      await scene.produce.add('sku', 'A1');
       await waitFor(() => seen.length === 2, { message: 'both handled' });
       expect(seen).toEqual([
-        { pattern: `stream:${stream}`, metadata: { traceId: 't-1' } },
-        { pattern: `stream:${stream}`, metadata: {} },
+        { pattern: `stream:${scene.stream}`, metadata: { traceId: 't-1' } },
+        { pattern: `stream:${scene.stream}`, metadata: {} },
       ]);
     });
   });
@@ -210,9 +196,9 @@ describe('repairs: what a careful user found', () => {
       const pendingAfterAck = deferred<number>();
       await start(async (_data, ctx) => {
         await ctx.ack();
-        pendingAfterAck.resolve(await pendingCount(redis, stream, group));
+        pendingAfterAck.resolve(await scene.probe.pendingCount());
       });
-      await redis.xadd(stream, '*', 'n', '1');
+      await scene.produce.add('n', '1');
       expect(await pendingAfterAck.promise).toBe(0);
     });
   });
@@ -220,22 +206,21 @@ describe('repairs: what a careful user found', () => {
   describe('a key replaced by another type while running (item 12)', () => {
     it('stops everything on that stream with one error, then stays quiet', async () => {
       const server = await start(() => undefined);
-      const commandsName = `nrs:${group}:c1:commands`;
+      const commandsName = `nrs:${scene.group}:c1:commands`;
       const disconnected = firstValueFrom(server.status.pipe(filter((s) => s === RedisStreamsStatus.DISCONNECTED)));
-      await redis.del(stream);
-      await redis.set(stream, 'now a string');
+      await scene.redis.del(scene.stream);
+      await scene.redis.set(scene.stream, 'now a string');
       await disconnected;
       // Quiet: the command connection sends nothing more for that stream (no scans, no lease renewals).
       await waitFor(
         async () => {
-          const list = (await redis.client('LIST')) as string;
-          const line = list.split('\n').find((l) => l.includes(` name=${commandsName} `));
-          return line !== undefined && Number(/ idle=(\d+)/.exec(line)?.[1]) >= 2;
+          const [connection] = await scene.probe.clientsNamed(commandsName);
+          return connection !== undefined && Number(connection.idle) >= 2;
         },
         { timeoutMs: 6_000, intervalMs: 200, message: 'the command connection idle for 2 s' },
       );
-      expect(logger.matching('error', stream)).toHaveLength(1);
-      expect(logger.matching('error', stream)[0]!.message).toContain('WRONGTYPE');
+      expect(logger.matching('error', scene.stream)).toHaveLength(1);
+      expect(logger.matching('error', scene.stream)[0]!.message).toContain('WRONGTYPE');
       expect(logger.matching('warn', 'WRONGTYPE')).toEqual([]);
     }, 15_000);
   });
@@ -243,15 +228,16 @@ describe('repairs: what a careful user found', () => {
   describe('an entry deleted while pending on a dead consumer (item 13)', () => {
     it('is removed from the pending list and never reaches a handler', async () => {
       const seen: unknown[] = [];
-      const gone = (await redis.xadd(stream, '*', 'n', 'gone'))!;
-      const kept = (await redis.xadd(stream, '*', 'n', 'kept'))!;
+      const { redis, stream, group } = scene;
+      const gone = await scene.produce.add('n', 'gone');
+      const kept = await scene.produce.add('n', 'kept');
       await redis.xgroup('CREATE', stream, group, '0');
       await redis.xreadgroup('GROUP', group, 'dead', 'COUNT', 2, 'STREAMS', stream, '>');
       await redis.xdel(stream, gone);
       await start((data) => {
         seen.push(data);
       }, { claimIdleMs: 100 });
-      await waitFor(async () => (await pendingCount(redis, stream, group)) === 0, { message: `${kept} acked, ${gone} dropped` });
+      await waitFor(async () => (await scene.probe.pendingCount()) === 0, { message: `${kept} acked, ${gone} dropped` });
       expect(seen).toEqual([{ n: 'kept' }]);
     });
   });

@@ -1,38 +1,20 @@
-import { DEAD_LETTER_FIELDS } from '../../../src/index.js';
-import { runConsumer } from '../../fixtures/consumer-app.js';
-import { pendingCount, pendingRows, streamEntries } from '../../support/redis.js';
-import { waitFor } from '../../support/wait.js';
-import { consumerConfig, records, spawnConsumer } from './children.js';
-import { useFaultScene } from './scene.js';
+import { DEAD_LETTER_FIELDS } from '../../../../src/index.js';
+import { useScene } from '../../../support/scene.js';
+import { waitFor } from '../../../support/wait.js';
 
 describe('a consumer process that dies', () => {
-  const scene = useFaultScene('crash');
-
-  async function produce(count: number, from = 0): Promise<string[]> {
-    const pipeline = scene.redis.pipeline();
-    for (let i = from; i < from + count; i += 1)
-      pipeline.xadd(scene.stream, '*', 'n', String(i));
-    const results = (await pipeline.exec()) ?? [];
-    return results.map(([error, id]) => {
-      if (error) throw error;
-      return id as string;
-    });
-  }
+  const scene = useScene('crash');
 
   it('with SIGKILL mid-handler leaves all of its entries to another consumer; every entry is handled', async () => {
     await scene.redis.xgroup('CREATE', scene.stream, scene.group, '0', 'MKSTREAM');
-    const produced = await produce(60);
-    const victim = spawnConsumer(
-      // Handlers of 0-300 ms (flaky without failures), so that some are always running.
-      consumerConfig(
-        scene.spec('victim', {
-          behaviour: 'flaky',
-          failRate: 0,
-          slowMs: 300,
-          options: { concurrency: 5, claimIdleMs: 800 },
-        }),
-      ),
-    );
+    const produced = await scene.produce.addMany(60);
+    // Handlers of 0-300 ms (flaky without failures), so that some are always running.
+    const victim = scene.spawnConsumer('victim', {
+      behaviour: 'flaky',
+      failRate: 0,
+      slowMs: 300,
+      options: { concurrency: 5, claimIdleMs: 800 },
+    });
     await victim.ready;
     await waitFor(
       async () => {
@@ -51,39 +33,36 @@ describe('a consumer process that dies', () => {
 
     // Killed with handlers running: entries it started but never finished stay pending on it.
     const started = new Set(
-      (await records(scene.redis, `${scene.record}:started`)).map((r) => r.id),
+      (await scene.probe.records('started')).map((r) => r.id),
     );
     const finished = new Set(
-      (await records(scene.redis, `${scene.record}:done`)).map((r) => r.id),
+      (await scene.probe.records('done')).map((r) => r.id),
     );
     const interrupted = [...started].filter((id) => !finished.has(id));
     expect(interrupted.length).toBeGreaterThan(0);
-    const orphaned = (await pendingRows(scene.redis, scene.stream, scene.group))
+    const orphaned = (await scene.probe.pendingRows())
       .filter(([, consumer]) => consumer === 'victim')
       .map(([id]) => id);
     expect(orphaned).toEqual(expect.arrayContaining(interrupted));
 
-    const survivor = await runConsumer(
-      consumerConfig(scene.spec('survivor', { options: { claimIdleMs: 800 } })),
-    );
-    scene.consumers.push(survivor);
-    produced.push(...(await produce(20, 60)));
+    await scene.runConsumer('survivor', { options: { claimIdleMs: 800 } });
+    produced.push(...(await scene.produce.addMany(20, { from: 60 })));
 
     await waitFor(
-      async () => (await scene.redis.scard(`${scene.record}:handled`)) >= produced.length,
+      async () => (await scene.probe.handledCount()) >= produced.length,
       {
         message: 'every produced entry handled',
       },
     );
-    const handled = new Set(await scene.redis.smembers(`${scene.record}:handled`));
+    const handled = new Set(await scene.probe.handled());
     expect(produced.filter((id) => !handled.has(id))).toEqual([]);
     await waitFor(
-      async () => (await pendingCount(scene.redis, scene.stream, scene.group)) === 0,
+      async () => (await scene.probe.pendingCount()) === 0,
       { message: 'nothing pending' },
     );
 
     // The orphans were claimed by the survivor: Redis counted a second delivery.
-    const survivorDone = (await records(scene.redis, `${scene.record}:done`)).filter(
+    const survivorDone = (await scene.probe.records('done')).filter(
       (r) => r.consumer === 'survivor',
     );
     for (const id of orphaned) {
@@ -97,25 +76,25 @@ describe('a consumer process that dies', () => {
 
   it('with SIGKILL, restarted under its old name, resumes its own pending entries at once', async () => {
     await scene.redis.xgroup('CREATE', scene.stream, scene.group, '0', 'MKSTREAM');
-    const produced = await produce(5);
+    const produced = await scene.produce.addMany(5);
     // A claimIdleMs far beyond the test's waits: only re-reading its own pending entries can finish them.
     const options = { concurrency: 5, claimIdleMs: 120_000 };
-    const victim = spawnConsumer(consumerConfig(scene.spec('phoenix', { behaviour: 'hang', options })));
-    await waitFor(async () => (await scene.redis.llen(`${scene.record}:started`)) === produced.length, {
+    const victim = scene.spawnConsumer('phoenix', { behaviour: 'hang', options });
+    await waitFor(async () => (await scene.probe.recordCount('started')) === produced.length, {
       message: 'the victim to be running every entry',
     });
     await victim.kill('SIGKILL');
-    expect((await pendingRows(scene.redis, scene.stream, scene.group)).map(([id, consumer]) => [id, consumer])).toEqual(
+    expect((await scene.probe.pendingRows()).map(([id, consumer]) => [id, consumer])).toEqual(
       produced.map((id) => [id, 'phoenix']),
     );
 
-    const restarted = spawnConsumer(consumerConfig(scene.spec('phoenix', { options })));
+    const restarted = scene.spawnConsumer('phoenix', { options });
     await restarted.ready;
-    await waitFor(async () => (await pendingCount(scene.redis, scene.stream, scene.group)) === 0, {
+    await waitFor(async () => (await scene.probe.pendingCount()) === 0, {
       message: 'the restarted consumer to finish its own pending entries',
       timeoutMs: 5_000,
     });
-    const done = await records(scene.redis, `${scene.record}:done`);
+    const done = await scene.probe.records('done');
     expect(done.map((r) => r.id).sort()).toEqual([...produced].sort());
     expect(done.every((r) => r.consumer === 'phoenix' && r.deliveries === 2)).toBe(true);
   });
@@ -124,42 +103,35 @@ describe('a consumer process that dies', () => {
     const maxDeliveries = 3;
     const options = { maxDeliveries, claimIdleMs: 500 };
     await scene.redis.xgroup('CREATE', scene.stream, scene.group, '$', 'MKSTREAM');
-    const id = await scene.redis.xadd(scene.stream, '*', 'sku', 'A1', 'qty', '2');
+    const id = await scene.produce.add('sku', 'A1', 'qty', '2');
     expect(id).not.toBeNull();
 
     // Each process picks the entry up (read, then claimed from the dead one), hangs, and is killed.
     for (let delivery = 1; delivery <= maxDeliveries; delivery += 1) {
-      const child = spawnConsumer(
-        consumerConfig(
-          scene.spec(`doomed-${delivery}`, { behaviour: 'hang', options }),
-        ),
-      );
+      const child = scene.spawnConsumer(`doomed-${delivery}`, { behaviour: 'hang', options });
       await waitFor(
-        async () => (await scene.redis.llen(`${scene.record}:started`)) === delivery,
+        async () => (await scene.probe.recordCount('started')) === delivery,
         {
           message: `delivery ${delivery} to start`,
         },
       );
-      expect(await pendingRows(scene.redis, scene.stream, scene.group)).toEqual([
+      expect(await scene.probe.pendingRows()).toEqual([
         [id, `doomed-${delivery}`, expect.any(Number), delivery],
       ]);
       await child.kill('SIGKILL');
     }
 
     // The next consumer claims it once more, past the limit, and dead-letters it without running the handler.
-    spawnConsumer(
-      consumerConfig(scene.spec('doomed-4', { behaviour: 'hang', options })),
-    );
-    const deadLetter = `${scene.stream}:dlq`;
-    await waitFor(async () => (await scene.redis.xlen(deadLetter)) > 0, {
+    scene.spawnConsumer('doomed-4', { behaviour: 'hang', options });
+    await waitFor(async () => (await scene.probe.deadLetterCount()) > 0, {
       message: 'the dead-letter entry',
     });
     await waitFor(
-      async () => (await pendingCount(scene.redis, scene.stream, scene.group)) === 0,
+      async () => (await scene.probe.pendingCount()) === 0,
       { message: 'the original acked' },
     );
 
-    const dead = await streamEntries(scene.redis, deadLetter);
+    const dead = await scene.probe.deadLetters();
     expect(dead).toHaveLength(1);
     const fields = dead[0]!.fields;
     expect(fields).toMatchObject({
@@ -177,7 +149,7 @@ describe('a consumer process that dies', () => {
     );
     // The handler ran maxDeliveries times, never more.
     expect(
-      (await records(scene.redis, `${scene.record}:started`)).map((r) => [
+      (await scene.probe.records('started')).map((r) => [
         r.consumer,
         r.deliveries,
       ]),
@@ -186,6 +158,6 @@ describe('a consumer process that dies', () => {
       ['doomed-2', 2],
       ['doomed-3', 3],
     ]);
-    expect(await scene.redis.scard(`${scene.record}:handled`)).toBe(0);
+    expect(await scene.probe.handledCount()).toBe(0);
   });
 });

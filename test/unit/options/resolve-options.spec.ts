@@ -1,6 +1,6 @@
-import { InvalidOptionsError } from '../../src/index.js';
-import { resolveClientOptions } from '../../src/options/resolve-client-options.js';
-import { resolveServerOptions, resolveStreamOptions } from '../../src/options/resolve-server-options.js';
+import { InvalidOptionsError } from '../../../src/index.js';
+import { resolveClientOptions } from '../../../src/options/resolve-client-options.js';
+import { resolveServerOptions, resolveStreamOptions } from '../../../src/options/resolve-server-options.js';
 
 describe('server option resolution', () => {
   it('fills every default', () => {

@@ -1,14 +1,13 @@
 import type { Redis } from 'ioredis';
-import { RedisStreamsStatus } from '../../../src/index.js';
-import { runConsumer, type RunningConsumer } from '../../fixtures/consumer-app.js';
-import { pendingCount } from '../../support/redis.js';
-import { waitFor } from '../../support/wait.js';
-import { clientsNamed, consumerConfig, records, type ConsumerSpec } from './children.js';
-import { useFaultScene } from './scene.js';
+import { RedisStreamsStatus } from '../../../../src/index.js';
+import type { RunningConsumer } from '../../../fixtures/consumer-app.js';
+import type { ConsumerSpec } from '../../../support/children.js';
+import { useScene } from '../../../support/scene.js';
+import { waitFor } from '../../../support/wait.js';
 
 describe('the reader recovers', () => {
   let readerName: string;
-  const scene = useFaultScene('heal');
+  const scene = useScene('heal');
 
   beforeEach(() => {
     readerName = `nrs:${scene.group}:c1:read`;
@@ -17,9 +16,7 @@ describe('the reader recovers', () => {
   async function start(
     extra: Partial<ConsumerSpec> = {},
   ): Promise<RunningConsumer> {
-    const consumer = await runConsumer(consumerConfig(scene.spec('c1', extra)));
-    scene.consumers.push(consumer);
-    return consumer;
+    return scene.runConsumer('c1', extra);
   }
 
   /** Waits until the reader's connection sits in XREADGROUP BLOCK; returns its client id. */
@@ -27,7 +24,7 @@ describe('the reader recovers', () => {
     let id = '';
     await waitFor(
       async () => {
-        const readers = await clientsNamed(scene.redis, readerName);
+        const readers = await scene.probe.clientsNamed(readerName);
         const blocked = readers.find(
           (client) =>
             client.flags?.includes('b') && client.cmd === 'xreadgroup',
@@ -48,7 +45,7 @@ describe('the reader recovers', () => {
     let id: string | undefined;
     await waitFor(
       async () => {
-        id = (await clientsNamed(scene.redis, name)).find((client) => client.id !== previous)?.id;
+        id = (await scene.probe.clientsNamed(name)).find((client) => client.id !== previous)?.id;
         return id !== undefined;
       },
       { message: what },
@@ -58,7 +55,7 @@ describe('the reader recovers', () => {
   }
 
   async function handledIds(): Promise<string[]> {
-    return (await records(scene.redis, `${scene.record}:done`)).map((r) => r.id);
+    return (await scene.probe.records('done')).map((r) => r.id);
   }
 
   async function expectHandled(
@@ -77,11 +74,6 @@ describe('the reader recovers', () => {
     );
   }
 
-  async function groupNames(): Promise<string[]> {
-    const groups = (await scene.redis.xinfo('GROUPS', scene.stream)) as unknown[][];
-    return groups.map((info) => String(info[1]));
-  }
-
   it.each([
     ['the stream is deleted', (r: Redis, s: string) => r.del(s)],
     [
@@ -92,20 +84,20 @@ describe('the reader recovers', () => {
     'when %s while it is blocked: the group is recreated and new entries are handled',
     async (_what, destroy) => {
       await start({ options: { blockMs: 2_000 } });
-      const before = await scene.redis.xadd(scene.stream, '*', 'n', 'before');
-      await expectHandled([before!]);
+      const before = await scene.produce.add('n', 'before');
+      await expectHandled([before]);
       await blockedReader();
 
       await destroy(scene.redis, scene.stream, scene.group);
       // Written at once, possibly before the group exists again: it must not be skipped.
-      const right = await scene.redis.xadd(scene.stream, '*', 'n', 'right-after');
-      await waitFor(async () => (await groupNames()).includes(scene.group), {
+      const right = await scene.produce.add('n', 'right-after');
+      await waitFor(async () => (await scene.probe.groups()).includes(scene.group), {
         message: 'the group recreated',
       });
-      const later = await scene.redis.xadd(scene.stream, '*', 'n', 'later');
-      await expectHandled([before!, right!, later!]);
+      const later = await scene.produce.add('n', 'later');
+      await expectHandled([before, right, later]);
       await waitFor(
-        async () => (await pendingCount(scene.redis, scene.stream, scene.group)) === 0,
+        async () => (await scene.probe.pendingCount()) === 0,
         { message: 'nothing pending' },
       );
 
@@ -113,7 +105,7 @@ describe('the reader recovers', () => {
       expect((await handledIds()).sort()).toEqual(
         [before, right, later].sort(),
       );
-      expect(await clientsNamed(scene.redis, readerName)).toHaveLength(1);
+      expect(await scene.probe.clientsNamed(readerName)).toHaveLength(1);
       await blockedReader();
     },
   );
@@ -131,9 +123,9 @@ describe('the reader recovers', () => {
       for (let round = 1; round <= 2; round += 1) {
         const killedId = await blockedReader();
         expect(await scene.redis.client('KILL', 'ID', killedId)).toBe(1);
-        const id = await scene.redis.xadd(scene.stream, '*', 'round', String(round));
-        await expectHandled([id!], 2_000);
-        const readers = await clientsNamed(scene.redis, readerName);
+        const id = await scene.produce.add('round', String(round));
+        await expectHandled([id], 2_000);
+        const readers = await scene.probe.clientsNamed(readerName);
         expect(readers).toHaveLength(1);
         expect(readers[0]!.id).not.toBe(killedId);
       }
@@ -144,7 +136,7 @@ describe('the reader recovers', () => {
       expect(statuses).toContain(RedisStreamsStatus.RECONNECTING);
       expect(statuses.at(-1)).toBe(RedisStreamsStatus.CONNECTED);
       await waitFor(
-        async () => (await pendingCount(scene.redis, scene.stream, scene.group)) === 0,
+        async () => (await scene.probe.pendingCount()) === 0,
         { message: 'nothing pending' },
       );
       expect(await handledIds()).toHaveLength(2);
@@ -159,16 +151,16 @@ describe('the reader recovers', () => {
     const ids: string[] = [];
     let killed = '';
     for (let round = 0; round < 3; round += 1) {
-      for (let n = 0; n < 40; n += 1) ids.push((await scene.redis.xadd(scene.stream, '*', 'round', String(round), 'n', String(n)))!);
+      for (let n = 0; n < 40; n += 1) ids.push(await scene.produce.add('round', String(round), 'n', String(n)));
       killed = await killConnection(readerName, killed, 'the reader connection (back)');
     }
     await expectHandled(ids);
     await waitFor(
-      async () => (await pendingCount(scene.redis, scene.stream, scene.group)) === 0,
+      async () => (await scene.probe.pendingCount()) === 0,
       { message: 'nothing pending' },
     );
     expect(new Set(await handledIds())).toEqual(new Set(ids));
-    expect(await scene.redis.xlen(`${scene.stream}:dlq`)).toBe(0);
+    expect(await scene.probe.deadLetterCount()).toBe(0);
   });
 
   it('after CLIENT KILL of its command connection, while entries flow: acks and claims carry on', async () => {
@@ -181,28 +173,19 @@ describe('the reader recovers', () => {
     let killed = '';
     for (let round = 0; round < 3; round += 1) {
       for (let n = 0; n < 50; n += 1)
-        produced.push(
-          (await scene.redis.xadd(
-            scene.stream,
-            '*',
-            'round',
-            String(round),
-            'n',
-            String(n),
-          ))!,
-        );
+        produced.push(await scene.produce.add('round', String(round), 'n', String(n)));
       killed = await killConnection(`nrs:${scene.group}:c1:commands`, killed, 'the command connection (back)');
     }
     await waitFor(
-      async () => (await scene.redis.scard(`${scene.record}:handled`)) === produced.length,
+      async () => (await scene.probe.handledCount()) === produced.length,
       {
         message: 'every entry handled',
       },
     );
     await waitFor(
-      async () => (await pendingCount(scene.redis, scene.stream, scene.group)) === 0,
+      async () => (await scene.probe.pendingCount()) === 0,
       { message: 'nothing pending' },
     );
-    expect(await scene.redis.xlen(`${scene.stream}:dlq`)).toBe(0);
+    expect(await scene.probe.deadLetterCount()).toBe(0);
   });
 });

@@ -1,93 +1,26 @@
-import { Controller, Inject, type INestMicroservice } from '@nestjs/common';
+import { Controller, Inject } from '@nestjs/common';
 import { Ctx, EventPattern } from '@nestjs/microservices';
-import { Redis } from 'ioredis';
 import {
   RedisStreamsStatus,
   type RedisStreamsContext,
   type RedisStreamsServer,
-} from '../../../src/index.js';
-import {
-  startLocalRedis,
-  type LocalRedis,
-} from '../../../sample/local-redis.js';
-import { startMicroservice } from '../../support/apps.js';
-import { pendingCount, pendingRows, uniqueName } from '../../support/redis.js';
-import { waitFor } from '../../support/wait.js';
+} from '../../../../src/index.js';
+import { addThroughRestarts } from '../../../support/produce.js';
+import { useScene } from '../../../support/scene.js';
+import { waitFor } from '../../../support/wait.js';
 
 const HANDLED = 'HANDLED';
 
-/** A producer that retries every XADD until Redis acknowledges it, so nothing is lost on its side. */
-async function produce(
-  url: string,
-  stream: string,
-  producer: number,
-  count: number,
-  produced: string[],
-): Promise<void> {
-  const redis = new Redis(url, {
-    maxRetriesPerRequest: 1,
-    retryStrategy: () => 50,
-  });
-  redis.on('error', () => undefined);
-  const window = 8;
-  let next = 0;
-  const worker = async () => {
-    while (next < count) {
-      const n = next;
-      next += 1;
-      for (;;) {
-        try {
-          produced.push(
-            (await redis.xadd(
-              stream,
-              '*',
-              'producer',
-              String(producer),
-              'n',
-              String(n),
-            ))!,
-          );
-          break;
-        } catch {
-          // Not acknowledged (connection lost mid-command): send it again once
-          // the client is ready, which ioredis reports only after Redis loaded its data.
-          await waitFor(() => redis.status === 'ready', {
-            timeoutMs: 30_000,
-            message: 'the producer to reconnect',
-          });
-        }
-      }
-    }
-  };
-  try {
-    await Promise.all(Array.from({ length: window }, worker));
-  } finally {
-    redis.disconnect();
-  }
-}
-
 describe('redis-server restarted under load', () => {
-  let redis: LocalRedis | undefined;
-  let admin: Redis | undefined;
-  let app: INestMicroservice | undefined;
-
-  afterEach(async () => {
-    await app?.close();
-    admin?.disconnect();
-    await redis?.stop();
-    app = undefined;
-    admin = undefined;
-    redis = undefined;
-  });
+  const scene = useScene('restart');
 
   it('loses nothing: 10,000 entries from 4 producers are all handled, status goes reconnecting -> connected', async () => {
     // Its own server, with every acknowledged write fsynced to the append-only file.
-    redis = await startLocalRedis({ appendOnly: true });
+    const redis = await scene.ownRedis({ appendOnly: true });
     const url = redis.url;
-    admin = new Redis(url, { maxRetriesPerRequest: null });
+    const admin = scene.admin(url, { maxRetriesPerRequest: null });
     admin.on('error', () => undefined);
-    const stream = uniqueName('restart');
-    const group = uniqueName('g');
+    const { stream, group } = scene;
     await admin.xgroup('CREATE', stream, group, '0', 'MKSTREAM');
 
     const handled = new Map<string, number>();
@@ -102,7 +35,7 @@ describe('redis-server restarted under load', () => {
         this.seen.set(id, (this.seen.get(id) ?? 0) + 1);
       }
     }
-    const started = await startMicroservice(
+    const started = await scene.start(
       [Recorder],
       {
         connection: url,
@@ -117,7 +50,6 @@ describe('redis-server restarted under load', () => {
       },
       [{ provide: HANDLED, useValue: handled }],
     );
-    app = started.app;
     const server: RedisStreamsServer = started.server;
     const statuses: string[] = [];
     const subscription = server.status.subscribe((status) =>
@@ -126,7 +58,7 @@ describe('redis-server restarted under load', () => {
 
     const produced: string[] = [];
     const producers = [0, 1, 2, 3].map((p) =>
-      produce(url, stream, p, 2_500, produced),
+      addThroughRestarts(url, stream, { producer: p, count: 2_500, produced }),
     );
     await waitFor(() => produced.length >= 3_000, {
       timeoutMs: 20_000,
@@ -143,7 +75,7 @@ describe('redis-server restarted under load', () => {
       message: 'every produced entry handled',
     });
     await waitFor(
-      async () => (await pendingCount(admin!, stream, group)) === 0,
+      async () => (await scene.probe.with({ redis: admin }).pendingCount()) === 0,
       { message: 'nothing pending' },
     );
     subscription.unsubscribe();
@@ -163,24 +95,14 @@ describe('redis-server restarted under load', () => {
 });
 
 describe('redis-server down', () => {
-  let redis: LocalRedis | undefined;
-  let admin: Redis | undefined;
-  const apps: INestMicroservice[] = [];
-
-  afterEach(async () => {
-    await Promise.all(apps.splice(0).map((app) => app.close()));
-    admin?.disconnect();
-    await redis?.stop();
-    admin = undefined;
-    redis = undefined;
-  });
+  const scene = useScene('down');
 
   it('close() still returns soon after shutdownTimeoutMs; the unfinished entry stays pending and is handled later', async () => {
-    redis = await startLocalRedis({ appendOnly: true });
-    admin = new Redis(redis.url, { maxRetriesPerRequest: null });
+    const redis = await scene.ownRedis({ appendOnly: true });
+    const admin = scene.admin(redis.url, { maxRetriesPerRequest: null });
     admin.on('error', () => undefined);
-    const stream = uniqueName('down');
-    const group = uniqueName('g');
+    const { stream, group } = scene;
+    const probe = scene.probe.with({ redis: admin });
     await admin.xgroup('CREATE', stream, group, '$', 'MKSTREAM');
     const seen: Array<{ id: string; consumer: string; deliveries: number }> =
       [];
@@ -210,37 +132,36 @@ describe('redis-server down', () => {
       claimIntervalMs: 100,
       shutdownTimeoutMs: 300,
     };
-    const first = await startMicroservice(
+    const first = await scene.start(
       [HangsOnFirstDelivery],
       { ...options, consumer: 'c1' },
       [{ provide: HANDLED, useValue: seen }],
     );
-    const id = await admin.xadd(stream, '*', 'n', '1');
+    const id = await scene.produce.with({ redis: admin }).add('n', '1');
     await waitFor(() => seen.length === 1, { message: 'the handler to start' });
 
     process.kill(redis.pid, 'SIGKILL');
-    await waitFor(() => !isAlive(redis!.pid), { message: 'redis-server gone' });
+    await waitFor(() => !isAlive(redis.pid), { message: 'redis-server gone' });
     const startedAt = Date.now();
-    await first.app.close();
+    await scene.close(first.app);
     // shutdownTimeoutMs, then one second for acks, then it gives up on Redis.
     expect(Date.now() - startedAt).toBeLessThan(3_000);
 
     // Redis back (from its append-only file): the entry is still pending on c1, and another consumer claims it.
     await redis.restart();
     expect(
-      (await pendingRows(admin, stream, group)).map(([pendingId, owner]) => [
+      (await probe.pendingRows()).map(([pendingId, owner]) => [
         pendingId,
         owner,
       ]),
     ).toEqual([[id, 'c1']]);
-    const second = await startMicroservice(
+    await scene.start(
       [HangsOnFirstDelivery],
       { ...options, consumer: 'c2' },
       [{ provide: HANDLED, useValue: seen }],
     );
-    apps.push(second.app);
     await waitFor(
-      async () => (await pendingCount(admin!, stream, group)) === 0,
+      async () => (await probe.pendingCount()) === 0,
       { message: 'the entry handled and acked' },
     );
     expect(seen).toEqual([

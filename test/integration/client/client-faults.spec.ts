@@ -1,18 +1,16 @@
 import { createServer, type Socket } from 'node:net';
 import { inspect } from 'node:util';
 import type { Redis } from 'ioredis';
-import { lastValueFrom } from 'rxjs';
-import { freePort, startLocalRedis, type LocalRedis } from '../../sample/local-redis.js';
 import {
   ClientClosedError,
   EmitQueueFullError,
   EmitTimeoutError,
   RedisCommandError,
-  RedisStreamsClient,
-  type RedisStreamsClientOptions,
-} from '../../src/index.js';
-import { adminClient, redisUrl, streamEntries, uniqueName } from '../support/redis.js';
-import { deferred, waitFor } from '../support/wait.js';
+} from '../../../src/index.js';
+import { freePort, type LocalRedis } from '../../support/local-redis.js';
+import { emit } from '../../support/produce.js';
+import { useScene } from '../../support/scene.js';
+import { deferred, waitFor } from '../../support/wait.js';
 
 /** A promise's outcome, readable before it settles. */
 interface Watched {
@@ -42,52 +40,22 @@ function watch(promise: Promise<unknown>): Watched {
   return watched;
 }
 
-function emit(client: RedisStreamsClient, stream: string, payload: unknown): Promise<string> {
-  return lastValueFrom(client.emit<string>(`stream:${stream}`, payload));
-}
-
 /** Sockets and timers of this process (Jest's own are there before a test starts). */
 function openHandles(): number {
   return process.getActiveResourcesInfo().filter((kind) => kind === 'TCPSocketWrap' || kind === 'Timeout').length;
 }
 
 describe('producer client faults', () => {
-  let clients: RedisStreamsClient[];
-  let admins: Redis[];
-  let servers: LocalRedis[];
-  let closers: Array<() => Promise<void>>;
+  const scene = useScene('client');
 
-  beforeEach(() => {
-    clients = [];
-    admins = [];
-    servers = [];
-    closers = [];
-  });
-
-  afterEach(async () => {
-    await Promise.all(clients.map((client) => client.close()));
-    for (const admin of admins) admin.disconnect();
-    await Promise.all(servers.map((server) => server.stop()));
-    await Promise.all(closers.map((close) => close()));
-  });
-
-  function producer(options: RedisStreamsClientOptions): RedisStreamsClient {
-    const client = new RedisStreamsClient(options);
-    clients.push(client);
-    return client;
-  }
-
-  function admin(url: string): Redis {
-    const redis = adminClient(url);
-    admins.push(redis);
-    return redis;
+  /** What `stream` of the Redis at `url` holds. */
+  function entriesAt(url: string, stream: string) {
+    return scene.probe.with({ redis: scene.admin(url), stream }).entries();
   }
 
   /** A redis-server of this test's own, which it may stop and start again on the same port. */
-  async function ownRedis(port?: number): Promise<LocalRedis> {
-    const server = await startLocalRedis(port === undefined ? {} : { port });
-    servers.push(server);
-    return server;
+  function ownRedis(port?: number): Promise<LocalRedis> {
+    return scene.ownRedis(port === undefined ? {} : { port });
   }
 
   /** A TCP server that accepts connections and never answers: a Redis that hangs. */
@@ -105,7 +73,7 @@ describe('producer client faults', () => {
       accepted.resolve();
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    closers.push(
+    scene.defer(
       () =>
         new Promise<void>((resolve) => {
           for (const socket of sockets) socket.destroy();
@@ -118,10 +86,10 @@ describe('producer client faults', () => {
   }
 
   it('rejects an XADD on a key that is not a stream with a RedisCommandError naming XADD and the key, without the payload', async () => {
-    const client = producer({ connection: redisUrl() });
-    const key = uniqueName('plain-string');
-    await admin(redisUrl()).set(key, 'x');
-    const marker = uniqueName('payload-marker');
+    const client = scene.newClient();
+    const key = scene.name('plain-string');
+    await scene.redis.set(key, 'x');
+    const marker = scene.name('payload-marker');
     const error = await failureOf(emit(client, key, { card: marker, nested: { note: marker } }));
     expect(error).toBeInstanceOf(RedisCommandError);
     expect(error).toMatchObject({ key, reply: expect.stringMatching(/^WRONGTYPE/) as unknown });
@@ -135,9 +103,9 @@ describe('producer client faults', () => {
 
   it('fails an emit within emitTimeoutMs while Redis is down, naming its address, and never writes it later', async () => {
     const server = await ownRedis();
-    const client = producer({ connection: server.url, emitTimeoutMs: 300 });
+    const client = scene.newClient({ connection: server.url, emitTimeoutMs: 300 });
     const redis = await client.connect();
-    const stream = uniqueName('outage');
+    const stream = scene.name('outage');
     await server.stop();
     await waitFor(() => redis.status !== 'ready', { message: 'the connection to drop' });
     const started = Date.now();
@@ -149,18 +117,18 @@ describe('producer client faults', () => {
     const back = await ownRedis(server.port);
     await waitFor(() => redis.status === 'ready', { message: 'the reconnect', timeoutMs: 15_000 });
     const id = await emit(client, stream, { n: 2 });
-    expect((await streamEntries(admin(back.url), stream)).map((entry) => entry.id)).toEqual([id]);
+    expect((await entriesAt(back.url, stream)).map((entry) => entry.id)).toEqual([id]);
   }, 20_000);
 
   it('fails an XADD that was sent when the connection dropped within emitTimeoutMs, saying it may have been written, and reconnects', async () => {
     const server = await ownRedis();
-    const client = producer({ connection: server.url, emitTimeoutMs: 300 });
+    const client = scene.newClient({ connection: server.url, emitTimeoutMs: 300 });
     const redis = await client.connect();
-    const pauser = admin(server.url);
+    const pauser = scene.admin(server.url);
     // Redis holds the XADD unanswered: it is on the wire when Redis dies.
     await pauser.call('CLIENT', 'PAUSE', '60000', 'WRITE');
     pauser.disconnect();
-    const stream = uniqueName('in-flight');
+    const stream = scene.name('in-flight');
     const sending = failureOf(emit(client, stream, { n: 1 }));
     await waitFor(() => redis.commandQueue.length > 0, { message: 'the XADD to be sent' });
     process.kill(server.pid, 'SIGKILL');
@@ -174,16 +142,16 @@ describe('producer client faults', () => {
     const back = await ownRedis(server.port);
     await waitFor(() => redis.status === 'ready', { message: 'the reconnect', timeoutMs: 15_000 });
     const id = await emit(client, stream, { n: 2 });
-    expect((await streamEntries(admin(back.url), stream)).map((entry) => entry.id)).toEqual([id]);
+    expect((await entriesAt(back.url, stream)).map((entry) => entry.id)).toEqual([id]);
   }, 20_000);
 
   it('holds at most maxQueuedEmits while Redis is down and refuses the next emit at once', async () => {
     const server = await ownRedis();
-    const client = producer({ connection: server.url, emitTimeoutMs: 1_000, maxQueuedEmits: 2 });
+    const client = scene.newClient({ connection: server.url, emitTimeoutMs: 1_000, maxQueuedEmits: 2 });
     const redis = await client.connect();
     await server.stop();
     await waitFor(() => redis.status !== 'ready', { message: 'the connection to drop' });
-    const stream = uniqueName('bounded');
+    const stream = scene.name('bounded');
     const held = [watch(emit(client, stream, { n: 1 })), watch(emit(client, stream, { n: 2 }))];
     const refused = await failureOf(emit(client, stream, { n: 3 }));
     expect(refused).toBeInstanceOf(EmitQueueFullError);
@@ -196,16 +164,16 @@ describe('producer client faults', () => {
 
   it('writes every emit queued during a short outage exactly once, in order, when Redis is back', async () => {
     const server = await ownRedis();
-    const client = producer({ connection: server.url, emitTimeoutMs: 10_000 });
+    const client = scene.newClient({ connection: server.url, emitTimeoutMs: 10_000 });
     const redis = await client.connect();
-    const stream = uniqueName('blip');
+    const stream = scene.name('blip');
     await server.stop();
     await waitFor(() => redis.status !== 'ready', { message: 'the connection to drop' });
     const queued = Array.from({ length: 50 }, (_, n) => emit(client, stream, { n }));
     const back = await ownRedis(server.port);
     const ids = await Promise.all(queued);
     expect(new Set(ids).size).toBe(50);
-    const entries = await streamEntries(admin(back.url), stream);
+    const entries = await entriesAt(back.url, stream);
     expect(entries.map((entry) => entry.id)).toEqual(ids);
     expect(entries.map((entry) => JSON.parse(entry.fields.data ?? 'null') as unknown)).toEqual(
       Array.from({ length: 50 }, (_, n) => ({ n })),
@@ -215,9 +183,9 @@ describe('producer client faults', () => {
   it('ends a connection still in its handshake when close() is called, failing connect() and the waiting emits', async () => {
     const silent = await silentServer();
     const before = openHandles();
-    const client = producer({ connection: `redis://127.0.0.1:${silent.port}`, connectTimeoutMs: 20_000, emitTimeoutMs: 20_000 });
+    const client = scene.newClient({ connection: `redis://127.0.0.1:${silent.port}`, connectTimeoutMs: 20_000, emitTimeoutMs: 20_000 });
     const connecting = failureOf(client.connect());
-    const emitting = failureOf(emit(client, uniqueName('never'), { n: 1 }));
+    const emitting = failureOf(emit(client, scene.name('never'), { n: 1 }));
     const redis = client.unwrap<Redis>();
     await silent.accepted;
     await waitFor(() => redis.status === 'connect', { message: 'the handshake to start' });
@@ -233,7 +201,7 @@ describe('producer client faults', () => {
   it('ends a first connection attempt to an address where nothing listens when close() is called; close() is idempotent', async () => {
     const port = await freePort();
     const before = openHandles();
-    const client = producer({ connection: `redis://127.0.0.1:${port}` });
+    const client = scene.newClient({ connection: `redis://127.0.0.1:${port}` });
     const connecting = failureOf(client.connect());
     const redis = client.unwrap<Redis>();
     const closing = client.close();
@@ -246,11 +214,11 @@ describe('producer client faults', () => {
 
   it('fails the emits queued during an outage with ClientClosedError when closed, and ends the connection', async () => {
     const server = await ownRedis();
-    const client = producer({ connection: server.url, emitTimeoutMs: 20_000 });
+    const client = scene.newClient({ connection: server.url, emitTimeoutMs: 20_000 });
     const redis = await client.connect();
     await server.stop();
     await waitFor(() => redis.status !== 'ready', { message: 'the connection to drop' });
-    const queued = watch(emit(client, uniqueName('closed'), { n: 1 }));
+    const queued = watch(emit(client, scene.name('closed'), { n: 1 }));
     await client.close();
     expect(await queued.failure).toBeInstanceOf(ClientClosedError);
     expect(redis.status).toBe('end');

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
-import { InvalidOptionsError, type RedisStreamsClientOptions } from '../../src/index.js';
-import { resolveClientOptions } from '../../src/options/resolve-client-options.js';
+import { InvalidOptionsError, type RedisStreamsClientOptions } from '../../../src/index.js';
+import { resolveClientOptions } from '../../../src/options/resolve-client-options.js';
 
 /** Options as a caller without types (plain JavaScript, a config file) may pass them. */
 function untyped(options: unknown): RedisStreamsClientOptions {

@@ -1,4 +1,4 @@
-import { Slots } from '../../src/delivery/slots.js';
+import { Slots } from '../../../src/delivery/slots.js';
 
 describe('handler slots', () => {
   it('never hands out more than its capacity and wakes waiters on release', async () => {

@@ -1,12 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Redis } from 'ioredis';
-import type { ConsumerConfig } from '../../fixtures/consumer-app.js';
+import type { ConsumerConfig } from '../fixtures/consumer-app.js';
 
 /** The consumer child program, compiled by global setup (tsconfig.fixtures.json). */
 export const CONSUMER_PROGRAM = fileURLToPath(
-  new URL('../../../build/fixtures/test/fixtures/consumer.js', import.meta.url),
+  new URL('../../build/fixtures/test/fixtures/consumer.js', import.meta.url),
 );
 
 /** A consumer running in its own Node process. */
@@ -95,28 +94,9 @@ export function spawnConsumer(config: ConsumerConfig): ChildConsumer {
   return handle;
 }
 
-/** SIGKILLs every child still running; for afterEach. */
+/** SIGKILLs every child still running; the scene does it after every test. */
 export async function killAllChildren(): Promise<void> {
   await Promise.all([...running].map((child) => child.kill('SIGKILL')));
-}
-
-/** One line of a `<record>:started` or `<record>:done` list. */
-export interface HandlerRecord {
-  readonly id: string;
-  readonly consumer: string;
-  readonly deliveries: number;
-}
-
-/** Reads a `<record>:started` / `<record>:done` list written by consumer handlers. */
-export async function records(
-  redis: Redis,
-  key: string,
-): Promise<HandlerRecord[]> {
-  const lines = await redis.lrange(key, 0, -1);
-  return lines.map((line) => {
-    const [id, consumer, deliveries] = line.split(' ');
-    return { id: id!, consumer: consumer!, deliveries: Number(deliveries) };
-  });
 }
 
 /** What {@link consumerConfig} needs; everything else gets the fast test defaults. */
@@ -150,28 +130,4 @@ export function consumerConfig(spec: ConsumerSpec): ConsumerConfig {
       ...spec.options,
     },
   };
-}
-
-/** The `CLIENT LIST` rows of connections whose name is `name`, as field maps. */
-export async function clientsNamed(
-  redis: Redis,
-  name: string,
-): Promise<Array<Record<string, string>>> {
-  const list = (await redis.client('LIST')) as string;
-  return list
-    .split('\n')
-    .filter((line) => line.trim().length > 0)
-    .map(
-      (line) =>
-        Object.fromEntries(
-          line
-            .trim()
-            .split(' ')
-            .map((pair) => {
-              const at = pair.indexOf('=');
-              return [pair.slice(0, at), pair.slice(at + 1)];
-            }),
-        ) as Record<string, string>,
-    )
-    .filter((client) => client.name === name);
 }

@@ -1,11 +1,11 @@
-import { decodeEntry, decodeFlat, encodeEntry, fromBytes, mayHaveLostBytes, toBytes, toFieldMap } from '../../src/codec/stream-codec.js';
+import { decodeEntry, decodeFlat, encodeEntry, fromBytes, mayHaveLostBytes, toBytes, toFieldMap } from '../../../src/codec/stream-codec.js';
 import {
   CONTENT_TYPE_BYTES,
   CONTENT_TYPE_FIELD,
   CONTENT_TYPE_JSON,
   DATA_FIELD,
   METADATA_FIELD,
-} from '../../src/constants.js';
+} from '../../../src/constants.js';
 
 describe('stream codec', () => {
   it.each([[{ a: { b: null, c: [1, 'x'] } }], [0], [false], [''], ['text'], [[null]]])(

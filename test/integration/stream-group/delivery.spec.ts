@@ -1,13 +1,11 @@
 import { Controller, Inject } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
-import type { INestMicroservice } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { lastValueFrom } from 'rxjs';
-import { RedisStreamsClient, RedisStreamsContext } from '../../src/index.js';
-import { redisUrl } from '../support/redis.js';
-import { fastOptions, startMicroservice, testClient } from '../support/apps.js';
-import { adminClient, pendingCount, pendingRows, uniqueName } from '../support/redis.js';
-import { deferred, waitFor } from '../support/wait.js';
+import { RedisStreamsContext } from '../../../src/index.js';
+import { fastOptions } from '../../support/apps.js';
+import { emit } from '../../support/produce.js';
+import { useScene } from '../../support/scene.js';
+import { deferred, waitFor } from '../../support/wait.js';
 
 const PROBE = 'PROBE';
 
@@ -40,43 +38,24 @@ class Probe {
 }
 
 describe('delivery through a consumer group', () => {
-  let redis: Redis;
-  let client: RedisStreamsClient;
-  let apps: INestMicroservice[];
-  let stream: string;
-  let group: string;
+  const scene = useScene('orders');
   let probe: Probe;
 
   beforeEach(() => {
-    redis = adminClient();
-    client = testClient();
-    apps = [];
-    stream = uniqueName('orders');
-    group = uniqueName('billing');
     probe = new Probe();
   });
 
-  afterEach(async () => {
-    await Promise.all(apps.map((app) => app.close()));
-    await client.close();
-    redis.disconnect();
-  });
-
-  async function start(controller: new (...args: never[]) => unknown, consumer = 'c1', extra = {}) {
-    const { app, server } = await startMicroservice(
-      [controller],
-      fastOptions({ group, consumer, ...extra }),
-      [{ provide: PROBE, useValue: probe }],
-    );
-    apps.push(app);
-    return { app, server };
+  function start(controller: new (...args: never[]) => unknown, consumer = 'c1', extra = {}) {
+    return scene.start([controller], fastOptions({ group: scene.group, consumer, ...extra }), [
+      { provide: PROBE, useValue: probe },
+    ]);
   }
 
   function recordingController() {
     @Controller()
     class RecordingController {
       constructor(@Inject(PROBE) private readonly p: Probe) {}
-      @EventPattern<string>(`stream:${stream}`)
+      @EventPattern<string>(`stream:${scene.stream}`)
       handle(@Payload() data: unknown, @Ctx() ctx: RedisStreamsContext) {
         this.p.record(data, ctx);
       }
@@ -88,18 +67,18 @@ describe('delivery through a consumer group', () => {
     await start(recordingController(), 'consumer-a');
     const handled = deferred<Seen>();
     probe.onSeen = handled.resolve;
-    const id = await redis.xadd(stream, '*', 'sku', 'A1', 'qty', '2', 'data', 'not-json');
+    const id = await scene.produce.add('sku', 'A1', 'qty', '2', 'data', 'not-json');
     const seen = await handled.promise;
     expect(seen).toEqual({
       data: { sku: 'A1', qty: '2', data: 'not-json' },
-      stream,
+      stream: scene.stream,
       id,
-      group,
+      group: scene.group,
       consumer: 'consumer-a',
       deliveries: 1,
       fields: { sku: 'A1', qty: '2', data: 'not-json' },
     });
-    await waitFor(async () => (await pendingCount(redis, stream, group)) === 0, { message: 'ack' });
+    await waitFor(async () => (await scene.probe.pendingCount()) === 0, { message: 'ack' });
   });
 
   it('round-trips emitted payloads of every JSON shape and resolves emit with the entry id', async () => {
@@ -107,26 +86,27 @@ describe('delivery through a consumer group', () => {
     const payloads: unknown[] = [{ order: { id: 7, note: null, lines: [{ sku: 'A', qty: 1 }] } }, 0, false, '', 'plain text', [1, null]];
     const ids: string[] = [];
     for (const payload of payloads) {
-      ids.push(await lastValueFrom(client.emit<string>(`stream:${stream}`, payload)));
+      ids.push(await scene.produce.emit(payload));
     }
     await waitFor(() => probe.seen.length === payloads.length, { message: 'all payloads handled' });
     expect(probe.seen.map((s) => s.data)).toEqual(payloads);
     expect(probe.seen.map((s) => s.id)).toEqual(ids);
-    const entries = await redis.xrange(stream, '-', '+');
-    expect(entries.map(([id]) => id)).toEqual(ids);
-    await waitFor(async () => (await pendingCount(redis, stream, group)) === 0, { message: 'acks' });
+    const entries = await scene.probe.entries();
+    expect(entries.map(({ id }) => id)).toEqual(ids);
+    await waitFor(async () => (await scene.probe.pendingCount()) === 0, { message: 'acks' });
   });
 
   it('writes the emits of one turn together, in order, each resolving with its own entry id, and emits again afterwards', async () => {
-    await lastValueFrom(client.emit<string>(`stream:${stream}`, { warm: true }));
+    const { client, stream } = scene;
+    await emit(client, stream, { warm: true });
     // Started in one turn: they share one socket write.
     const socket = client.unwrap<Redis>().stream;
-    const sameTurn = Array.from({ length: 300 }, (_, i) => lastValueFrom(client.emit<string>(`stream:${stream}`, { i })));
+    const sameTurn = Array.from({ length: 300 }, (_, i) => emit(client, stream, { i }));
     expect(socket.writableCorked).toBe(1);
     const ids = await Promise.all(sameTurn);
     expect(socket.writableCorked).toBe(0);
-    const later = await lastValueFrom(client.emit<string>(`stream:${stream}`, { later: true }));
-    const entries = await redis.xrange(stream, '-', '+');
+    const later = await emit(client, stream, { later: true });
+    const entries = await scene.redis.xrange(stream, '-', '+');
     expect(entries.map(([id]) => id)).toEqual([entries[0]![0], ...ids, later]);
     expect(entries.slice(1, -1).map(([, fields]) => JSON.parse(fields[3]!) as unknown)).toEqual(
       Array.from({ length: 300 }, (_, i) => ({ i })),
@@ -137,42 +117,41 @@ describe('delivery through a consumer group', () => {
     @Controller()
     class AsyncController {
       constructor(@Inject(PROBE) private readonly p: Probe) {}
-      @EventPattern<string>(`stream:${stream}`)
+      @EventPattern<string>(`stream:${scene.stream}`)
       async handle(@Payload() data: unknown, @Ctx() ctx: RedisStreamsContext) {
         await new Promise((resolve) => setImmediate(resolve));
         this.p.record(data, ctx);
       }
     }
     await start(AsyncController);
-    for (let i = 0; i < 20; i += 1) await lastValueFrom(client.emit(`stream:${stream}`, { i }));
+    for (let i = 0; i < 20; i += 1) await scene.produce.emit({ i });
     await waitFor(() => probe.seen.length === 20, { message: '20 handled' });
-    await waitFor(async () => (await pendingCount(redis, stream, group)) === 0, { message: 'all acked' });
+    await waitFor(async () => (await scene.probe.pendingCount()) === 0, { message: 'all acked' });
   });
 
   it('skips entries older than a new group by default, and reads them with startFrom beginning', async () => {
-    const oldId = await redis.xadd(stream, '*', 'k', 'old');
+    const oldId = await scene.produce.add('k', 'old');
     await start(recordingController(), 'c1');
     const handled = deferred<Seen>();
     probe.onSeen = handled.resolve;
-    const newId = await redis.xadd(stream, '*', 'k', 'new');
+    const newId = await scene.produce.add('k', 'new');
     expect((await handled.promise).id).toBe(newId);
     expect(probe.seen.map((s) => s.id)).not.toContain(oldId);
 
-    const otherGroup = uniqueName('replay');
+    const otherGroup = scene.name('replay');
     const replayProbe = new Probe();
-    const { app } = await startMicroservice(
+    await scene.start(
       [recordingController()],
       fastOptions({ group: otherGroup, consumer: 'r1', startFrom: 'beginning' }),
       [{ provide: PROBE, useValue: replayProbe }],
     );
-    apps.push(app);
     await waitFor(() => replayProbe.seen.length === 2, { message: 'replay of both entries' });
     expect(replayProbe.seen.map((s) => s.id)).toEqual([oldId, newId]);
   });
 
   it('starts a new group at an explicit entry id', async () => {
-    const first = await redis.xadd(stream, '*', 'n', '1');
-    const second = await redis.xadd(stream, '*', 'n', '2');
+    const first = await scene.produce.add('n', '1');
+    const second = await scene.produce.add('n', '2');
     await start(recordingController(), 'c1', { startFrom: first });
     await waitFor(() => probe.seen.length === 1, { message: 'entry after the start id' });
     expect(probe.seen[0]!.id).toBe(second);
@@ -181,51 +160,42 @@ describe('delivery through a consumer group', () => {
   it('shares entries between the consumers of one group and gives every group all of them', async () => {
     const probes = [new Probe(), new Probe(), new Probe()];
     for (const [index, p] of probes.entries()) {
-      const { app } = await startMicroservice([recordingController()], fastOptions({ group, consumer: `c${index}` }), [
+      await scene.start([recordingController()], fastOptions({ group: scene.group, consumer: `c${index}` }), [
         { provide: PROBE, useValue: p },
       ]);
-      apps.push(app);
     }
-    const otherGroup = uniqueName('audit');
+    const otherGroup = scene.name('audit');
     const auditProbe = new Probe();
-    const { app } = await startMicroservice([recordingController()], fastOptions({ group: otherGroup, consumer: 'a1' }), [
+    await scene.start([recordingController()], fastOptions({ group: otherGroup, consumer: 'a1' }), [
       { provide: PROBE, useValue: auditProbe },
     ]);
-    apps.push(app);
     const total = 300;
-    const pipeline = redis.pipeline();
-    for (let i = 0; i < total; i += 1) pipeline.xadd(stream, '*', 'i', String(i));
-    await pipeline.exec();
+    await scene.produce.addMany(total, { fields: (i) => ['i', String(i)] });
     const handledIds = () => probes.flatMap((p) => p.seen.map((s) => s.id));
     await waitFor(() => handledIds().length >= total && auditProbe.seen.length >= total, { message: 'all entries in both groups' });
     expect(new Set(handledIds()).size).toBe(total);
     expect(handledIds()).toHaveLength(total);
     expect(new Set(auditProbe.seen.map((s) => s.id)).size).toBe(total);
-    await waitFor(async () => (await pendingCount(redis, stream, group)) === 0, { message: 'acks' });
-    const rows = await pendingRows(redis, stream, otherGroup);
+    await waitFor(async () => (await scene.probe.pendingCount()) === 0, { message: 'acks' });
+    const rows = await scene.probe.with({ group: otherGroup }).pendingRows();
     expect(rows.length).toBeLessThanOrEqual(total);
   });
 
   it('uses a pluggable serializer on the client and deserializer on the server', async () => {
-    const wrapping = new RedisStreamsClient({
-      connection: redisUrl(),
+    const wrapping = scene.newClient({
       serializer: { serialize: (packet: { pattern: unknown; data: unknown }) => ({ ...packet, data: { wrapped: packet.data } }) },
     });
-    try {
-      await start(recordingController(), 'c1', {
-        deserializer: {
-          deserialize: (value: { pattern: string; data: { wrapped?: unknown } }) => ({
-            pattern: value.pattern,
-            data: { unwrapped: value.data.wrapped ?? value.data },
-          }),
-        },
-      });
-      const id = await lastValueFrom(wrapping.emit<string>(`stream:${stream}`, { sku: 'A1' }));
-      await waitFor(() => probe.seen.length === 1, { message: 'custom codec delivery' });
-      expect(probe.seen[0]).toMatchObject({ id, data: { unwrapped: { sku: 'A1' } } });
-      expect(probe.seen[0]!.fields.data).toBe(JSON.stringify({ wrapped: { sku: 'A1' } }));
-    } finally {
-      await wrapping.close();
-    }
+    await start(recordingController(), 'c1', {
+      deserializer: {
+        deserialize: (value: { pattern: string; data: { wrapped?: unknown } }) => ({
+          pattern: value.pattern,
+          data: { unwrapped: value.data.wrapped ?? value.data },
+        }),
+      },
+    });
+    const id = await emit(wrapping, scene.stream, { sku: 'A1' });
+    await waitFor(() => probe.seen.length === 1, { message: 'custom codec delivery' });
+    expect(probe.seen[0]).toMatchObject({ id, data: { unwrapped: { sku: 'A1' } } });
+    expect(probe.seen[0]!.fields.data).toBe(JSON.stringify({ wrapped: { sku: 'A1' } }));
   });
 });

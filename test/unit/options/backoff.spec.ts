@@ -1,4 +1,4 @@
-import { backoffDelayMs } from '../../src/options/backoff.js';
+import { backoffDelayMs } from '../../../src/options/backoff.js';
 
 const retry = { strategy: 'exponential' as const, baseDelayMs: 100, maxDelayMs: 1000, jitter: 0 };
 
