@@ -1,5 +1,5 @@
 /**
- * Child-process entry: `node build/bench/contender.js '<job json>'`. Runs one
+ * Child-process entry: `node build/bench/child-main.js '<job json>'`. Runs one
  * contender once and reports `@@bench {"type":"result",...}` on stdout.
  */
 import { tell, type Job, type RunResult } from './protocol.js';
@@ -18,7 +18,7 @@ async function run(job: Job): Promise<RunResult> {
 
 async function main(): Promise<void> {
   const raw = process.argv[2];
-  if (raw === undefined) throw new Error('usage: contender.js <job json>');
+  if (raw === undefined) throw new Error('usage: child-main.js <job json>');
   const result = await run(JSON.parse(raw) as Job);
   await tell({ type: 'result', result });
 }
