@@ -4,7 +4,7 @@ import { join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LINE_PREFIX, type ChildMessage, type Job, type RunResult } from './protocol.js';
 
-let entry = fileURLToPath(new URL('./contender.js', import.meta.url));
+let entry = fileURLToPath(new URL('./child-main.js', import.meta.url));
 const live = new Set<ChildProcess>();
 
 /**
@@ -21,7 +21,7 @@ export function snapshotCode(): () => void {
   for (const part of ['src', 'bench', 'sample']) {
     cpSync(join(build, part), join(dir, part), { recursive: true, filter: skipProfiles });
   }
-  entry = join(dir, 'bench', 'contender.js');
+  entry = join(dir, 'bench', 'child-main.js');
   return () => rmSync(dir, { recursive: true, force: true });
 }
 
@@ -41,7 +41,7 @@ export interface ChildRun {
 }
 
 /**
- * Starts `contender.js` with `job` in a fresh Node process (with `gc()`
+ * Starts `child-main.js` with `job` in a fresh Node process (with `gc()`
  * exposed, which the memory runs call once their drain is measured). The child is
  * killed (SIGKILL, by PID) if it has not reported within `timeoutMs`.
  */

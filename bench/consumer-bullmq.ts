@@ -1,12 +1,13 @@
 import { Queue, Worker } from 'bullmq';
+import { concurrencyOf } from './contenders.js';
 import type { RunningConsumer } from './consumers.js';
 import type { BenchPayload } from './payload.js';
 import type { Probe } from './probe.js';
 import { KEYS, type ConsumerJob } from './protocol.js';
 
-/** bullmq-cN: a BullMQ Worker with a no-op processor at concurrency N. */
+/** bullmq-*: a BullMQ Worker with a no-op processor at the row's concurrency. */
 export async function bullmqConsumer(job: ConsumerJob, probe: Probe): Promise<RunningConsumer> {
-  const concurrency = Number(job.contender.slice('bullmq-c'.length));
+  const concurrency = concurrencyOf(job.contender);
   const connection = { host: '127.0.0.1', port: job.port, maxRetriesPerRequest: null };
   const worker = new Worker<BenchPayload>(
     KEYS.queue,

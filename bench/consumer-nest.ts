@@ -1,26 +1,21 @@
 import { Transport } from '@nestjs/microservices';
 import type { Redis } from 'ioredis';
 import { RedisStreamsServer } from '../src/index.js';
+import { contender } from './contenders.js';
 import { pendingCount, type RunningConsumer } from './consumers.js';
 import { createBenchApp } from './nest-app.js';
 import type { Probe } from './probe.js';
 import { KEYS, type ConsumerJob } from './protocol.js';
 
-/** Options of `ours-cN`: concurrency matched to bullmq-cN (batchSize cannot exceed it). */
-const MATCHED_CONCURRENCY: Partial<Record<ConsumerJob['contender'], object>> = {
-  'ours-c100': { batchSize: 100, concurrency: 100 },
-  'ours-c10': { batchSize: 10, concurrency: 10 },
-  'ours-c1': { batchSize: 1, concurrency: 1 },
-};
-
-/** ours-default, ours-tuned and ours-cN: a Nest microservice on RedisStreamsServer. */
+/** ours-*: a Nest microservice on RedisStreamsServer, with the row's batchSize and concurrency (the defaults where unset). */
 export async function oursConsumer(job: ConsumerJob, probe: Probe, monitor: Redis): Promise<RunningConsumer> {
-  const tuned = job.contender === 'ours-tuned' ? job.tuned : (MATCHED_CONCURRENCY[job.contender] ?? {});
+  const { batchSize, concurrency } = contender(job.contender);
   const server = new RedisStreamsServer({
     connection: { host: '127.0.0.1', port: job.port },
     group: KEYS.group,
     consumer: 'ours-1',
-    ...tuned,
+    ...(batchSize === undefined ? {} : { batchSize }),
+    ...(concurrency === undefined ? {} : { concurrency }),
   });
   const app = await createBenchApp(probe, { strategy: server });
   return {

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { familyOf } from './contenders.js';
 import { connect, createConsumer, type RunningConsumer } from './consumers.js';
 import { Probe, RssSampler, pollUntil, publishCount, sleep } from './probe.js';
 import { KEYS, tell, waitForGo, type ConsumerJob, type RunResult } from './protocol.js';
@@ -16,7 +17,7 @@ async function producedSoFar(monitor: Redis): Promise<number> {
 /** Pre-filled backlog (or a pub/sub burst): time until `count` messages are handled and settled. */
 async function drain(job: ConsumerJob, probe: Probe, consumer: RunningConsumer, monitor: Redis, t0: number) {
   const deadline = t0 + job.capMs;
-  if (job.contender === 'nest-redis') {
+  if (familyOf(job.contender) === 'nest-redis') {
     let lastCount = -1;
     let lastChange = performance.now();
     while (probe.count < job.count && performance.now() < deadline) {
@@ -91,8 +92,8 @@ export async function runConsumer(job: ConsumerJob): Promise<RunResult> {
   const probe = new Probe(job.mode === 'latency' ? job.count : 0);
   const monitor = connect(job.port);
   const consumer = await createConsumer(job, probe, monitor);
-  const stopPublishing =
-    job.contender === 'nest-redis' ? publishCount(monitor, KEYS.handled, () => probe.count) : () => Promise.resolve();
+  const isPubSub = familyOf(job.contender) === 'nest-redis';
+  const stopPublishing = isPubSub ? publishCount(monitor, KEYS.handled, () => probe.count) : () => Promise.resolve();
   await tell({ type: 'ready' });
   await waitForGo();
   const rssBaselineMb = rss?.reset();
@@ -111,7 +112,7 @@ export async function runConsumer(job: ConsumerJob): Promise<RunResult> {
       elapsedMs,
       rate: (probe.count * 1000) / elapsedMs,
       timedOut: reached === undefined,
-      lost: job.contender === 'nest-redis' ? Math.max(0, job.count - probe.count) : undefined,
+      lost: isPubSub ? Math.max(0, job.count - probe.count) : undefined,
       ...(latency === undefined ? {} : { latency }),
     };
   } else {

@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { contender } from './contenders.js';
 import type { Probe } from './probe.js';
 import { KEYS, type ConsumerJob } from './protocol.js';
 
@@ -24,31 +25,27 @@ export async function pendingCount(redis: Redis): Promise<number> {
 }
 
 /**
- * Builds the contender named in the job; nothing is consumed before `start()`.
- * Each family is imported on demand so a child loads only what it runs.
+ * Builds the contender named in the job, by its kind (bench/contenders.ts);
+ * nothing is consumed before `start()`. Each kind's module is imported on
+ * demand so a child loads only what it runs.
  */
 export async function createConsumer(job: ConsumerJob, probe: Probe, monitor: Redis): Promise<RunningConsumer> {
-  switch (job.contender) {
+  const { kind } = contender(job.contender);
+  switch (kind) {
     case 'raw-simple':
     case 'raw-pipelined':
-    case 'nest-ceiling':
-    case 'raw-c1':
-    case 'raw-c10':
-    case 'raw-c100':
-    case 'nest-c100':
+    case 'raw-held':
+    case 'nest-pipelined':
+    case 'nest-held':
       return (await import('./consumer-raw.js')).rawConsumer(job, probe, monitor);
-    case 'ours-default':
-    case 'ours-tuned':
-    case 'ours-c100':
-    case 'ours-c10':
-    case 'ours-c1':
+    case 'ours':
       return (await import('./consumer-nest.js')).oursConsumer(job, probe, monitor);
-    case 'bullmq-c1':
-    case 'bullmq-c10':
-    case 'bullmq-c100':
-    case 'bullmq-c200':
+    case 'bullmq':
       return (await import('./consumer-bullmq.js')).bullmqConsumer(job, probe);
     case 'nest-redis':
       return (await import('./consumer-nest.js')).nestRedisConsumer(job, probe);
+    case 'xadd-raw':
+    case 'emit-ours':
+      throw new Error(`${job.contender} is a producer, not a consumer`);
   }
 }

@@ -1,11 +1,9 @@
 import { Redis } from 'ioredis';
 import { lastValueFrom } from 'rxjs';
+import { batchSizeOf, concurrencyOf, contender } from './contenders.js';
 import { entryFields, makePayload } from './payload.js';
 import { KEYS, tell, waitForGo, type EmitJob, type RunResult } from './protocol.js';
 import { startWindowProfiler, type WindowProfiler } from './window-profiler.js';
-
-/** Emits in flight for our client; entries per pipeline for raw XADD. */
-const IN_FLIGHT = 100;
 
 function profile(job: EmitJob): Promise<WindowProfiler | undefined> {
   return job.profilePath === undefined ? Promise.resolve(undefined) : startWindowProfiler(job.profilePath);
@@ -19,6 +17,8 @@ async function emitOurs(job: EmitJob, deadline: number): Promise<number> {
   await tell({ type: 'ready' });
   await waitForGo();
   const profiler = await profile(job);
+  // Emits in flight.
+  const concurrency = concurrencyOf(job.contender);
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < job.count && Date.now() < deadline) {
@@ -28,7 +28,7 @@ async function emitOurs(job: EmitJob, deadline: number): Promise<number> {
     }
   };
   const t0 = performance.now();
-  await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
+  await Promise.all(Array.from({ length: concurrency }, worker));
   const elapsed = performance.now() - t0;
   await profiler?.stop();
   await client.close();
@@ -41,10 +41,12 @@ async function xaddRaw(job: EmitJob, deadline: number): Promise<number> {
   await tell({ type: 'ready' });
   await waitForGo();
   const profiler = await profile(job);
+  // Entries per pipeline.
+  const batchSize = batchSizeOf(job.contender);
   const t0 = performance.now();
   for (let sent = 0; sent < job.count && Date.now() < deadline; ) {
     const pipeline = redis.pipeline();
-    const size = Math.min(IN_FLIGHT, job.count - sent);
+    const size = Math.min(batchSize, job.count - sent);
     for (let i = 0; i < size; i += 1) {
       pipeline.xadd(KEYS.stream, '*', ...entryFields(job.template, JSON.stringify(makePayload(sent + i))));
     }
@@ -58,12 +60,14 @@ async function xaddRaw(job: EmitJob, deadline: number): Promise<number> {
 }
 
 /**
- * Producer-side throughput: our `emit()` with 100 emits in flight against
- * raw XADD pipelined in batches of 100; both JSON-encode every payload.
+ * Producer-side throughput: our `emit()` with `concurrency` emits in flight
+ * against raw XADD pipelined in batches of `batchSize` (bench/contenders.ts);
+ * both JSON-encode every payload.
  */
 export async function runEmit(job: EmitJob): Promise<RunResult> {
   const deadline = Date.now() + job.capMs;
-  const elapsedMs = job.contender === 'emit-ours' ? await emitOurs(job, deadline) : await xaddRaw(job, deadline);
+  const { kind } = contender(job.contender);
+  const elapsedMs = kind === 'emit-ours' ? await emitOurs(job, deadline) : await xaddRaw(job, deadline);
   const check = new Redis({ host: '127.0.0.1', port: job.port });
   const written = await check.xlen(KEYS.stream);
   check.disconnect();

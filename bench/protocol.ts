@@ -1,29 +1,4 @@
-/** Consumers compared by the benchmark. */
-export const CONSUMERS = [
-  'raw-simple',
-  'raw-pipelined',
-  'nest-ceiling',
-  'raw-c1',
-  'raw-c10',
-  'raw-c100',
-  'nest-c100',
-  'ours-default',
-  'ours-tuned',
-  'ours-c100',
-  'ours-c10',
-  'ours-c1',
-  'bullmq-c1',
-  'bullmq-c10',
-  'bullmq-c100',
-  'bullmq-c200',
-  'nest-redis',
-] as const;
-
-/** A consumer contender. */
-export type ConsumerName = (typeof CONSUMERS)[number];
-
-/** Producers compared in the producer scenario. */
-export type ProducerName = 'emit-ours' | 'xadd-raw';
+import type { ConsumerName, Family, ProducerName } from './contenders.js';
 
 /** What a consumer child does. */
 export type ConsumerMode = 'drain' | 'steady' | 'latency' | 'memory';
@@ -58,8 +33,6 @@ export interface ConsumerJob {
   /** Hard stop inside the child; it reports what it has by then. */
   readonly capMs: number;
   readonly template: EntryTemplate;
-  /** Tuned server options for `ours-tuned`. */
-  readonly tuned: { readonly batchSize: number; readonly concurrency: number };
   /** When set, a CPU profile of the measured window is written to this path. */
   readonly profilePath?: string;
 }
@@ -70,7 +43,7 @@ export type ProducerMode = 'max' | 'rate' | 'burst';
 /** Everything a producer child needs. */
 export interface ProducerJob {
   readonly kind: 'producer';
-  readonly family: 'stream' | 'bullmq' | 'nest-redis';
+  readonly family: Family;
   readonly mode: ProducerMode;
   readonly port: number;
   /** Messages for `burst`; upper bound for the others. */

@@ -1,3 +1,5 @@
+import { DEFAULT_BATCH_SIZE, DEFAULT_CONCURRENCY } from '../src/constants.js';
+import { CONTENDERS, KINDS, type Contender, type ContenderKind } from './contenders.js';
 import { sizeLabel, type Settings } from './plan.js';
 import type { RunResult } from './protocol.js';
 import { int, intSpread, numSpread, ratio, spread, times, type Runs } from './stats.js';
@@ -41,6 +43,42 @@ function notes(runs: Runs, contender: string): string {
   const lost = done.map((r) => r.lost ?? 0);
   if (lost.some((n) => n > 0)) parts.push(`lost ${lost.map(int).join('/')} events`);
   return parts.join('; ') || '';
+}
+
+/** A row's batch size or concurrency as the report shows it: ours' default where unset, else a dash. */
+function setting(c: Contender, value: number | undefined, oursDefault: number): string {
+  if (value !== undefined) return String(value);
+  return c.kind === 'ours' ? `${oursDefault} (default)` : '–';
+}
+
+/** The contenders among `names`, in table order (bench/contenders.ts). */
+function inTableOrder(names: Iterable<string>): Contender[] {
+  const wanted = new Set(names);
+  return CONTENDERS.filter((c) => wanted.has(c.name));
+}
+
+/** The contenders table (bench/contenders.ts), for the contenders named. */
+export function contendersTable(names: Iterable<string>): string {
+  const rows = inTableOrder(names).map((c) => [
+    c.name,
+    c.kind,
+    setting(c, c.batchSize, DEFAULT_BATCH_SIZE),
+    setting(c, c.concurrency, DEFAULT_CONCURRENCY),
+    c.notes,
+  ]);
+  return table(['contender', 'kind', 'batch size', 'concurrency', 'notes'], rows);
+}
+
+/** One line per kind among the contenders named: what it runs. */
+export function kindsLegend(names: Iterable<string>): string {
+  const kinds = new Set<ContenderKind>(inTableOrder(names).map((c) => c.kind));
+  return [...kinds].map((kind) => `- **${kind}**: ${KINDS[kind].description}`).join('\n');
+}
+
+/** Every contender that has a result in `results`. */
+export function contendersIn(results: BenchResults): string[] {
+  const all = [results.drain, results.steady, results.latency, ...results.memory.values(), results.emit];
+  return [...new Set(all.flatMap((runs) => [...runs.keys()]))];
 }
 
 /** (a) drain table. */

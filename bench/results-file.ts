@@ -1,42 +1,28 @@
 import { environmentMarkdown, type Environment, type LoadSummary } from './environment.js';
 import { payloadBytes } from './payload.js';
+import { contender } from './contenders.js';
 import { sizeLabel, type Settings } from './plan.js';
-import { allTables, type BenchResults } from './report.js';
+import { allTables, contendersIn, contendersTable, kindsLegend, type BenchResults } from './report.js';
 import { int } from './stats.js';
 import { targetsSection } from './targets.js';
 
-const METHOD = `Every run is a fresh \`node\` child process started by \`bench/run.ts\` (from a copy of the compiled code
+const METHOD_INTRO = `Every run is a fresh \`node\` child process started by \`bench/run.ts\` (from a copy of the compiled code
 taken when the run starts, so a rebuild during the run changes nothing); Redis is flushed (FLUSHALL)
 and the backlog pre-filled (pipelined XADD, or BullMQ \`addBulk\`, in chunks of 1,000) before the child is
 told to start, so set-up and pre-fill are never timed. Contenders alternate round by round in the same
 order (ABAB…). Medians are over rounds; ratios are the medians of the per-round ratios (both sides measured
 in the same round). Every contender gets the same ~200-byte JSON payload, decodes it, and runs an awaited
-no-op async handler that only counts the message (and, in the latency runs, reads its send time).
+no-op async handler that only counts the message (and, in the latency runs, reads its send time).`;
 
-- **raw-simple**: ioredis, \`XREADGROUP COUNT 100 BLOCK\`, \`JSON.parse\` + awaited handler per entry, one XACK per batch, awaited.
-- **raw-pipelined**: the same, but the next XREADGROUP is on the wire while a batch is handled; XACK on a second connection.
-- **nest-ceiling**: raw-pipelined, but each entry goes through the real NestJS \`@EventPattern\` handler taken from a running
-  microservice (\`server.getHandlerByPattern\`, a do-nothing transport), its result awaited and, if an Observable, subscribed to completion.
-- **raw-c1 / raw-c10 / raw-c100**: a hand-written loop that never holds more than 1, 10 or 100 entries: \`XREADGROUP COUNT 1\` (10, 100), awaited
-  handlers, then the batch's XACK and the next read written together on one connection (one round trip per batch).
-  **nest-c100** is raw-c100 calling the real Nest handler, as nest-ceiling does: what no NestJS transport holding 100 entries can beat.
-- **ours-default / ours-tuned / ours-c100 / ours-c10 / ours-c1**: a NestJS microservice with \`RedisStreamsServer\` (default options /
-  the tuned ones below / \`batchSize\` and \`concurrency\` both 100, 10 or 1, matched to bullmq-cN) and the same controller.
-- **bullmq-cN**: BullMQ \`Worker\`, no-op processor, concurrency N, jobs added with \`removeOnComplete/removeOnFail\`.
-- **nest-redis**: NestJS' built-in \`Transport.REDIS\` (pub/sub, not durable), the same controller; the producer is a
-  \`ClientProxy\` emitting one event per call (it has no batching). Pub/sub has no backlog, so its "drain" is a burst of the
-  same number of events, and its producer stays at most 20,000 events ahead of the subscriber (read from a counter the
-  consumer publishes) so that Redis does not cut the subscriber off at its output-buffer limit; events lost are reported.
-
-A drain ends when the handler has seen every message and Redis shows them all settled (XPENDING count 0, or no
+const METHOD_SCENARIOS = `A drain ends when the handler has seen every message and Redis shows them all settled (XPENDING count 0, or no
 BullMQ job waiting or active). Steady state: a producer process writes as fast as it can (streams: pipelined XADD in
 batches of 100, one batch in flight; BullMQ: \`addBulk\` of 100; nest-redis: 100 \`emit()\`s) while the consumer runs;
 the rate is measured after a warm-up, and lag is "produced minus handled", sampled every 100 ms. Latency: a producer
 process sends at a fixed rate with its send time (\`performance.timeOrigin + performance.now()\`) in the payload;
 latency is measured at handler start; the first 2,500 messages are warm-up and not counted. Memory: the consumer
 process samples \`process.memoryUsage.rss()\` every 50 ms while it drains, and once the drain is measured runs two
-full GCs (children run with \`--expose-gc\`) and reports the V8 heap still in use, i.e. what it retains. Producer: our \`RedisStreamsClient.emit()\`
-with 100 emits in flight against raw XADD pipelined in batches of 100; both JSON-encode each payload.`;
+full GCs (children run with \`--expose-gc\`) and reports the V8 heap still in use, i.e. what it retains. Producer: emit-ours
+against xadd-raw (see the table); both JSON-encode each payload.`;
 
 /** The whole bench/RESULTS.md. */
 export function resultsMarkdown(
@@ -48,6 +34,7 @@ export function resultsMarkdown(
   minutes: number,
 ): string {
   const command = ['npm run bench', ...(argv.length > 0 ? ['--', ...argv] : [])].join(' ');
+  const tuned = contender('ours-tuned');
   return [
     '# Benchmark results',
     '',
@@ -60,12 +47,20 @@ export function resultsMarkdown(
     '',
     '## Method',
     '',
-    METHOD,
+    METHOD_INTRO,
+    '',
+    'The contenders, one row each in `bench/contenders.ts`, by kind:',
+    '',
+    kindsLegend(contendersIn(results)),
+    '',
+    contendersTable(contendersIn(results)),
+    '',
+    METHOD_SCENARIOS,
     '',
     `Sizes: ${settings.rounds} rounds; drain ${int(settings.drainCount)} messages (a run stops at ${settings.drainCapMs / 1000} s and reports the rate so far);`,
     `steady ${settings.steadyMs / 1000} s; latency ${settings.latencyMs / 1000} s at ${int(settings.latencyRate)} msgs/s;`,
     `memory backlogs ${settings.memoryCounts.map(sizeLabel).join(' and ')}; producer ${int(settings.emitCount)} messages;`,
-    `payload ${payloadBytes()} bytes of JSON. ours-tuned: \`batchSize: ${settings.tuned.batchSize}, concurrency: ${settings.tuned.concurrency}\`.`,
+    `payload ${payloadBytes()} bytes of JSON. ours-tuned: \`batchSize: ${tuned.batchSize ?? ''}, concurrency: ${tuned.concurrency ?? ''}\`.`,
     '',
     '## Results',
     '',

@@ -1,3 +1,4 @@
+import { kindOf } from './contenders.js';
 import type { Settings } from './plan.js';
 import type { RunResult } from './protocol.js';
 import { int } from './stats.js';
@@ -61,7 +62,7 @@ export async function rounds<C extends string>(
         // A competitor that is merely slow on a loaded machine says nothing about
         // our code rotting, so it must not fail CI; crashes, and our own
         // contenders timing out, still do.
-        const isCompetitorTimeout = /timed out/.test(reason) && /^(bullmq|nest-redis)/.test(String(contender));
+        const isCompetitorTimeout = /timed out/.test(reason) && kindOf(contender).isCompetitor;
         if (isCompetitorTimeout) journal.skipped.push(`${scenario} round ${round} ${contender} (${reason})`);
         else journal.failures.push(`${scenario} round ${round} ${contender}: ${reason}`);
         log(`${tag}: FAILED after ${Date.now() - started} ms: ${reason}`);

@@ -1,8 +1,9 @@
 /**
  * `npm run bench [-- --quick] [--only drain,latency] [--contenders a,b] [--profile]`
  *
- * Starts a throwaway redis-server, runs every contender in a fresh child
- * process, round by round, and prints markdown tables of medians and ratios.
+ * Starts a throwaway redis-server, runs every contender (one row each in
+ * bench/contenders.ts) in a fresh child process, round by round, and prints
+ * markdown tables of medians and ratios.
  * The full run (no options) also writes bench/RESULTS.md. `--profile` writes a
  * CPU profile of every consumer's measured window to build/bench/profiles
  * (summarize one with `node build/bench/profile-top.js <file>`).
@@ -10,13 +11,14 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { startLocalRedis, type LocalRedis } from '../sample/local-redis.js';
+import { startLocalRedis, type LocalRedis } from '../test/support/local-redis.js';
 import { killAllChildren, snapshotCode } from './child.js';
+import type { ScenarioId } from './contenders.js';
 import { describeEnvironment, measureRoundTripUs, sampleLoad } from './environment.js';
 import { payloadBytes } from './payload.js';
-import { EMIT_CONTENDERS, contendersOf, settingsFor, sizeLabel, type ScenarioId } from './plan.js';
+import { EMIT_CONTENDERS, contendersOf, settingsFor, sizeLabel } from './plan.js';
 import { learnTemplate } from './prefill.js';
-import { allTables, type BenchResults } from './report.js';
+import { allTables, contendersIn, contendersTable, type BenchResults } from './report.js';
 import { resultsMarkdown } from './results-file.js';
 import { log, newJournal, rounds } from './rounds.js';
 import { runDrain, runEmit, runLatency, runMemory, runSteady, type BenchContext } from './scenarios.js';
@@ -110,7 +112,8 @@ async function main(): Promise<number> {
     const results = { ...(await measure({ redis, port: server.port, template, settings, profileDir }, args)), roundTripUs };
     const minutes = (Date.now() - began) / 60_000;
     const note = settings.quick ? ' (quick mode: small counts, one run each; indicative only)' : '';
-    process.stdout.write(`${allTables(results, settings)}\n\n### Targets${note}\n\n${targetsSection(results)}\n`);
+    const contenders = `### Contenders (bench/contenders.ts)\n\n${contendersTable(contendersIn(results))}`;
+    process.stdout.write(`${contenders}\n\n${allTables(results, settings)}\n\n### Targets${note}\n\n${targetsSection(results)}\n`);
     if (!args.quick && args.only === undefined && args.contenders === undefined && !args.profile) {
       const path = fileURLToPath(new URL('../../bench/RESULTS.md', import.meta.url));
       writeFileSync(path, resultsMarkdown(results, settings, env, load.stop(), process.argv.slice(2), minutes));

@@ -1,9 +1,10 @@
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { startChild, type ChildRun } from './child.js';
+import { familyOf, type ConsumerName, type ProducerName } from './contenders.js';
 import type { Settings } from './plan.js';
 import { prefillQueue, prefillStream, resetStream } from './prefill.js';
-import type { ConsumerJob, ConsumerMode, ConsumerName, EmitJob, EntryTemplate, ProducerJob, ProducerName, RunResult } from './protocol.js';
+import type { ConsumerJob, ConsumerMode, EmitJob, EntryTemplate, ProducerJob, RunResult } from './protocol.js';
 
 /** What every scenario run needs from the orchestrator. */
 export interface BenchContext {
@@ -26,16 +27,11 @@ function profilePath(ctx: BenchContext, contender: string, mode: string): string
   return join(ctx.profileDir, `${contender}-${mode}-${Date.now()}.cpuprofile`);
 }
 
-function familyOf(contender: ConsumerName): ProducerJob['family'] {
-  if (contender.startsWith('bullmq')) return 'bullmq';
-  return contender === 'nest-redis' ? 'nest-redis' : 'stream';
-}
-
 function consumerJob(ctx: BenchContext, contender: ConsumerName, mode: ConsumerMode, count: number, durationMs: number, capMs: number): ConsumerJob {
   const profile = profilePath(ctx, contender, mode);
   return {
     kind: 'consumer', contender, mode, port: ctx.port, count, durationMs, capMs,
-    template: ctx.template, tuned: ctx.settings.tuned, ...(profile === undefined ? {} : { profilePath: profile }),
+    template: ctx.template, ...(profile === undefined ? {} : { profilePath: profile }),
   };
 }
 
@@ -84,11 +80,11 @@ async function together(consumer: ChildRun, producer: ChildRun | undefined, prep
 export async function runDrain(ctx: BenchContext, contender: ConsumerName): Promise<RunResult> {
   const { drainCount, drainCapMs } = ctx.settings;
   const consumer = startChild(consumerJob(ctx, contender, 'drain', drainCount, 0, drainCapMs), drainCapMs + KILL_SLACK_MS);
-  const producer =
-    contender === 'nest-redis'
-      ? startChild(producerJob(ctx, contender, 'burst', drainCount, drainCapMs), drainCapMs + KILL_SLACK_MS)
-      : undefined;
-  return together(consumer, producer, prepare(ctx, contender, contender === 'nest-redis' ? 0 : drainCount));
+  const isPubSub = familyOf(contender) === 'nest-redis';
+  const producer = isPubSub
+    ? startChild(producerJob(ctx, contender, 'burst', drainCount, drainCapMs), drainCapMs + KILL_SLACK_MS)
+    : undefined;
+  return together(consumer, producer, prepare(ctx, contender, isPubSub ? 0 : drainCount));
 }
 
 /** (b) Steady state: a producer writes as fast as it can for the whole window. */

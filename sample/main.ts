@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import { RedisStreamsServer } from '../src/index.js';
 import { AppModule } from './app.module.js';
 import { OrderLedger } from './order-ledger.js';
-import { startLocalRedis, type LocalRedis } from './local-redis.js';
+import { startLocalRedis, type LocalRedis } from '../test/support/local-redis.js';
 import { ORDERS_STREAM } from './orders.js';
 
 const logger = new Logger('Sample');

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
-import { startLocalRedis, type LocalRedis } from '../../sample/local-redis.js';
+import { startLocalRedis, type LocalRedis } from '../support/local-redis.js';
 import type { ConsumerConfig } from '../fixtures/consumer-app.js';
 
 interface SoakOptions {

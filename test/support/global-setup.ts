@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { startLocalRedis, type LocalRedis } from '../../sample/local-redis';
+import { startLocalRedis, type LocalRedis } from './local-redis';
 // Extensionless on purpose: Jest loads global setup through require(), where
 // the .js-to-.ts mapping of the test files does not apply.
 

@@ -1,0 +1,198 @@
+/**
+ * The benchmark's line-up: one row per contender. The plan (which contender
+ * runs in which scenario, in which order), the children (what a contender
+ * builds) and the report (the contenders table, the Method section) all read
+ * these rows; adding a contender of an existing kind is adding a row.
+ */
+
+/** Scenario identifiers, in the order they run. */
+export type ScenarioId = 'drain' | 'steady' | 'latency' | 'memory' | 'emit';
+
+/** What a contender is, and so which code a child runs for it. */
+export type ContenderKind =
+  | 'raw-simple'
+  | 'raw-pipelined'
+  | 'raw-held'
+  | 'nest-pipelined'
+  | 'nest-held'
+  | 'ours'
+  | 'bullmq'
+  | 'nest-redis'
+  | 'xadd-raw'
+  | 'emit-ours';
+
+/** Where a consumer's messages come from: what is pre-filled and which producer writes. */
+export type Family = 'stream' | 'bullmq' | 'nest-redis';
+
+/** What every contender of a kind shares. */
+export interface KindFacts {
+  /** `consumer` kinds run in drain, steady, latency and memory; `producer` kinds in emit. */
+  readonly role: 'consumer' | 'producer';
+  /** Where a consumer's messages come from; undefined for producers. */
+  readonly family?: Family;
+  /** Another library: a timeout of its run is reported as skipped, never as a failure of ours. */
+  readonly isCompetitor: boolean;
+  /** How it works, for the report's Method section. */
+  readonly description: string;
+}
+
+/** The kinds; `<batch size>` and `<concurrency>` stand for the row's values. */
+export const KINDS: Readonly<Record<ContenderKind, KindFacts>> = {
+  'raw-simple': {
+    role: 'consumer',
+    family: 'stream',
+    isCompetitor: false,
+    description:
+      'ioredis, `XREADGROUP COUNT <batch size> BLOCK`, `JSON.parse` + awaited handler per entry, one XACK per batch, awaited.',
+  },
+  'raw-pipelined': {
+    role: 'consumer',
+    family: 'stream',
+    isCompetitor: false,
+    description: 'raw-simple, but the next XREADGROUP is on the wire while a batch is handled; XACK on a second connection.',
+  },
+  'raw-held': {
+    role: 'consumer',
+    family: 'stream',
+    isCompetitor: false,
+    description:
+      'a hand-written loop that never holds more than <batch size> entries: `XREADGROUP COUNT <batch size>`, awaited handlers, ' +
+      "then the batch's XACK and the next read written together on one connection (one round trip per batch).",
+  },
+  'nest-pipelined': {
+    role: 'consumer',
+    family: 'stream',
+    isCompetitor: false,
+    description:
+      'raw-pipelined, but each entry goes through the real NestJS `@EventPattern` handler taken from a running microservice ' +
+      '(`server.getHandlerByPattern`, a do-nothing transport), its result awaited and, if an Observable, subscribed to completion.',
+  },
+  'nest-held': {
+    role: 'consumer',
+    family: 'stream',
+    isCompetitor: false,
+    description: 'raw-held calling the real Nest handler, as nest-pipelined does.',
+  },
+  ours: {
+    role: 'consumer',
+    family: 'stream',
+    isCompetitor: false,
+    description: 'a NestJS microservice with `RedisStreamsServer` (`batchSize` and `concurrency` as in the table) and the same controller.',
+  },
+  bullmq: {
+    role: 'consumer',
+    family: 'bullmq',
+    isCompetitor: true,
+    description: 'BullMQ `Worker`, no-op processor, concurrency <concurrency>, jobs added with `removeOnComplete/removeOnFail`.',
+  },
+  'nest-redis': {
+    role: 'consumer',
+    family: 'nest-redis',
+    isCompetitor: true,
+    description:
+      "NestJS' built-in `Transport.REDIS` (pub/sub, not durable), the same controller; the producer is a `ClientProxy` emitting " +
+      'one event per call (it has no batching). Pub/sub has no backlog, so its "drain" is a burst of the same number of events, ' +
+      'and its producer stays at most 20,000 events ahead of the subscriber (read from a counter the consumer publishes) so that ' +
+      'Redis does not cut the subscriber off at its output-buffer limit; events lost are reported.',
+  },
+  'xadd-raw': {
+    role: 'producer',
+    isCompetitor: false,
+    description: 'raw XADD pipelined in batches of <batch size>, each payload JSON-encoded.',
+  },
+  'emit-ours': {
+    role: 'producer',
+    isCompetitor: false,
+    description: 'our `RedisStreamsClient.emit()` with <concurrency> emits in flight.',
+  },
+};
+
+/** One contender. */
+export interface Contender {
+  readonly name: string;
+  readonly kind: ContenderKind;
+  /**
+   * Entries per read (raw loops: XREADGROUP COUNT, and the most a raw-held loop
+   * holds; ours: `batchSize`) or per pipeline (xadd-raw). Undefined: ours' default.
+   */
+  readonly batchSize?: number;
+  /** Handlers at once (ours: `concurrency`; bullmq: Worker concurrency) or emits in flight. Undefined: ours' default, or one at a time. */
+  readonly concurrency?: number;
+  /** Scenarios it runs in; their run order is the order of the rows. */
+  readonly scenarios: readonly ScenarioId[];
+  /**
+   * Runs in all of its scenarios under `--quick` (one contender per family);
+   * under `--quick` the others run only in the drain and the producer scenario.
+   */
+  readonly representsFamily?: boolean;
+  /** What sets it apart, for the report. */
+  readonly notes: string;
+}
+
+/** Every contender, in run order. */
+export const CONTENDERS = [
+  { name: 'raw-simple', kind: 'raw-simple', batchSize: 100, scenarios: ['drain', 'steady', 'latency', 'memory'], representsFamily: true, notes: 'the simple raw loop' },
+  { name: 'raw-pipelined', kind: 'raw-pipelined', batchSize: 100, scenarios: ['drain', 'steady', 'latency'], notes: '' },
+  { name: 'nest-ceiling', kind: 'nest-pipelined', batchSize: 100, scenarios: ['drain', 'steady', 'latency', 'memory'], notes: 'what no NestJS transport can beat' },
+  { name: 'ours-default', kind: 'ours', scenarios: ['drain', 'steady', 'latency', 'memory'], representsFamily: true, notes: 'default options' },
+  { name: 'ours-tuned', kind: 'ours', batchSize: 250, concurrency: 500, scenarios: ['drain', 'steady', 'latency'], notes: 'tuned options' },
+  { name: 'ours-c100', kind: 'ours', batchSize: 100, concurrency: 100, scenarios: ['drain', 'steady'], notes: 'matched to bullmq-c100' },
+  { name: 'ours-c10', kind: 'ours', batchSize: 10, concurrency: 10, scenarios: ['drain'], notes: 'matched to bullmq-c10' },
+  { name: 'ours-c1', kind: 'ours', batchSize: 1, concurrency: 1, scenarios: ['drain'], notes: 'matched to bullmq-c1' },
+  { name: 'raw-c100', kind: 'raw-held', batchSize: 100, scenarios: ['drain'], notes: 'what a consumer holding 100 entries can expect' },
+  { name: 'nest-c100', kind: 'nest-held', batchSize: 100, scenarios: ['drain'], notes: 'what no NestJS transport holding 100 entries can beat' },
+  { name: 'raw-c10', kind: 'raw-held', batchSize: 10, scenarios: ['drain'], notes: '' },
+  { name: 'raw-c1', kind: 'raw-held', batchSize: 1, scenarios: ['drain'], notes: '' },
+  { name: 'bullmq-c1', kind: 'bullmq', concurrency: 1, scenarios: ['drain'], notes: '' },
+  { name: 'bullmq-c10', kind: 'bullmq', concurrency: 10, scenarios: ['drain'], notes: '' },
+  { name: 'bullmq-c100', kind: 'bullmq', concurrency: 100, scenarios: ['drain', 'steady', 'latency'], representsFamily: true, notes: '' },
+  { name: 'bullmq-c200', kind: 'bullmq', concurrency: 200, scenarios: ['drain', 'steady'], notes: '' },
+  { name: 'nest-redis', kind: 'nest-redis', scenarios: ['drain', 'steady', 'latency'], representsFamily: true, notes: 'not durable' },
+  { name: 'xadd-raw', kind: 'xadd-raw', batchSize: 100, scenarios: ['emit'], notes: '' },
+  { name: 'emit-ours', kind: 'emit-ours', concurrency: 100, scenarios: ['emit'], notes: '' },
+] as const satisfies readonly Contender[];
+
+type Row = (typeof CONTENDERS)[number];
+
+/** A producer contender's name (the emit scenario). */
+export type ProducerName = Extract<Row, { kind: 'xadd-raw' | 'emit-ours' }>['name'];
+
+/** A consumer contender's name. */
+export type ConsumerName = Exclude<Row['name'], ProducerName>;
+
+/**
+ * The contender named `name`.
+ *
+ * @throws Error when no row has that name
+ */
+export function contender(name: string): Contender {
+  const row: Contender | undefined = CONTENDERS.find((c) => c.name === name);
+  if (row === undefined) throw new Error(`no contender named "${name}" in bench/contenders.ts`);
+  return row;
+}
+
+/** Facts of the contender's kind. */
+export function kindOf(name: string): KindFacts {
+  return KINDS[contender(name).kind];
+}
+
+/** Where a consumer contender's messages come from. */
+export function familyOf(name: ConsumerName): Family {
+  const { family } = kindOf(name);
+  if (family === undefined) throw new Error(`contender "${name}" is not a consumer`);
+  return family;
+}
+
+/** The row's batch size, for kinds that need one. */
+export function batchSizeOf(name: string): number {
+  const { batchSize } = contender(name);
+  if (batchSize === undefined) throw new Error(`contender "${name}" needs a batchSize in bench/contenders.ts`);
+  return batchSize;
+}
+
+/** The row's concurrency, for kinds that need one. */
+export function concurrencyOf(name: string): number {
+  const { concurrency } = contender(name);
+  if (concurrency === undefined) throw new Error(`contender "${name}" needs a concurrency in bench/contenders.ts`);
+  return concurrency;
+}

@@ -1,0 +1,27 @@
+import { lastValueFrom } from 'rxjs';
+import { emit } from '../../support/produce.js';
+import { useScene } from '../../support/scene.js';
+import { waitFor } from '../../support/wait.js';
+
+describe('producer client', () => {
+  const scene = useScene('emit');
+
+  it('rejects send() until request-reply exists, and emit() rejects with the Redis error', async () => {
+    const { client, redis } = scene;
+    await expect(lastValueFrom(client.send('stream:x', { a: 1 }))).rejects.toThrow('not supported yet');
+    const key = scene.name('plain-string');
+    await redis.set(key, 'x');
+    await expect(lastValueFrom(client.emit(`stream:${key}`, { a: 1 }))).rejects.toThrow('WRONGTYPE');
+    await expect(lastValueFrom(client.emit('orders', { a: 1 }))).rejects.toThrow('stream:<key>');
+    await expect(lastValueFrom(client.emit('stream:x', null))).rejects.toThrow('invalid data');
+    const unobserved = scene.name('fire-and-forget');
+    client.emit(`stream:${unobserved}`, { a: 1 });
+    await waitFor(async () => (await redis.xlen(unobserved)) === 1, { message: 'write without a subscriber' });
+  });
+
+  it('trims approximately with maxLen', async () => {
+    const client = scene.newClient({ maxLen: 10 });
+    for (let i = 0; i < 500; i += 1) await emit(client, scene.stream, { i });
+    expect(await scene.redis.xlen(scene.stream)).toBeLessThan(500);
+  });
+});
