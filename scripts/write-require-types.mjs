@@ -7,6 +7,11 @@
 // require() works at run time. A CommonJS-format declaration file that
 // re-exports the ESM one gives those setups the same types (with skipLibCheck,
 // NestJS' default, TypeScript does not re-check that re-export).
+//
+// arethetypeswrong calls this "masquerading as CJS" (CommonJS-format types for
+// an ES module). Harmless here: only require() sees them, require() of this
+// package returns its ES namespace, and the package has no default export
+// whose interop could differ between the two formats.
 import { writeFileSync } from 'node:fs';
 
 writeFileSync(
