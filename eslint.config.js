@@ -132,7 +132,10 @@ const noImportCycle = {
 };
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'build/**', 'node_modules/**', 'coverage/**', '*.config.js'] },
+  {
+    // test/package/app is a user's app, built against the packed package by test/package/run.ts.
+    ignores: ['dist/**', 'build/**', 'node_modules/**', 'coverage/**', '*.config.js', 'test/package/app/**'],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -127,6 +127,17 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents> {
     return from(sending);
   }
 
+  /**
+   * The packet of one emit, once the dispatch hook (`setOnDispatchHook`, NestJS
+   * 12) has set its metadata. NestJS 11's `ClientProxy` has neither this method
+   * nor the hook, so it is written out here: the same packet on both.
+   */
+  protected override createPacket<TInput>(pattern: unknown, data: TInput): ReadPacket {
+    const packet: ReadPacket = { pattern, data };
+    this.onDispatchHook?.(packet);
+    return packet;
+  }
+
   protected publish(packet: ReadPacket, callback: (packet: WritePacket) => void): () => void {
     callback({
       err: new NotSupportedError(
