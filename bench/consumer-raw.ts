@@ -37,7 +37,14 @@ export async function rawConsumer(job: ConsumerJob, probe: Probe, monitor: Redis
     ({ handle, close } = await nestCeilingHandler(probe));
   }
   const loop = new RawLoop({
-    reader, acker, variant, template: job.template, handle, consumer: 'raw-1', batchSize: batchSizeOf(job.contender), blockMs: 200,
+    reader,
+    acker,
+    variant,
+    template: job.template,
+    handle,
+    consumer: 'raw-1',
+    batchSize: batchSizeOf(job.contender),
+    blockMs: 200,
   });
   return {
     start: () => {

@@ -42,8 +42,7 @@ export const KINDS: Readonly<Record<ContenderKind, KindFacts>> = {
     role: 'consumer',
     family: 'stream',
     isCompetitor: false,
-    description:
-      'ioredis, `XREADGROUP COUNT <batch size> BLOCK`, `JSON.parse` + awaited handler per entry, one XACK per batch, awaited.',
+    description: 'ioredis, `XREADGROUP COUNT <batch size> BLOCK`, `JSON.parse` + awaited handler per entry, one XACK per batch, awaited.',
   },
   'raw-pipelined': {
     role: 'consumer',
@@ -131,16 +130,41 @@ export interface Contender {
 
 /** Every contender, in run order. */
 export const CONTENDERS = [
-  { name: 'raw-simple', kind: 'raw-simple', batchSize: 100, scenarios: ['drain', 'steady', 'latency', 'memory'], representsFamily: true, notes: 'the simple raw loop' },
+  {
+    name: 'raw-simple',
+    kind: 'raw-simple',
+    batchSize: 100,
+    scenarios: ['drain', 'steady', 'latency', 'memory'],
+    representsFamily: true,
+    notes: 'the simple raw loop',
+  },
   { name: 'raw-pipelined', kind: 'raw-pipelined', batchSize: 100, scenarios: ['drain', 'steady', 'latency'], notes: '' },
-  { name: 'nest-ceiling', kind: 'nest-pipelined', batchSize: 100, scenarios: ['drain', 'steady', 'latency', 'memory'], notes: 'what no NestJS transport can beat' },
-  { name: 'ours-default', kind: 'ours', scenarios: ['drain', 'steady', 'latency', 'memory'], representsFamily: true, notes: 'default options' },
+  {
+    name: 'nest-ceiling',
+    kind: 'nest-pipelined',
+    batchSize: 100,
+    scenarios: ['drain', 'steady', 'latency', 'memory'],
+    notes: 'what no NestJS transport can beat',
+  },
+  {
+    name: 'ours-default',
+    kind: 'ours',
+    scenarios: ['drain', 'steady', 'latency', 'memory'],
+    representsFamily: true,
+    notes: 'default options',
+  },
   { name: 'ours-tuned', kind: 'ours', batchSize: 250, concurrency: 500, scenarios: ['drain', 'steady', 'latency'], notes: 'tuned options' },
   { name: 'ours-c100', kind: 'ours', batchSize: 100, concurrency: 100, scenarios: ['drain', 'steady'], notes: 'matched to bullmq-c100' },
   { name: 'ours-c10', kind: 'ours', batchSize: 10, concurrency: 10, scenarios: ['drain'], notes: 'matched to bullmq-c10' },
   { name: 'ours-c1', kind: 'ours', batchSize: 1, concurrency: 1, scenarios: ['drain'], notes: 'matched to bullmq-c1' },
   { name: 'raw-c100', kind: 'raw-held', batchSize: 100, scenarios: ['drain'], notes: 'what a consumer holding 100 entries can expect' },
-  { name: 'nest-c100', kind: 'nest-held', batchSize: 100, scenarios: ['drain'], notes: 'what no NestJS transport holding 100 entries can beat' },
+  {
+    name: 'nest-c100',
+    kind: 'nest-held',
+    batchSize: 100,
+    scenarios: ['drain'],
+    notes: 'what no NestJS transport holding 100 entries can beat',
+  },
   { name: 'raw-c10', kind: 'raw-held', batchSize: 10, scenarios: ['drain'], notes: '' },
   { name: 'raw-c1', kind: 'raw-held', batchSize: 1, scenarios: ['drain'], notes: '' },
   { name: 'bullmq-c1', kind: 'bullmq', concurrency: 1, scenarios: ['drain'], notes: '' },

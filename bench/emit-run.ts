@@ -44,7 +44,7 @@ async function xaddRaw(job: EmitJob, deadline: number): Promise<number> {
   // Entries per pipeline.
   const batchSize = batchSizeOf(job.contender);
   const t0 = performance.now();
-  for (let sent = 0; sent < job.count && Date.now() < deadline; ) {
+  for (let sent = 0; sent < job.count && Date.now() < deadline;) {
     const pipeline = redis.pipeline();
     const size = Math.min(batchSize, job.count - sent);
     for (let i = 0; i < size; i += 1) {

@@ -106,9 +106,15 @@ export function environmentMarkdown(env: Environment, load: LoadSummary, roundTr
     `- Machine: ${env.cores} cores (nproc), ${env.memoryGiB.toFixed(1)} GiB RAM, ${env.cpu}`,
     `- Node ${env.node}, redis-server ${env.redis} (started by the benchmark on 127.0.0.1, \`--save '' --appendonly no\`)`,
     `- Code measured: ${env.source}`,
-    ...(roundTripUs === undefined ? [] : [`- Round trip to Redis (median awaited PING from Node, measured at the start): ${roundTripUs.toFixed(0)} µs`]),
-    `- ${Object.entries(env.packages).map(([name, version]) => `${name} ${version}`).join(', ')}`,
+    ...(roundTripUs === undefined
+      ? []
+      : [`- Round trip to Redis (median awaited PING from Node, measured at the start): ${roundTripUs.toFixed(0)} µs`]),
+    `- ${Object.entries(env.packages)
+      .map(([name, version]) => `${name} ${version}`)
+      .join(', ')}`,
     `- Load average (1 min) during the run: mean ${load.mean.toFixed(1)}, min ${load.min.toFixed(1)}, max ${load.max.toFixed(1)}` +
-      (shared ? ' (other work was running on the machine; absolute numbers are lower and noisier than on an idle machine, paired ratios less so)' : ''),
+      (shared
+        ? ' (other work was running on the machine; absolute numbers are lower and noisier than on an idle machine, paired ratios less so)'
+        : ''),
   ].join('\n');
 }

@@ -30,13 +30,29 @@ export function settingsFor(quick: boolean, rounds?: number): Settings {
 function baseSettings(quick: boolean): Settings {
   if (quick) {
     return {
-      quick, rounds: 1, drainCount: 20_000, steadyMs: 1_000, latencyMs: 1_000, latencyRate: 5_000,
-      memoryCounts: [20_000, 50_000], emitCount: 20_000, drainCapMs: 1_000, budgetMs: 50_000,
+      quick,
+      rounds: 1,
+      drainCount: 20_000,
+      steadyMs: 1_000,
+      latencyMs: 1_000,
+      latencyRate: 5_000,
+      memoryCounts: [20_000, 50_000],
+      emitCount: 20_000,
+      drainCapMs: 1_000,
+      budgetMs: 50_000,
     };
   }
   return {
-    quick, rounds: 3, drainCount: 500_000, steadyMs: 8_000, latencyMs: 8_000, latencyRate: 5_000,
-    memoryCounts: [100_000, 1_000_000], emitCount: 200_000, drainCapMs: 25_000, budgetMs: 40 * 60_000,
+    quick,
+    rounds: 3,
+    drainCount: 500_000,
+    steadyMs: 8_000,
+    latencyMs: 8_000,
+    latencyRate: 5_000,
+    memoryCounts: [100_000, 1_000_000],
+    emitCount: 200_000,
+    drainCapMs: 25_000,
+    budgetMs: 40 * 60_000,
   };
 }
 

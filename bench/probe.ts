@@ -19,7 +19,10 @@ export class Probe {
   /** When (performance.now) the last message was seen. */
   lastAt = 0;
 
-  constructor(maxSamples: number, private readonly warmup = WARMUP_MESSAGES) {
+  constructor(
+    maxSamples: number,
+    private readonly warmup = WARMUP_MESSAGES,
+  ) {
     this.latencies = new Float64Array(Math.max(1, maxSamples));
   }
 

@@ -63,7 +63,9 @@ function print(title: string, rows: readonly SelfTime[], count: number): void {
   const total = rows.reduce((sum, r) => sum + r.us, 0);
   process.stdout.write(`\n| ${title} | self ms | self % (busy) |\n| --- | ---: | ---: |\n`);
   for (const row of rows.slice(0, count)) {
-    process.stdout.write(`| ${row.name.replaceAll('|', '\\|')} | ${(row.us / 1000).toFixed(0)} | ${((100 * row.us) / total).toFixed(1)} |\n`);
+    process.stdout.write(
+      `| ${row.name.replaceAll('|', '\\|')} | ${(row.us / 1000).toFixed(0)} | ${((100 * row.us) / total).toFixed(1)} |\n`,
+    );
   }
 }
 

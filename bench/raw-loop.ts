@@ -54,7 +54,16 @@ export class RawLoop {
   private read(): Promise<ReadReply> {
     const { reader, consumer, batchSize, blockMs } = this.options;
     const reply: Promise<unknown> = reader.xreadgroup(
-      'GROUP', KEYS.group, consumer, 'COUNT', batchSize, 'BLOCK', blockMs, 'STREAMS', KEYS.stream, '>',
+      'GROUP',
+      KEYS.group,
+      consumer,
+      'COUNT',
+      batchSize,
+      'BLOCK',
+      blockMs,
+      'STREAMS',
+      KEYS.stream,
+      '>',
     );
     return reply as Promise<ReadReply>;
   }

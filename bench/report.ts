@@ -105,7 +105,10 @@ export function steadyTable(runs: Runs): string {
     intSpread(spread(runs, c, (r) => r.lagMax)),
     notes(runs, c),
   ]);
-  return table(['contender', 'msgs/s median (min–max)', '× raw-simple', '× nest-ceiling', 'lag at end (msgs)', 'max lag (msgs)', 'notes'], rows);
+  return table(
+    ['contender', 'msgs/s median (min–max)', '× raw-simple', '× nest-ceiling', 'lag at end (msgs)', 'max lag (msgs)', 'notes'],
+    rows,
+  );
 }
 
 /** (c) latency table. */
@@ -114,7 +117,10 @@ export function latencyTable(runs: Runs): string {
     c,
     numSpread(spread(runs, c, (r) => r.latency?.p50)),
     numSpread(spread(runs, c, p99)),
-    numSpread(spread(runs, c, (r) => r.latency?.max), 1),
+    numSpread(
+      spread(runs, c, (r) => r.latency?.max),
+      1,
+    ),
     times(ratio(runs, c, 'raw-simple', p99)),
     times(ratio(runs, c, 'raw-pipelined', p99)),
     intSpread(spread(runs, c, (r) => r.messages)),
@@ -138,16 +144,38 @@ export function memoryTable(memory: ReadonlyMap<number, Runs>): string {
         c,
         sizeLabel(size),
         intSpread(spread(runs, c, rate)),
-        numSpread(spread(runs, c, (r) => r.rssBaselineMb), 0),
+        numSpread(
+          spread(runs, c, (r) => r.rssBaselineMb),
+          0,
+        ),
         numSpread(peak, 0),
-        numSpread(spread(runs, c, (r) => r.heapPeakMb), 0),
-        numSpread(spread(runs, c, (r) => r.heapLiveMb), 1),
+        numSpread(
+          spread(runs, c, (r) => r.heapPeakMb),
+          0,
+        ),
+        numSpread(
+          spread(runs, c, (r) => r.heapLiveMb),
+          1,
+        ),
         size === smallest || peak === undefined || base === undefined ? '' : times(peak.median / base.median),
         notes(runs, c),
       ]);
     }
   }
-  return table(['contender', 'backlog', 'msgs/s', 'RSS at start (MiB)', 'peak RSS (MiB)', 'peak V8 heap (MiB)', 'V8 heap in use after full GC (MiB)', `peak RSS vs ${smallest === undefined ? '' : sizeLabel(smallest)}`, 'notes'], rows);
+  return table(
+    [
+      'contender',
+      'backlog',
+      'msgs/s',
+      'RSS at start (MiB)',
+      'peak RSS (MiB)',
+      'peak V8 heap (MiB)',
+      'V8 heap in use after full GC (MiB)',
+      `peak RSS vs ${smallest === undefined ? '' : sizeLabel(smallest)}`,
+      'notes',
+    ],
+    rows,
+  );
 }
 
 /** (e) producer table. */
@@ -166,7 +194,8 @@ export function allTables(results: BenchResults, settings: Settings): string {
     `### (e) Producer: ${int(settings.emitCount)} messages\n\n${emitTable(results.emit)}`,
   ];
   const walls = [...results.wallSeconds].map(([scenario, seconds]) => `${scenario} ${seconds.toFixed(0)} s`);
-  if (walls.length > 0) sections.push(`Wall-clock time per scenario (all rounds, pre-fill and process start included): ${walls.join(', ')}.`);
+  if (walls.length > 0)
+    sections.push(`Wall-clock time per scenario (all rounds, pre-fill and process start included): ${walls.join(', ')}.`);
   if (results.failures.length > 0) {
     sections.push(`### Failed runs\n\n${results.failures.map((f) => `- ${f}`).join('\n')}`);
   }

@@ -104,7 +104,9 @@ async function main(): Promise<number> {
     server = await startLocalRedis();
     redis = new Redis({ host: '127.0.0.1', port: server.port });
     const template = await learnTemplate(redis, server.port);
-    log(`redis-server pid ${server.pid} on 127.0.0.1:${server.port}; payload ${payloadBytes()} bytes of JSON; ${args.quick ? 'quick' : 'full'} mode, ${settings.rounds} round(s)`);
+    log(
+      `redis-server pid ${server.pid} on 127.0.0.1:${server.port}; payload ${payloadBytes()} bytes of JSON; ${args.quick ? 'quick' : 'full'} mode, ${settings.rounds} round(s)`,
+    );
     const profileDir = args.profile ? fileURLToPath(new URL('./profiles', import.meta.url)) : undefined;
     if (profileDir !== undefined) mkdirSync(profileDir, { recursive: true });
     const roundTripUs = await measureRoundTripUs(redis);
@@ -120,7 +122,9 @@ async function main(): Promise<number> {
       log(`wrote ${path}`);
     }
     const { failures, skipped } = results;
-    log(`done in ${minutes.toFixed(1)} min${failures.length > 0 ? `, ${failures.length} failed run(s)` : ''}${skipped.length > 0 ? `, ${skipped.length} skipped` : ''}`);
+    log(
+      `done in ${minutes.toFixed(1)} min${failures.length > 0 ? `, ${failures.length} failed run(s)` : ''}${skipped.length > 0 ? `, ${skipped.length} skipped` : ''}`,
+    );
     // A crashed contender fails the run (so the benchmark cannot rot); slow numbers never do.
     return failures.length > 0 ? 1 : 0;
   } finally {

@@ -27,18 +27,44 @@ function profilePath(ctx: BenchContext, contender: string, mode: string): string
   return join(ctx.profileDir, `${contender}-${mode}-${Date.now()}.cpuprofile`);
 }
 
-function consumerJob(ctx: BenchContext, contender: ConsumerName, mode: ConsumerMode, count: number, durationMs: number, capMs: number): ConsumerJob {
+function consumerJob(
+  ctx: BenchContext,
+  contender: ConsumerName,
+  mode: ConsumerMode,
+  count: number,
+  durationMs: number,
+  capMs: number,
+): ConsumerJob {
   const profile = profilePath(ctx, contender, mode);
   return {
-    kind: 'consumer', contender, mode, port: ctx.port, count, durationMs, capMs,
-    template: ctx.template, ...(profile === undefined ? {} : { profilePath: profile }),
+    kind: 'consumer',
+    contender,
+    mode,
+    port: ctx.port,
+    count,
+    durationMs,
+    capMs,
+    template: ctx.template,
+    ...(profile === undefined ? {} : { profilePath: profile }),
   };
 }
 
-function producerJob(ctx: BenchContext, contender: ConsumerName, mode: ProducerJob['mode'], count: number, durationMs: number): ProducerJob {
+function producerJob(
+  ctx: BenchContext,
+  contender: ConsumerName,
+  mode: ProducerJob['mode'],
+  count: number,
+  durationMs: number,
+): ProducerJob {
   return {
-    kind: 'producer', family: familyOf(contender), mode, port: ctx.port, count, durationMs,
-    rate: ctx.settings.latencyRate, template: ctx.template,
+    kind: 'producer',
+    family: familyOf(contender),
+    mode,
+    port: ctx.port,
+    count,
+    durationMs,
+    rate: ctx.settings.latencyRate,
+    template: ctx.template,
   };
 }
 
@@ -56,7 +82,11 @@ async function prepare(ctx: BenchContext, contender: ConsumerName, count: number
  * Children only connect while setting up (nothing is read before `go`), so
  * Redis is prepared while they boot.
  */
-async function together(consumer: ChildRun, producer: ChildRun | undefined, prepared: Promise<void> = Promise.resolve()): Promise<RunResult> {
+async function together(
+  consumer: ChildRun,
+  producer: ChildRun | undefined,
+  prepared: Promise<void> = Promise.resolve(),
+): Promise<RunResult> {
   try {
     await prepared;
     await consumer.ready;
@@ -121,7 +151,12 @@ export async function runEmit(ctx: BenchContext, contender: ProducerName): Promi
   const capMs = 60_000;
   const profile = profilePath(ctx, contender, 'emit');
   const job: EmitJob = {
-    kind: 'emit', contender, port: ctx.port, count: ctx.settings.emitCount, capMs, template: ctx.template,
+    kind: 'emit',
+    contender,
+    port: ctx.port,
+    count: ctx.settings.emitCount,
+    capMs,
+    template: ctx.template,
     ...(profile === undefined ? {} : { profilePath: profile }),
   };
   return together(startChild(job, capMs + KILL_SLACK_MS), undefined);

@@ -68,7 +68,11 @@ export function nestCostUs(drain: Runs): number | undefined {
 }
 
 /** Largest backlog's median of `metric` over the smallest's. */
-function memoryGrowth(memory: ReadonlyMap<number, Runs>, contender: string, metric: (r: RunResult) => number | undefined): number | undefined {
+function memoryGrowth(
+  memory: ReadonlyMap<number, Runs>,
+  contender: string,
+  metric: (r: RunResult) => number | undefined,
+): number | undefined {
   const sizes = [...memory.keys()].sort((a, b) => a - b);
   const small = sizes[0];
   const large = sizes[sizes.length - 1];
@@ -80,7 +84,11 @@ function memoryGrowth(memory: ReadonlyMap<number, Runs>, contender: string, metr
 
 /** Peak RSS growth, with what the process still holds after full GCs next to it (retention, not garbage). */
 function memoryCheck(memory: ReadonlyMap<number, Runs>, contender: string): Check {
-  const check = atMost(`memory: ${contender} peak RSS, largest vs smallest backlog ≤ 1.2×`, memoryGrowth(memory, contender, (r) => r.rssPeakMb), 1.2);
+  const check = atMost(
+    `memory: ${contender} peak RSS, largest vs smallest backlog ≤ 1.2×`,
+    memoryGrowth(memory, contender, (r) => r.rssPeakMb),
+    1.2,
+  );
   const retained = memoryGrowth(memory, contender, (r) => r.heapLiveMb);
   return retained === undefined ? check : { ...check, measured: `${check.measured} (V8 heap in use after full GC: ${precise(retained)})` };
 }
@@ -99,7 +107,10 @@ export function targetChecks(results: BenchResults): Check[] {
   checks.push(matchedConcurrencyCheck(drain, 'ours-c10', 'bullmq-c10', ['raw-c10']));
   checks.push(matchedConcurrencyCheck(drain, 'ours-c100', 'bullmq-c100', ['raw-c100', 'nest-c100']));
   checks.push(matchedConcurrencyCheck(drain, 'ours-default', 'bullmq-c200', ['raw-pipelined', 'nest-ceiling']));
-  for (const [ours, bull] of [['ours-c100', 'bullmq-c100'], ['ours-default', 'bullmq-c200']] as const) {
+  for (const [ours, bull] of [
+    ['ours-c100', 'bullmq-c100'],
+    ['ours-default', 'bullmq-c200'],
+  ] as const) {
     checks.push(atLeast(`steady: ${ours} ≥ 5× ${bull}`, ratio(steady, ours, bull, rate), 5));
   }
   checks.push(atLeast('drain: ours-default ≥ 1.5× nest-redis events/s', ratio(drain, 'ours-default', 'nest-redis', rate), 1.5));

@@ -13,9 +13,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        ClientsModule.register([
-          { name: ORDERS_CLIENT, customClass: RedisStreamsClient, options: { connection: url, maxLen: 100_000 } },
-        ]),
+        ClientsModule.register([{ name: ORDERS_CLIENT, customClass: RedisStreamsClient, options: { connection: url, maxLen: 100_000 } }]),
       ],
       controllers: [OrdersHttpController, OrdersStreamController],
       // Keeps handlers' own error messages in the logs and in invoices:dlq.

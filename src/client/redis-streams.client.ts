@@ -187,10 +187,7 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents> {
   private append(redis: Redis, stream: string, fields: FieldValue[]): Promise<string> {
     this.coalesceWrites(redis);
     const { maxLen } = this.options;
-    const added =
-      maxLen === undefined
-        ? redis.xadd(stream, '*', ...fields)
-        : redis.xadd(stream, 'MAXLEN', '~', maxLen, '*', ...fields);
+    const added = maxLen === undefined ? redis.xadd(stream, '*', ...fields) : redis.xadd(stream, 'MAXLEN', '~', maxLen, '*', ...fields);
     return (added as Promise<string>).catch((error: unknown) => {
       throw this.emitFailure(error, stream);
     });

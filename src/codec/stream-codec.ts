@@ -1,11 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import {
-  CONTENT_TYPE_BYTES,
-  CONTENT_TYPE_FIELD,
-  CONTENT_TYPE_JSON,
-  DATA_FIELD,
-  METADATA_FIELD,
-} from '../constants.js';
+import { CONTENT_TYPE_BYTES, CONTENT_TYPE_FIELD, CONTENT_TYPE_JSON, DATA_FIELD, METADATA_FIELD } from '../constants.js';
 
 /** A field name or value: text when it is valid UTF-8, the bytes otherwise. */
 export type FieldValue = string | Buffer;

@@ -8,11 +8,7 @@ import { backoffDelayMs } from '../options/backoff.js';
 import type { ResolvedRetryOptions } from '../options/resolve-server-options.js';
 import { describeTarget } from './connection-target.js';
 import { readGreeting } from './greeting-probe.js';
-import {
-  DEFAULT_RECONNECT_BASE_DELAY_MS,
-  DEFAULT_RECONNECT_JITTER,
-  DEFAULT_RECONNECT_MAX_DELAY_MS,
-} from '../constants.js';
+import { DEFAULT_RECONNECT_BASE_DELAY_MS, DEFAULT_RECONNECT_JITTER, DEFAULT_RECONNECT_MAX_DELAY_MS } from '../constants.js';
 
 /** Settings we impose on every connection we open, over the user's own. */
 export type ConnectionOverrides = Pick<
@@ -82,10 +78,7 @@ export async function connectWithin(redis: Redis, timeoutMs: number): Promise<vo
   if (redis.status === 'ready') return;
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new ConnectTimeout(`no answer within ${timeoutMs} ms (connectTimeoutMs)`)),
-      timeoutMs,
-    );
+    timer = setTimeout(() => reject(new ConnectTimeout(`no answer within ${timeoutMs} ms (connectTimeoutMs)`)), timeoutMs);
   });
   // ioredis rejects connect() with a bare "Connection is closed."; the socket
   // error before it (ECONNREFUSED, ENOTFOUND, WRONGPASS) says what is wrong.
@@ -110,7 +103,12 @@ export async function connectWithin(redis: Redis, timeoutMs: number): Promise<vo
     redis.disconnect();
     const refusal = replyError ?? lastError ?? error;
     // A socket that closed without a reply: Redis may have refused it at its client limit.
-    if (replyError === undefined && hasReachedRedis && !(error instanceof ConnectTimeout) && isClientLimitReply((await readGreeting(redis)) ?? '')) {
+    if (
+      replyError === undefined &&
+      hasReachedRedis &&
+      !(error instanceof ConnectTimeout) &&
+      isClientLimitReply((await readGreeting(redis)) ?? '')
+    ) {
       throw clientLimitError(redis, refusal);
     }
     throw connectionError(redis, error, refusal);
@@ -138,27 +136,27 @@ function connectionError(redis: Redis, error: unknown, refusal: unknown): RedisC
         fix: 'Check the username and password in "connection": the Redis user must exist, be enabled ("on") and have that password (ACL LIST shows the users).',
       });
     case 'permission':
-      return new RedisConnectionError(target, `the Redis user may not run a command of the connection handshake (${describeError(cause)})`, {
-        cause,
-        fix: 'Grant the user the commands the README\'s "Redis ACL" section lists.',
-      });
+      return new RedisConnectionError(
+        target,
+        `the Redis user may not run a command of the connection handshake (${describeError(cause)})`,
+        {
+          cause,
+          fix: 'Grant the user the commands the README\'s "Redis ACL" section lists.',
+        },
+      );
     default:
       return new RedisConnectionError(target, reason, { cause });
   }
 }
 
 function clientLimitError(redis: Redis, refusal: unknown): RedisConnectionError {
-  return new RedisConnectionError(
-    describeTarget(redis),
-    'Redis refused the connection because its client limit (maxclients) is reached',
-    {
-      cause: redactError(refusal),
-      fix:
-        'Raise the limit (CONFIG SET maxclients <n>, or maxclients in redis.conf; it is also capped by the open-file limit, ulimit -n), ' +
-        'or close connections nobody needs (CLIENT LIST shows them; INFO clients counts them). ' +
-        'Each RedisStreamsServer opens one connection plus one per bound stream; each RedisStreamsClient opens one.',
-    },
-  );
+  return new RedisConnectionError(describeTarget(redis), 'Redis refused the connection because its client limit (maxclients) is reached', {
+    cause: redactError(refusal),
+    fix:
+      'Raise the limit (CONFIG SET maxclients <n>, or maxclients in redis.conf; it is also capped by the open-file limit, ulimit -n), ' +
+      'or close connections nobody needs (CLIENT LIST shows them; INFO clients counts them). ' +
+      'Each RedisStreamsServer opens one connection plus one per bound stream; each RedisStreamsClient opens one.',
+  });
 }
 
 function waitForReady(redis: Redis): Promise<void> {

@@ -111,14 +111,7 @@ return redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARGV[2]) >= 0 and 1
 
 /** Scripts run through EVALSHA (loaded on first use, cached by ioredis). */
 export interface StreamScripts {
-  deadLetter(
-    deadLetterStream: string,
-    stream: string,
-    group: string,
-    id: string,
-    maxLen: string,
-    ...fields: FieldValue[]
-  ): Promise<string>;
+  deadLetter(deadLetterStream: string, stream: string, group: string, id: string, maxLen: string, ...fields: FieldValue[]): Promise<string>;
   renewLease(stream: string, group: string, consumer: string, ...ids: string[]): Promise<number>;
   deleteIdleConsumers(stream: string, group: string, minIdleMs: string, keep: string): Promise<string[]>;
   deleteConsumerIfIdle(stream: string, group: string, consumer: string): Promise<number>;

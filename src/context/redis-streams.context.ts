@@ -44,7 +44,6 @@ type RedisStreamsContextArgs = [
  * ```
  */
 export class RedisStreamsContext extends BaseRpcContext<RedisStreamsContextArgs> {
-
   /** The stream key (the pattern without `stream:`). */
   getStream(): string {
     return this.args[0];

@@ -17,9 +17,5 @@ export function awaitHandlerResult(result: unknown): Promise<void> | undefined {
 /** Whether a handler failure asks for the dead-letter stream at once. */
 export function isUnrecoverable(error: unknown): boolean {
   if (error instanceof UnrecoverableError) return true;
-  return (
-    typeof error === 'object' &&
-    error !== null &&
-    (error as { kind?: unknown }).kind === UNRECOVERABLE_MARKER
-  );
+  return typeof error === 'object' && error !== null && (error as { kind?: unknown }).kind === UNRECOVERABLE_MARKER;
 }

@@ -1,16 +1,6 @@
 /** Redis error reply prefixes this transport reacts to. */
 export type RedisReplyKind =
-  | 'BUSYGROUP'
-  | 'NOGROUP'
-  | 'UNBLOCKED'
-  | 'WRONGTYPE'
-  | 'NOPERM'
-  | 'NOSCRIPT'
-  | 'LOADING'
-  | 'READONLY'
-  | 'WRONGPASS'
-  | 'NOAUTH'
-  | 'other';
+  'BUSYGROUP' | 'NOGROUP' | 'UNBLOCKED' | 'WRONGTYPE' | 'NOPERM' | 'NOSCRIPT' | 'LOADING' | 'READONLY' | 'WRONGPASS' | 'NOAUTH' | 'other';
 
 const KNOWN_KINDS: readonly RedisReplyKind[] = [
   'BUSYGROUP',

@@ -7,14 +7,9 @@ import type { ResolvedRetryOptions } from './resolve-delivery-policy.js';
  *
  * @param random - a source in [0, 1); injectable for tests
  */
-export function backoffDelayMs(
-  attempt: number,
-  options: ResolvedRetryOptions,
-  random: () => number = Math.random,
-): number {
+export function backoffDelayMs(attempt: number, options: ResolvedRetryOptions, random: () => number = Math.random): number {
   const exponent = Math.max(0, Math.min(attempt - 1, 30));
-  const raw =
-    options.strategy === 'fixed' ? options.baseDelayMs : options.baseDelayMs * 2 ** exponent;
+  const raw = options.strategy === 'fixed' ? options.baseDelayMs : options.baseDelayMs * 2 ** exponent;
   const capped = Math.min(raw, options.maxDelayMs);
   const spread = capped * options.jitter * (random() * 2 - 1);
   return Math.max(0, Math.min(options.maxDelayMs, Math.round(capped + spread)));

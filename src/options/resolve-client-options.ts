@@ -1,9 +1,5 @@
 import type { ProducerSerializer } from '@nestjs/microservices';
-import {
-  DEFAULT_CONNECT_TIMEOUT_MS,
-  DEFAULT_EMIT_TIMEOUT_MS,
-  DEFAULT_MAX_QUEUED_EMITS,
-} from '../constants.js';
+import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_EMIT_TIMEOUT_MS, DEFAULT_MAX_QUEUED_EMITS } from '../constants.js';
 import { InvalidOptionsError } from '../errors/invalid-options.error.js';
 import type { RedisConnection } from '../interfaces/connection.interface.js';
 import type { RedisStreamsClientOptions } from '../interfaces/client-options.interface.js';

@@ -56,7 +56,7 @@ export function resolveDeliveryPolicy(
     `${prefix}deadLetter`,
     options.deadLetter,
     DEAD_LETTER_KEYS,
-    "{ stream: (source) => `${source}:dead`, maxLen: 10000 }",
+    '{ stream: (source) => `${source}:dead`, maxLen: 10000 }',
   );
   if (deadLetter.stream !== undefined && typeof deadLetter.stream !== 'function') {
     throw new InvalidOptionsError(`${prefix}deadLetter.stream`, 'must be a function from the source stream key to the dead-letter key');

@@ -41,7 +41,8 @@ export function resolveStreamOptions(
   base: ResolvedStreamOptions | undefined,
   prefix = '',
 ): ResolvedStreamOptions {
-  if (base !== undefined) onlyKnownKeys(prefix, options, STREAM_OPTION_KEYS, ' Server-wide options go to the RedisStreamsServer constructor.');
+  if (base !== undefined)
+    onlyKnownKeys(prefix, options, STREAM_OPTION_KEYS, ' Server-wide options go to the RedisStreamsServer constructor.');
   const claimIdleMs = wholeNumber(`${prefix}claimIdleMs`, options.claimIdleMs, base?.claimIdleMs ?? DEFAULT_CLAIM_IDLE_MS, 1);
   // An inherited delay is cut down to a lower claimIdleMs of the handler; one
   // set explicitly above claimIdleMs is refused below.
@@ -58,7 +59,12 @@ export function resolveStreamOptions(
     blockMs: wholeNumber(`${prefix}blockMs`, options.blockMs, base?.blockMs ?? DEFAULT_BLOCK_MS, 1),
     concurrency: policy.concurrency,
     claimIdleMs,
-    claimIntervalMs: wholeNumber(`${prefix}claimIntervalMs`, options.claimIntervalMs, base?.claimIntervalMs ?? DEFAULT_CLAIM_INTERVAL_MS, 1),
+    claimIntervalMs: wholeNumber(
+      `${prefix}claimIntervalMs`,
+      options.claimIntervalMs,
+      base?.claimIntervalMs ?? DEFAULT_CLAIM_INTERVAL_MS,
+      1,
+    ),
     maxDeliveries: policy.maxDeliveries,
     retry: policy.retry,
     deadLetterStream: policy.deadLetterStream,

@@ -25,12 +25,7 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
  * @returns the object, or an empty one when unset
  * @throws InvalidOptionsError naming the option, what it expects and any unknown key
  */
-export function optionsObject(
-  option: string,
-  value: unknown,
-  allowed: readonly string[],
-  example: string,
-): Record<string, unknown> {
+export function optionsObject(option: string, value: unknown, allowed: readonly string[], example: string): Record<string, unknown> {
   if (value === undefined) return {};
   if (!isPlainObject(value)) {
     throw new InvalidOptionsError(option, `must be an object such as ${example}, got ${describeValue(value)}`);

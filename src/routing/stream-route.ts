@@ -27,10 +27,7 @@ export function parsePattern(pattern: unknown): Route | undefined {
   const key = keyAfterPrefix(pattern);
   if (key === undefined) return undefined;
   if (key.length === 0) {
-    throw new InvalidOptionsError(
-      String(pattern),
-      `name a stream after "${STREAM_PATTERN_PREFIX}", e.g. "${STREAM_PATTERN_PREFIX}orders"`,
-    );
+    throw new InvalidOptionsError(String(pattern), `name a stream after "${STREAM_PATTERN_PREFIX}", e.g. "${STREAM_PATTERN_PREFIX}orders"`);
   }
   return { kind: 'stream', key };
 }

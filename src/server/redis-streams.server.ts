@@ -34,10 +34,7 @@ export interface RedisStreamsServerClients {
  * });
  * ```
  */
-export class RedisStreamsServer
-  extends Server<RedisStreamsEvents, RedisStreamsStatus>
-  implements CustomTransportStrategy
-{
+export class RedisStreamsServer extends Server<RedisStreamsEvents, RedisStreamsStatus> implements CustomTransportStrategy {
   override readonly transportId = REDIS_STREAMS_TRANSPORT;
   override readonly propagatesEventHandlerErrors = true;
   protected override readonly logger = new Logger(RedisStreamsServer.name);
@@ -91,9 +88,7 @@ export class RedisStreamsServer
     return this.connections.clients() as T;
   }
 
-  override setOnProcessingStartHook(
-    hook: (transportId: symbol | number, context: unknown, done: () => Promise<unknown>) => void,
-  ): void {
+  override setOnProcessingStartHook(hook: (transportId: symbol | number, context: unknown, done: () => Promise<unknown>) => void): void {
     this.hasProcessingHooks = true;
     super.setOnProcessingStartHook(hook);
   }

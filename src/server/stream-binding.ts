@@ -14,11 +14,7 @@ import { parsePattern, streamPattern } from '../routing/stream-route.js';
  *
  * @throws InvalidOptionsError when a pattern names no stream or extras are invalid
  */
-export function bindStreams(
-  handlers: ReadonlyMap<string, MessageHandler>,
-  base: ResolvedStreamOptions,
-  logger: Logger,
-): StreamBinding[] {
+export function bindStreams(handlers: ReadonlyMap<string, MessageHandler>, base: ResolvedStreamOptions, logger: Logger): StreamBinding[] {
   const bindings: StreamBinding[] = [];
   for (const [pattern, handler] of handlers) {
     const route = parsePattern(pattern);

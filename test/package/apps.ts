@@ -52,9 +52,7 @@ export const APPS: readonly AppSpec[] = [
       rxjs: '^7.8.0',
     },
     devDependencies: { typescript: '^6.0.0', '@types/node': '^20.19.0' },
-    projects: [
-      { file: 'tsconfig.json', isBuild: true, compilerOptions: { ...COMMON_OPTIONS, module: 'nodenext' } },
-    ],
+    projects: [{ file: 'tsconfig.json', isBuild: true, compilerOptions: { ...COMMON_OPTIONS, module: 'nodenext' } }],
   },
   {
     name: 'nest11-cjs',

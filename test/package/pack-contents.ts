@@ -85,11 +85,7 @@ function resolveRelative(dir: string, relative: string): string {
  * @param readFile - reads a packed file (for source maps)
  * @returns one line per problem; empty when the package is fine
  */
-export function checkPackContents(
-  paths: readonly string[],
-  manifest: PackageEntryPoints,
-  readFile: (path: string) => string,
-): string[] {
+export function checkPackContents(paths: readonly string[], manifest: PackageEntryPoints, readFile: (path: string) => string): string[] {
   const files = new Set(paths.map(normalize));
   const problems: string[] = [];
   for (const path of files) {

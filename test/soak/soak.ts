@@ -45,10 +45,7 @@ function readOptions(): SoakOptions {
   });
   const number = (name: keyof typeof values, min: number): number => {
     const value = Number(values[name]);
-    if (!Number.isFinite(value) || value < min)
-      throw new Error(
-        `--${name} must be a number >= ${min}, got ${String(values[name])}`,
-      );
+    if (!Number.isFinite(value) || value < min) throw new Error(`--${name} must be a number >= ${min}, got ${String(values[name])}`);
     return value;
   };
   return {
@@ -63,13 +60,9 @@ function readOptions(): SoakOptions {
   };
 }
 
-const CONSUMER_PROGRAM = fileURLToPath(
-  new URL('./soak-consumer.js', import.meta.url),
-);
-const sleep = (ms: number) =>
-  new Promise<void>((resolve) => setTimeout(resolve, ms));
-const randomBetween = (min: number, max: number) =>
-  min + Math.random() * (max - min);
+const CONSUMER_PROGRAM = fileURLToPath(new URL('./soak-consumer.js', import.meta.url));
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const randomBetween = (min: number, max: number) => min + Math.random() * (max - min);
 
 /** Counters for the summary. */
 const counts = {
@@ -110,16 +103,12 @@ class ConsumerSlot {
     this.child = child;
     this.exited = new Promise((resolve) =>
       child.once('exit', (code, signal) => {
-        this.log.write(
-          `[${new Date().toISOString()}] ${name} (pid ${child.pid}) exited: code ${code}, signal ${signal}\n`,
-        );
+        this.log.write(`[${new Date().toISOString()}] ${name} (pid ${child.pid}) exited: code ${code}, signal ${signal}\n`);
         if (this.child === child) this.child = undefined;
         resolve();
       }),
     );
-    child.stderr.on('data', (chunk: Buffer) =>
-      this.log.write(`[${name}] ${chunk.toString()}`),
-    );
+    child.stderr.on('data', (chunk: Buffer) => this.log.write(`[${name}] ${chunk.toString()}`));
     await new Promise<void>((resolve) => {
       let buffered = '';
       child.stdout.on('data', (chunk: Buffer) => {
@@ -143,10 +132,7 @@ class ConsumerSlot {
     } catch {
       // Already gone.
     }
-    const timer = setTimeout(
-      () => child.pid !== undefined && process.kill(child.pid, 'SIGKILL'),
-      15_000,
-    );
+    const timer = setTimeout(() => child.pid !== undefined && process.kill(child.pid, 'SIGKILL'), 15_000);
     await this.exited;
     clearTimeout(timer);
   }
@@ -189,16 +175,7 @@ class Producer {
       if (dueAt > Date.now()) await sleep(dueAt - Date.now());
       for (;;) {
         try {
-          this.produced.push(
-            (await this.redis.xadd(
-              this.stream,
-              '*',
-              'producer',
-              String(this.index),
-              'n',
-              String(n),
-            ))!,
-          );
+          this.produced.push((await this.redis.xadd(this.stream, '*', 'producer', String(this.index), 'n', String(n)))!);
           break;
         } catch {
           counts.produceRetries += 1;
@@ -214,16 +191,11 @@ interface GroupState {
   readonly lag: number | null;
 }
 
-async function groupState(
-  redis: Redis,
-  stream: string,
-  group: string,
-): Promise<GroupState> {
+async function groupState(redis: Redis, stream: string, group: string): Promise<GroupState> {
   const groups = (await redis.xinfo('GROUPS', stream)) as unknown[][];
   for (const info of groups) {
     const fields = new Map<unknown, unknown>();
-    for (let i = 0; i + 1 < info.length; i += 2)
-      fields.set(info[i], info[i + 1]);
+    for (let i = 0; i + 1 < info.length; i += 2) fields.set(info[i], info[i + 1]);
     if (fields.get('name') === group) {
       const lag = fields.get('lag');
       return {
@@ -236,10 +208,7 @@ async function groupState(
 }
 
 /** The source ids in the dead-letter stream. */
-async function deadLetteredIds(
-  redis: Redis,
-  deadLetter: string,
-): Promise<string[]> {
+async function deadLetteredIds(redis: Redis, deadLetter: string): Promise<string[]> {
   const ids: string[] = [];
   let from = '-';
   for (;;) {
@@ -253,21 +222,13 @@ async function deadLetteredIds(
   }
 }
 
-async function chaos(
-  slots: ConsumerSlot[],
-  redis: LocalRedis,
-  options: SoakOptions,
-  until: number,
-  log: WriteStream,
-): Promise<void> {
+async function chaos(slots: ConsumerSlot[], redis: LocalRedis, options: SoakOptions, until: number, log: WriteStream): Promise<void> {
   let nextRedisRestart = Date.now() + randomBetween(40_000, 70_000);
   while (Date.now() < until) {
     await sleep(randomBetween(1_500, 5_000));
     if (Date.now() >= until) break;
     if (options.restartRedis && Date.now() >= nextRedisRestart) {
-      log.write(
-        `[${new Date().toISOString()}] chaos: restarting redis-server\n`,
-      );
+      log.write(`[${new Date().toISOString()}] chaos: restarting redis-server\n`);
       await redis.restart();
       counts.redisRestarts += 1;
       nextRedisRestart = Date.now() + randomBetween(40_000, 70_000);
@@ -281,9 +242,7 @@ async function chaos(
     else counts.sigterms += 1;
     await slot.stop(signal);
     // Restart later, in the background: some slots stay down for a while.
-    void sleep(randomBetween(0, 3_000)).then(() =>
-      Date.now() < until && !slot.isRunning ? slot.start() : undefined,
-    );
+    void sleep(randomBetween(0, 3_000)).then(() => (Date.now() < until && !slot.isRunning ? slot.start() : undefined));
   }
 }
 
@@ -328,21 +287,15 @@ async function main(): Promise<number> {
         idleConsumerCleanupMs: 15_000,
       },
     });
-    for (let i = 1; i <= options.consumers; i += 1)
-      slots.push(new ConsumerSlot(i, config, log));
+    for (let i = 1; i <= options.consumers; i += 1) slots.push(new ConsumerSlot(i, config, log));
     await Promise.all(slots.map((slot) => slot.start()));
-    for (let i = 1; i <= options.producers; i += 1)
-      producers.push(new Producer(redis.url, stream, i, options.rate));
+    for (let i = 1; i <= options.producers; i += 1) producers.push(new Producer(redis.url, stream, i, options.rate));
     for (const producer of producers) producer.start();
 
     const until = startedAt + options.minutes * 60_000;
     const progress = setInterval(() => {
       const produced = producers.reduce((sum, p) => sum + p.produced.length, 0);
-      void Promise.all([
-        admin.scard(`${record}:handled`),
-        admin.xlen(deadLetter),
-        groupState(admin, stream, group),
-      ])
+      void Promise.all([admin.scard(`${record}:handled`), admin.xlen(deadLetter), groupState(admin, stream, group)])
         .then(([handled, dead, state]) =>
           console.log(
             `  ${Math.round((Date.now() - startedAt) / 1_000)} s: produced ${produced}, handled ${handled}, dead-lettered ${dead}, ` +
@@ -356,22 +309,14 @@ async function main(): Promise<number> {
     clearInterval(progress);
 
     // Drain: every consumer up, until everything is read and settled.
-    await Promise.all(
-      slots.filter((slot) => !slot.isRunning).map((slot) => slot.start()),
-    );
+    await Promise.all(slots.filter((slot) => !slot.isRunning).map((slot) => slot.start()));
     const produced = producers.flatMap((producer) => producer.produced);
     const drainStarted = Date.now();
     let drained = false;
     while (Date.now() - drainStarted < options.drainTimeoutMs) {
       const state = await groupState(admin, stream, group);
-      const settled =
-        (await admin.scard(`${record}:handled`)) +
-        (await admin.xlen(deadLetter));
-      if (
-        state.pending === 0 &&
-        state.lag === 0 &&
-        settled >= produced.length
-      ) {
+      const settled = (await admin.scard(`${record}:handled`)) + (await admin.xlen(deadLetter));
+      if (state.pending === 0 && state.lag === 0 && settled >= produced.length) {
         drained = true;
         break;
       }
@@ -422,9 +367,7 @@ async function verify(input: VerifyInput): Promise<number> {
   const deadSet = new Set(dead);
   const missing = produced.filter((id) => !handled.has(id) && !deadSet.has(id));
   const state = await groupState(admin, stream, group);
-  const consumersLeft = (
-    (await admin.xinfo('CONSUMERS', stream, group)) as unknown[]
-  ).length;
+  const consumersLeft = ((await admin.xinfo('CONSUMERS', stream, group)) as unknown[]).length;
   const summary = {
     durationS: Math.round((Date.now() - input.startedAt) / 1_000),
     drainS: Math.round(input.drainMs / 100) / 10,
@@ -449,26 +392,17 @@ async function verify(input: VerifyInput): Promise<number> {
     produceRetries: counts.produceRetries,
   };
   console.log('soak summary:');
-  for (const [key, value] of Object.entries(summary))
-    console.log(`  ${key.padEnd(24)} ${String(value)}`);
+  for (const [key, value] of Object.entries(summary)) console.log(`  ${key.padEnd(24)} ${String(value)}`);
   const failures: string[] = [];
-  if (!input.drained)
-    failures.push(
-      `did not drain within ${input.options.drainTimeoutMs / 1_000} s`,
-    );
+  if (!input.drained) failures.push(`did not drain within ${input.options.drainTimeoutMs / 1_000} s`);
   if (missing.length > 0)
-    failures.push(
-      `${missing.length} produced entries neither handled nor dead-lettered, e.g. ${missing.slice(0, 5).join(', ')}`,
-    );
-  if (state.pending > 0)
-    failures.push(`${state.pending} entries still pending`);
+    failures.push(`${missing.length} produced entries neither handled nor dead-lettered, e.g. ${missing.slice(0, 5).join(', ')}`);
+  if (state.pending > 0) failures.push(`${state.pending} entries still pending`);
   if (failures.length > 0) {
     console.log(`soak FAILED: ${failures.join('; ')}`);
     return 1;
   }
-  console.log(
-    'soak passed: every produced entry was handled or dead-lettered; nothing pending.',
-  );
+  console.log('soak passed: every produced entry was handled or dead-lettered; nothing pending.');
   return 0;
 }
 

@@ -45,10 +45,7 @@ export class AclUsers {
   async fromReadme(stream: string, edit: (rule: string) => string = (rule) => rule): Promise<AclUser> {
     const name = uniqueName('acl-user');
     const password = `secret-${randomBytes(8).toString('hex')}`;
-    const rule = edit(readmeAclRule())
-      .replaceAll('<user>', name)
-      .replaceAll('<password>', password)
-      .replaceAll('<stream>', stream);
+    const rule = edit(readmeAclRule()).replaceAll('<user>', name).replaceAll('<password>', password).replaceAll('<stream>', stream);
     const [acl, setuser, ...args] = rule.split(/\s+/);
     this.created.push(name);
     await this.admin.call(acl!, setuser!, ...args);

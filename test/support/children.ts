@@ -4,9 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { ConsumerConfig } from '../fixtures/consumer-app.js';
 
 /** The consumer child program, compiled by global setup (tsconfig.fixtures.json). */
-export const CONSUMER_PROGRAM = fileURLToPath(
-  new URL('../../build/fixtures/test/fixtures/consumer.js', import.meta.url),
-);
+export const CONSUMER_PROGRAM = fileURLToPath(new URL('../../build/fixtures/test/fixtures/consumer.js', import.meta.url));
 
 /** A consumer running in its own Node process. */
 export interface ChildConsumer {
@@ -33,16 +31,13 @@ const running = new Set<ChildConsumer>();
  */
 export function spawnConsumer(config: ConsumerConfig): ChildConsumer {
   if (!existsSync(CONSUMER_PROGRAM)) {
-    throw new Error(
-      `${CONSUMER_PROGRAM} is missing; global setup compiles it with tsc -p tsconfig.fixtures.json.`,
-    );
+    throw new Error(`${CONSUMER_PROGRAM} is missing; global setup compiles it with tsc -p tsconfig.fixtures.json.`);
   }
   const child: ChildProcess = spawn(process.execPath, [CONSUMER_PROGRAM], {
     env: { ...process.env, NRS_CONSUMER: JSON.stringify(config) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  if (child.pid === undefined)
-    throw new Error('could not spawn the consumer child');
+  if (child.pid === undefined) throw new Error('could not spawn the consumer child');
   const pid = child.pid;
   let stderr = '';
   child.stderr!.setEncoding('utf8');
@@ -63,11 +58,7 @@ export function spawnConsumer(config: ConsumerConfig): ChildConsumer {
       if (buffered.split('\n').includes('ready')) resolve();
     });
     void exited.then(({ code, signal }) =>
-      reject(
-        new Error(
-          `consumer ${config.options.consumer ?? ''} exited before ready (code ${code}, signal ${signal}):\n${stderr}`,
-        ),
-      ),
+      reject(new Error(`consumer ${config.options.consumer ?? ''} exited before ready (code ${code}, signal ${signal}):\n${stderr}`)),
     );
   });
   ready.catch(() => undefined);

@@ -10,13 +10,7 @@ declare global {
 }
 
 /** Where `tsc -p tsconfig.fixtures.json` puts the consumer child program. */
-const CONSUMER_FIXTURE = join(
-  'build',
-  'fixtures',
-  'test',
-  'fixtures',
-  'consumer.js',
-);
+const CONSUMER_FIXTURE = join('build', 'fixtures', 'test', 'fixtures', 'consumer.js');
 
 /**
  * Compiles the child programs of the fault tests (test/fixtures, with src) to
@@ -27,39 +21,26 @@ const CONSUMER_FIXTURE = join(
  */
 function compileFixtures(rootDir: string): void {
   const tsc = join(rootDir, 'node_modules', 'typescript', 'bin', 'tsc');
-  const result = spawnSync(
-    process.execPath,
-    [tsc, '-p', 'tsconfig.fixtures.json'],
-    {
-      cwd: rootDir,
-      encoding: 'utf8',
-    },
-  );
+  const result = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.fixtures.json'], {
+    cwd: rootDir,
+    encoding: 'utf8',
+  });
   const output = `${result.stdout ?? ''}${result.stderr ?? ''}`.trim();
   if (result.status === 0) return;
-  if (
-    result.error === undefined &&
-    existsSync(join(rootDir, CONSUMER_FIXTURE))
-  ) {
+  if (result.error === undefined && existsSync(join(rootDir, CONSUMER_FIXTURE))) {
     // Type errors still emit JavaScript; ts-jest reports them for the tests
     // themselves, so only say so here.
-    process.stderr.write(
-      `\ntsc -p tsconfig.fixtures.json reported errors (fixtures emitted anyway):\n${output}\n`,
-    );
+    process.stderr.write(`\ntsc -p tsconfig.fixtures.json reported errors (fixtures emitted anyway):\n${output}\n`);
     return;
   }
-  throw new Error(
-    `Could not compile the test fixtures (tsc -p tsconfig.fixtures.json):\n${result.error?.message ?? output}`,
-  );
+  throw new Error(`Could not compile the test fixtures (tsc -p tsconfig.fixtures.json):\n${result.error?.message ?? output}`);
 }
 
 /**
  * Compiles the child-process fixtures, then starts one redis-server for the
  * suite, unless REDIS_URL points at one.
  */
-export default async function globalSetup(
-  globalConfig: { rootDir?: string } = {},
-): Promise<void> {
+export default async function globalSetup(globalConfig: { rootDir?: string } = {}): Promise<void> {
   compileFixtures(globalConfig.rootDir ?? process.cwd());
   if (process.env.REDIS_URL) return;
   const redis = await startLocalRedis();

@@ -1,9 +1,4 @@
-import {
-  createConnection,
-  createServer,
-  type Server,
-  type Socket,
-} from 'node:net';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
 
 /** One client connection through the proxy. */
 interface Link {
@@ -32,16 +27,11 @@ export class BlackholeProxy {
   /** Listens on a free loopback port; returns the URL to connect to. */
   async start(): Promise<string> {
     // allowHalfOpen: a FIN from a black-holed client is not answered either.
-    const server = createServer({ allowHalfOpen: true }, (client) =>
-      this.accept(client),
-    );
+    const server = createServer({ allowHalfOpen: true }, (client) => this.accept(client));
     this.server = server;
-    await new Promise<void>((resolve) =>
-      server.listen(0, '127.0.0.1', resolve),
-    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const address = server.address();
-    if (address === null || typeof address === 'string')
-      throw new Error('no proxy port');
+    if (address === null || typeof address === 'string') throw new Error('no proxy port');
     return `redis://127.0.0.1:${address.port}`;
   }
 
@@ -66,8 +56,7 @@ export class BlackholeProxy {
     this.links.clear();
     const server = this.server;
     this.server = undefined;
-    if (server !== undefined)
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+    if (server !== undefined) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
   private accept(client: Socket): void {
@@ -110,11 +99,7 @@ export class BlackholeProxy {
 function clientName(chunk: Buffer): string | undefined {
   const parts = chunk.toString('latin1').split('\r\n');
   for (let i = 0; i + 4 < parts.length; i += 1) {
-    if (
-      parts[i]!.toLowerCase() === 'client' &&
-      parts[i + 2]!.toLowerCase() === 'setname'
-    )
-      return parts[i + 4];
+    if (parts[i]!.toLowerCase() === 'client' && parts[i + 2]!.toLowerCase() === 'setname') return parts[i + 4];
   }
   return undefined;
 }

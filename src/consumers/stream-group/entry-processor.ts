@@ -161,7 +161,11 @@ class EntryRun extends InFlightEntry implements EntryControl {
       (result) => {
         const completion = awaitHandlerResult(result);
         if (completion === undefined) this.succeed();
-        else completion.then(() => this.succeed(), (error: unknown) => this.fail(error));
+        else
+          completion.then(
+            () => this.succeed(),
+            (error: unknown) => this.fail(error),
+          );
       },
       (error: unknown) => this.fail(error),
     );
@@ -185,9 +189,7 @@ class EntryRun extends InFlightEntry implements EntryControl {
       (error: unknown) => {
         // Settlement logs its own failures; anything reaching here is a bug,
         // and the entry stays pending for a later delivery.
-        this.deps.scope.logger.error(
-          `${this.deps.scope.logPrefix} entry ${this.id} could not be settled (${describeError(error)}).`,
-        );
+        this.deps.scope.logger.error(`${this.deps.scope.logPrefix} entry ${this.id} could not be settled (${describeError(error)}).`);
         this.finish();
       },
     );
@@ -277,11 +279,7 @@ class EntryRun extends InFlightEntry implements EntryControl {
     await this.scheduleRetry(verdict.delayMs);
   }
 
-  private deserialize(
-    deserializer: ConsumerDeserializer,
-    data: unknown,
-    metadata: Record<string, unknown> | undefined,
-  ): Promise<unknown> {
+  private deserialize(deserializer: ConsumerDeserializer, data: unknown, metadata: Record<string, unknown> | undefined): Promise<unknown> {
     const { pattern } = this.deps;
     const { stream } = this.deps.scope;
     const packet = { pattern, data, ...(metadata === undefined ? {} : { metadata }) };

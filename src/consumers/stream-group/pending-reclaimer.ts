@@ -43,9 +43,12 @@ export class PendingReclaimer {
     this.timer = setInterval(() => {
       void this.tick();
     }, claimIntervalMs);
-    this.leaseTimer = setInterval(() => {
-      void this.renewLeases();
-    }, Math.max(1, Math.floor(claimIdleMs / 3)));
+    this.leaseTimer = setInterval(
+      () => {
+        void this.renewLeases();
+      },
+      Math.max(1, Math.floor(claimIdleMs / 3)),
+    );
     this.timer.unref();
     this.leaseTimer.unref();
   }
@@ -98,7 +101,14 @@ export class PendingReclaimer {
     const minIdleMs = options.claimIdleMs;
     // Look first, without holding slots: most scans find nothing due.
     const rows = (await commands.call(
-      'XPENDING', stream, group, 'IDLE', minIdleMs, '-', '+', slots.capacity + processor.inFlight.size,
+      'XPENDING',
+      stream,
+      group,
+      'IDLE',
+      minIdleMs,
+      '-',
+      '+',
+      slots.capacity + processor.inFlight.size,
     )) as PendingRow[];
     const handling = new Set(processor.inFlight.ids());
     const due = rows.filter(([id]) => !handling.has(id));
@@ -115,9 +125,7 @@ export class PendingReclaimer {
       for (const [id, flat] of reply.entries) {
         claimed += 1;
         const before = previous.get(id);
-        logger.debug?.(
-          `${logPrefix} claimed entry ${id} from consumer "${before?.holder}" (idle over ${minIdleMs} ms).`,
-        );
+        logger.debug?.(`${logPrefix} claimed entry ${id} from consumer "${before?.holder}" (idle over ${minIdleMs} ms).`);
         processor.process(id, flat, (before?.count ?? 0) + 1);
       }
     } finally {

@@ -107,15 +107,23 @@ export async function runPreflight(redis: Redis, plan: PreflightPlan): Promise<v
     if (probe.acl === 'client|list') clientList = reply;
     const target = deniedTarget(error);
     if (target === undefined) return;
-    const denial: MissingPermission = target === 'command' || probe.key === undefined ? { command: probe.acl } : { command: probe.acl, key: probe.key };
+    const denial: MissingPermission =
+      target === 'command' || probe.key === undefined ? { command: probe.acl } : { command: probe.acl, key: probe.key };
     const id = `${denial.command} ${denial.key ?? ''}`;
     if (seen.has(id)) return;
     seen.add(id);
     missing.push(denial);
   });
   if (missing.length > 0) {
-    const stream = plan.streams.find(({ stream: s, deadLetterStream }) => missing.some((m) => m.key === s || m.key === deadLetterStream))?.stream;
-    throw new MissingPermissionsError(stream ?? plan.streams[0]?.stream ?? '(no stream bound)', plan.group, redis.options.username ?? 'default', missing);
+    const stream = plan.streams.find(({ stream: s, deadLetterStream }) =>
+      missing.some((m) => m.key === s || m.key === deadLetterStream),
+    )?.stream;
+    throw new MissingPermissionsError(
+      stream ?? plan.streams[0]?.stream ?? '(no stream bound)',
+      plan.group,
+      redis.options.username ?? 'default',
+      missing,
+    );
   }
   const holder = otherHolder(clientList, ownId, plan.connectionNames);
   if (holder !== undefined) throw new ConsumerNameInUseError(plan.group, plan.consumer, holder);

@@ -219,9 +219,7 @@ export class StreamReader {
       return false;
     }
     if (isGroupGone(error)) {
-      logger.warn(
-        `${logPrefix} the stream or group vanished (NOGROUP); recreating the group after ${this.lastSeenId}.`,
-      );
+      logger.warn(`${logPrefix} the stream or group vanished (NOGROUP); recreating the group after ${this.lastSeenId}.`);
       try {
         const state = await ensureGroup(commands, stream, group, this.lastSeenId, missingStream);
         if (state === 'missing-stream') {
@@ -238,13 +236,9 @@ export class StreamReader {
     }
     const delayMs = reconnectDelayMs(failures);
     if (error instanceof ConnectionLostError) {
-      logger.warn(
-        `${logPrefix} the reader's connection dropped (${error.message}); reading again once it is back.`,
-      );
+      logger.warn(`${logPrefix} the reader's connection dropped (${error.message}); reading again once it is back.`);
     } else {
-      logger.warn(
-        `${logPrefix} read failed (${describeError(error)}); retrying in ${delayMs} ms.`,
-      );
+      logger.warn(`${logPrefix} read failed (${describeError(error)}); retrying in ${delayMs} ms.`);
     }
     await this.pause(delayMs);
     return true;

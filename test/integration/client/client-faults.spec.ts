@@ -1,12 +1,7 @@
 import { createServer, type Socket } from 'node:net';
 import { inspect } from 'node:util';
 import type { Redis } from 'ioredis';
-import {
-  ClientClosedError,
-  EmitQueueFullError,
-  EmitTimeoutError,
-  RedisCommandError,
-} from '../../../src/index.js';
+import { ClientClosedError, EmitQueueFullError, EmitTimeoutError, RedisCommandError } from '../../../src/index.js';
 import { freePort, type LocalRedis } from '../../support/local-redis.js';
 import { emit } from '../../support/produce.js';
 import { useScene } from '../../support/scene.js';

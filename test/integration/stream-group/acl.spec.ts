@@ -82,7 +82,11 @@ describe('with a Redis user made from the README ACL rule, word for word', () =>
 
     await waitFor(() => handled.length === 3, { message: 'the good entry, the bytes and the retried one handled' });
     expect(handled).toEqual(
-      expect.arrayContaining([{ n: 1, deliveries: 1 }, { n: 2, deliveries: 2 }, { n: -1, deliveries: 1 }]),
+      expect.arrayContaining([
+        { n: 1, deliveries: 1 },
+        { n: 2, deliveries: 2 },
+        { n: -1, deliveries: 1 },
+      ]),
     );
     await waitFor(async () => (await scene.redis.exists(probe.deadLetterStream)) === 1, { message: 'the dead letter' });
     await waitFor(async () => (await probe.pendingCount()) === 0, { message: 'everything acked' });
@@ -93,7 +97,9 @@ describe('with a Redis user made from the README ACL rule, word for word', () =>
     expect(logger.lines.filter((line) => /NOPERM|permission|denied/i.test(line))).toEqual([]);
     // The only trouble reported is the handler failures themselves.
     expect(logger.lines.filter((line) => line.startsWith('warn') && !/failed on delivery 1 of 2/.test(line))).toEqual([]);
-    expect(logger.lines.filter((line) => line.startsWith('error') && !/moved to dead-letter stream|Error: order \d failed/.test(line))).toEqual([]);
+    expect(
+      logger.lines.filter((line) => line.startsWith('error') && !/moved to dead-letter stream|Error: order \d failed/.test(line)),
+    ).toEqual([]);
     // Closing deleted the consumer, which owned nothing (a script: EVALSHA or EVAL, XPENDING, XGROUP DELCONSUMER).
     expect(await probe.consumers()).toEqual([]);
   });

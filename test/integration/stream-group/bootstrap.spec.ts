@@ -35,9 +35,7 @@ describe('group bootstrap', () => {
     ]);
     await scene.close(app);
     expect(await scene.redis.type(scene.stream)).toBe('stream');
-    await scene.start([controller()], fastOptions({ group: scene.group, consumer: 'c1' }), [
-      { provide: SEEN, useValue: seen },
-    ]);
+    await scene.start([controller()], fastOptions({ group: scene.group, consumer: 'c1' }), [{ provide: SEEN, useValue: seen }]);
     const id = await scene.produce.add('n', '1');
     await waitFor(() => seen.includes(id), { message: 'delivery after restart' });
   });
@@ -66,9 +64,7 @@ describe('group bootstrap', () => {
     await scene.redis.call('ACL', 'SETUSER', user, 'on', '>secret', '~*', '+@all', '-xgroup', '-xreadgroup');
     scene.defer(() => scene.redis.call('ACL', 'DELUSER', user));
     const url = redisUrl().replace('redis://', `redis://${user}:secret@`);
-    const failing = scene.start([controller()], fastOptions({ group: scene.group, connection: url }), [
-      { provide: SEEN, useValue: seen },
-    ]);
+    const failing = scene.start([controller()], fastOptions({ group: scene.group, connection: url }), [{ provide: SEEN, useValue: seen }]);
     await expect(failing).rejects.toBeInstanceOf(StreamConfigurationError);
     await expect(failing).rejects.toThrow('permission denied');
     await expect(failing).rejects.not.toThrow('secret');

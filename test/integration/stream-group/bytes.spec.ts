@@ -46,9 +46,7 @@ describe('bytes that are not UTF-8', () => {
   }
 
   async function start(extra = {}) {
-    await scene.start([controller()], fastOptions({ group: scene.group, consumer: 'c1', ...extra }), [
-      { provide: PROBE, useValue: probe },
-    ]);
+    await scene.start([controller()], fastOptions({ group: scene.group, consumer: 'c1', ...extra }), [{ provide: PROBE, useValue: probe }]);
   }
 
   it('hands a foreign entry over with text as strings and other bytes as Buffers, raw fields byte for byte', async () => {
@@ -60,9 +58,7 @@ describe('bytes that are not UTF-8', () => {
     expect(Buffer.isBuffer(data.blob)).toBe(true);
     expect((data.blob as Buffer).equals(BINARY)).toBe(true);
     expect(seen.fields).toBe(data);
-    expect(seen.raw.flat().map((b) => b.toString('hex'))).toEqual(
-      (await scene.probe.entryBytes(id)).map((b) => b.toString('hex')),
-    );
+    expect(seen.raw.flat().map((b) => b.toString('hex'))).toEqual((await scene.probe.entryBytes(id)).map((b) => b.toString('hex')));
     await waitFor(async () => (await scene.probe.pendingCount()) === 0, { message: 'ack' });
   });
 
@@ -75,7 +71,10 @@ describe('bytes that are not UTF-8', () => {
     const [dead] = await scene.probe.deadLetterBytes();
     const copied = dead![1];
     expect(copied.slice(0, original.length).map((b) => b.toString('hex'))).toEqual(original.map((b) => b.toString('hex')));
-    const names = copied.slice(original.length).filter((_, i) => i % 2 === 0).map(String);
+    const names = copied
+      .slice(original.length)
+      .filter((_, i) => i % 2 === 0)
+      .map(String);
     expect(names).toContain(DEAD_LETTER_FIELDS.id);
     expect(await scene.probe.pendingCount()).toBe(0);
   });

@@ -46,9 +46,7 @@ describe('delivery through a consumer group', () => {
   });
 
   function start(controller: new (...args: never[]) => unknown, consumer = 'c1', extra = {}) {
-    return scene.start([controller], fastOptions({ group: scene.group, consumer, ...extra }), [
-      { provide: PROBE, useValue: probe },
-    ]);
+    return scene.start([controller], fastOptions({ group: scene.group, consumer, ...extra }), [{ provide: PROBE, useValue: probe }]);
   }
 
   function recordingController() {
@@ -140,11 +138,9 @@ describe('delivery through a consumer group', () => {
 
     const otherGroup = scene.name('replay');
     const replayProbe = new Probe();
-    await scene.start(
-      [recordingController()],
-      fastOptions({ group: otherGroup, consumer: 'r1', startFrom: 'beginning' }),
-      [{ provide: PROBE, useValue: replayProbe }],
-    );
+    await scene.start([recordingController()], fastOptions({ group: otherGroup, consumer: 'r1', startFrom: 'beginning' }), [
+      { provide: PROBE, useValue: replayProbe },
+    ]);
     await waitFor(() => replayProbe.seen.length === 2, { message: 'replay of both entries' });
     expect(replayProbe.seen.map((s) => s.id)).toEqual([oldId, newId]);
   });

@@ -42,11 +42,9 @@ describe('a failing handler', () => {
       }
     }
     // A long claimIdleMs keeps the failed entry parked for the whole test.
-    await scene.start(
-      [FailingController],
-      fastOptions({ group: scene.group, consumer: 'c1', claimIdleMs: 60_000 }),
-      [{ provide: PROBE, useValue: probe }],
-    );
+    await scene.start([FailingController], fastOptions({ group: scene.group, consumer: 'c1', claimIdleMs: 60_000 }), [
+      { provide: PROBE, useValue: probe },
+    ]);
   }
 
   it.each<Failure>(['throw', 'reject', 'observable-error', 'observable-after-value'])(

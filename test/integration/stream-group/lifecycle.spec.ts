@@ -60,9 +60,7 @@ describe('server lifecycle', () => {
   }
 
   function start(controller: new (...args: never[]) => unknown, extra = {}) {
-    return scene.start([controller], fastOptions({ group: scene.group, consumer: 'c1', ...extra }), [
-      { provide: PROBE, useValue: probe },
-    ]);
+    return scene.start([controller], fastOptions({ group: scene.group, consumer: 'c1', ...extra }), [{ provide: PROBE, useValue: probe }]);
   }
 
   it('resumes its own pending entries before new ones after a restart under the same name', async () => {
@@ -133,11 +131,15 @@ describe('server lifecycle', () => {
   it('fails start-up within a few seconds with a clear error when Redis is unreachable', async () => {
     const port = await freePort();
     const startedAt = Date.now();
-    const failing = scene.start([recorder()], {
-      connection: `redis://127.0.0.1:${port}`,
-      group: scene.group,
-      connectTimeoutMs: 4_000,
-    }, [{ provide: PROBE, useValue: probe }]);
+    const failing = scene.start(
+      [recorder()],
+      {
+        connection: `redis://127.0.0.1:${port}`,
+        group: scene.group,
+        connectTimeoutMs: 4_000,
+      },
+      [{ provide: PROBE, useValue: probe }],
+    );
     await expect(failing).rejects.toBeInstanceOf(RedisConnectionError);
     await expect(failing).rejects.toThrow(`127.0.0.1:${port}`);
     await expect(failing).rejects.toThrow('ECONNREFUSED');
@@ -145,12 +147,12 @@ describe('server lifecycle', () => {
   });
 
   it('fails start-up with the option named when options are invalid', async () => {
-    await expect(scene.start([recorder()], { connection: redisUrl(), group: '' }, [{ provide: PROBE, useValue: probe }])).rejects.toBeInstanceOf(
-      InvalidOptionsError,
-    );
-    await expect(scene.start([recorder()], { connection: redisUrl(), group: scene.group, concurrency: 0 }, [{ provide: PROBE, useValue: probe }])).rejects.toThrow(
-      'Invalid option "concurrency"',
-    );
+    await expect(
+      scene.start([recorder()], { connection: redisUrl(), group: '' }, [{ provide: PROBE, useValue: probe }]),
+    ).rejects.toBeInstanceOf(InvalidOptionsError);
+    await expect(
+      scene.start([recorder()], { connection: redisUrl(), group: scene.group, concurrency: 0 }, [{ provide: PROBE, useValue: probe }]),
+    ).rejects.toThrow('Invalid option "concurrency"');
   });
 
   it('reports status, forwards ioredis events and unwraps its clients', async () => {

@@ -234,9 +234,12 @@ describe('repairs: what a careful user found', () => {
       await redis.xgroup('CREATE', stream, group, '0');
       await redis.xreadgroup('GROUP', group, 'dead', 'COUNT', 2, 'STREAMS', stream, '>');
       await redis.xdel(stream, gone);
-      await start((data) => {
-        seen.push(data);
-      }, { claimIdleMs: 100 });
+      await start(
+        (data) => {
+          seen.push(data);
+        },
+        { claimIdleMs: 100 },
+      );
       await waitFor(async () => (await scene.probe.pendingCount()) === 0, { message: `${kept} acked, ${gone} dropped` });
       expect(seen).toEqual([{ n: 'kept' }]);
     });

@@ -1,12 +1,7 @@
 import { Controller, Inject } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { APP_FILTER } from '@nestjs/core';
-import {
-  DEAD_LETTER_FIELDS,
-  RedisStreamsExceptionFilter,
-  UnrecoverableError,
-  type RedisStreamsContext,
-} from '../../../src/index.js';
+import { DEAD_LETTER_FIELDS, RedisStreamsExceptionFilter, UnrecoverableError, type RedisStreamsContext } from '../../../src/index.js';
 import { CONTENT_TYPE_FIELD, CONTENT_TYPE_JSON } from '../../../src/constants.js';
 import { fastOptions, type ValueProvider } from '../../support/apps.js';
 import { useScene } from '../../support/scene.js';
@@ -56,7 +51,14 @@ describe('retries and the dead-letter stream', () => {
   async function start(recorder: Recorder, consumer: string, extra = {}, providers: ValueProvider[] = []) {
     await scene.start(
       [controller()],
-      fastOptions({ group: scene.group, consumer, claimIdleMs: 1_000, claimIntervalMs: 20, retry: { baseDelayMs: 100, jitter: 0 }, ...extra }),
+      fastOptions({
+        group: scene.group,
+        consumer,
+        claimIdleMs: 1_000,
+        claimIntervalMs: 20,
+        retry: { baseDelayMs: 100, jitter: 0 },
+        ...extra,
+      }),
       [{ provide: BEHAVIOUR, useValue: recorder }, ...providers],
     );
   }
@@ -144,9 +146,7 @@ describe('retries and the dead-letter stream', () => {
     const recorder = new Recorder(() => {
       throw new TypeError('card number missing');
     });
-    await start(recorder, 'c1', { maxDeliveries: 1 }, [
-      { provide: APP_FILTER, useValue: new RedisStreamsExceptionFilter() },
-    ]);
+    await start(recorder, 'c1', { maxDeliveries: 1 }, [{ provide: APP_FILTER, useValue: new RedisStreamsExceptionFilter() }]);
     await scene.produce.add('n', '1');
     await waitFor(async () => (await deadLetters()).length === 1, { message: 'dead letter' });
     const [dead] = await deadLetters();
@@ -218,10 +218,9 @@ describe('retries and the dead-letter stream', () => {
     const acked = await scene.produce.add('action', 'ack-then-throw');
     const retried = await scene.produce.add('action', 'retry');
     const dead = await scene.produce.add('action', 'dead');
-    await waitFor(
-      async () => (await scene.probe.pendingCount()) === 0 && recorder.calls.filter((c) => c.id === retried).length === 2,
-      { message: 'all three settled' },
-    );
+    await waitFor(async () => (await scene.probe.pendingCount()) === 0 && recorder.calls.filter((c) => c.id === retried).length === 2, {
+      message: 'all three settled',
+    });
     expect(recorder.calls.filter((c) => c.id === acked)).toHaveLength(1);
     const retries = recorder.calls.filter((c) => c.id === retried);
     expect(retries.map((c) => c.deliveries)).toEqual([1, 2]);

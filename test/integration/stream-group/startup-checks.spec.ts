@@ -22,7 +22,10 @@ const SEEN = 'SEEN';
 function everythingIn(error: unknown): string {
   const parts = [inspect(error, { depth: null, showHidden: true })];
   for (let link: unknown = error; link instanceof Error; link = link.cause) {
-    parts.push(JSON.stringify(link), JSON.stringify(Object.getOwnPropertyNames(link).map((key) => [key, String((link as unknown as Record<string, unknown>)[key])])));
+    parts.push(
+      JSON.stringify(link),
+      JSON.stringify(Object.getOwnPropertyNames(link).map((key) => [key, String((link as unknown as Record<string, unknown>)[key])])),
+    );
   }
   return parts.join('\n');
 }
@@ -99,7 +102,9 @@ describe('start-up checks', () => {
     it('a wrong password fails listen() naming the address and the fix, without the password anywhere', async () => {
       const user = await users.create(['on', '~*', '+@all']);
       const wrong = `wrong-${user.password}`;
-      const error = await rejection(start({ group: scene.group, connection: user.url.replace(user.password, wrong), connectTimeoutMs: 2_000 }));
+      const error = await rejection(
+        start({ group: scene.group, connection: user.url.replace(user.password, wrong), connectTimeoutMs: 2_000 }),
+      );
       expect(error).toBeInstanceOf(RedisConnectionError);
       const message = (error as Error).message;
       expect(message).toContain(new URL(user.url).host);
@@ -166,9 +171,13 @@ describe('start-up checks', () => {
 
     it('fails listen() saying that the client limit (maxclients) is reached and how to fix it', async () => {
       const port = await freePort();
-      const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--maxclients', '1', '--save', '', '--appendonly', 'no'], {
-        stdio: 'ignore',
-      });
+      const server = spawn(
+        'redis-server',
+        ['--port', String(port), '--bind', '127.0.0.1', '--maxclients', '1', '--save', '', '--appendonly', 'no'],
+        {
+          stdio: 'ignore',
+        },
+      );
       scene.defer(() => stop(server));
       // Retries until the new redis-server listens, then holds its one client slot.
       const hog = new Redis({ port, host: '127.0.0.1', retryStrategy: () => 50, disconnectTimeout: 100 });

@@ -185,9 +185,7 @@ async function main(): Promise<void> {
     assert.match(id, /^\d+-\d+$/, 'the emit resolves with the entry id');
 
     await until('the order handler', () => journal.orders.length > 0);
-    assert.deepEqual(journal.orders, [
-      { payload: order, id, stream: ORDERS, group: GROUP, deliveries: 1, metadata: { from: PREFIX } },
-    ]);
+    assert.deepEqual(journal.orders, [{ payload: order, id, stream: ORDERS, group: GROUP, deliveries: 1, metadata: { from: PREFIX } }]);
 
     const events = app.get<ClientProxy>('EVENTS');
     const flakyId = await lastValueFrom(events.emit<string>(`stream:${FLAKY}`, { n: 1 }));
@@ -204,7 +202,7 @@ async function main(): Promise<void> {
     await lastValueFrom(events.emit(`stream:${DOOMED}`, { n: 2 }));
     const doomed = await deadLetter(admin, DOOMED);
     assert.equal(doomed[DEAD_LETTER_FIELDS.stream], DOOMED, 'the dead letter says where it came from');
-    assert.match(doomed[DEAD_LETTER_FIELDS.error] ?? '', /doomed on delivery 2/, 'the handler\'s own error');
+    assert.match(doomed[DEAD_LETTER_FIELDS.error] ?? '', /doomed on delivery 2/, "the handler's own error");
     assert.equal(journal.doomed.length, 2, 'maxDeliveries from @EventPattern extras');
 
     await lastValueFrom(events.emit(`stream:${POISON}`, { n: 3 }));

@@ -37,7 +37,10 @@ describe('dead-letter record', () => {
   it.each([
     ['an ordinary entry', ['sku', 'A1']],
     ['an odd field list', ['a']],
-    ['origin fields out of order', [...deadLetterFields(record, new Date(0)).slice(0, 4), 'dlq-id', 'x', ...deadLetterFields(record, new Date(0)).slice(4, 16)]],
+    [
+      'origin fields out of order',
+      [...deadLetterFields(record, new Date(0)).slice(0, 4), 'dlq-id', 'x', ...deadLetterFields(record, new Date(0)).slice(4, 16)],
+    ],
     ['a delivery count that is not a number', deadLetterFields(record, new Date(0)).map((v) => (v === '5' ? 'five' : v))],
   ])('says undefined for %s', (_label, flat) => {
     expect(readDeadLetterFields(flat)).toBeUndefined();

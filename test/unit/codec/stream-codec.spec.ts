@@ -1,11 +1,5 @@
 import { decodeFlat, encodeEntry, fromBytes, mayHaveLostBytes, toBytes, toFieldMap } from '../../../src/codec/stream-codec.js';
-import {
-  CONTENT_TYPE_BYTES,
-  CONTENT_TYPE_FIELD,
-  CONTENT_TYPE_JSON,
-  DATA_FIELD,
-  METADATA_FIELD,
-} from '../../../src/constants.js';
+import { CONTENT_TYPE_BYTES, CONTENT_TYPE_FIELD, CONTENT_TYPE_JSON, DATA_FIELD, METADATA_FIELD } from '../../../src/constants.js';
 
 describe('stream codec', () => {
   it.each([[{ a: { b: null, c: [1, 'x'] } }], [0], [false], [''], ['text'], [[null]]])(
@@ -36,9 +30,7 @@ describe('stream codec', () => {
   it('calls an entry that claims our format but does not parse undecodable', () => {
     expect(decodeFlat([CONTENT_TYPE_FIELD, CONTENT_TYPE_JSON, DATA_FIELD, '{']).kind).toBe('undecodable');
     expect(decodeFlat([CONTENT_TYPE_FIELD, CONTENT_TYPE_JSON]).kind).toBe('undecodable');
-    expect(
-      decodeFlat([CONTENT_TYPE_FIELD, CONTENT_TYPE_JSON, DATA_FIELD, '1', METADATA_FIELD, '[1]']).kind,
-    ).toBe('undecodable');
+    expect(decodeFlat([CONTENT_TYPE_FIELD, CONTENT_TYPE_JSON, DATA_FIELD, '1', METADATA_FIELD, '[1]']).kind).toBe('undecodable');
   });
 
   it('builds a field map from a flat list, ignoring a dangling field', () => {

@@ -51,7 +51,12 @@ describe('failure policy', () => {
   });
 
   it("names the handler's recorded error rather than the one Nest replaced it with", () => {
-    const verdict = judgeFailure(1, failed({ status: 'error', message: 'Internal server error' }, new TypeError('bad sku')), policy, middle);
+    const verdict = judgeFailure(
+      1,
+      failed({ status: 'error', message: 'Internal server error' }, new TypeError('bad sku')),
+      policy,
+      middle,
+    );
     expect(verdict).toEqual({ action: 'retry', delayMs: 100, reason: 'TypeError: bad sku' });
   });
 

@@ -41,7 +41,14 @@ describe('client option resolution: defaults', () => {
     const instance = new Redis({ lazyConnect: true });
     try {
       expect(
-        resolveClientOptions({ connection: 'redis://127.0.0.1:1', maxLen: 5, connectTimeoutMs: 1, emitTimeoutMs: 300, maxQueuedEmits: 0, serializer }),
+        resolveClientOptions({
+          connection: 'redis://127.0.0.1:1',
+          maxLen: 5,
+          connectTimeoutMs: 1,
+          emitTimeoutMs: 300,
+          maxQueuedEmits: 0,
+          serializer,
+        }),
       ).toEqual({ connection: 'redis://127.0.0.1:1', maxLen: 5, connectTimeoutMs: 1, emitTimeoutMs: 300, maxQueuedEmits: 0, serializer });
       expect(resolveClientOptions({ connection: instance }).connection).toBe(instance);
       expect(resolveClientOptions({ connection: { host: 'h', port: 1 } }).connection).toEqual({ host: 'h', port: 1 });

@@ -13,9 +13,7 @@ describe('the reader recovers', () => {
     readerName = `nrs:${scene.group}:c1:read`;
   });
 
-  async function start(
-    extra: Partial<ConsumerSpec> = {},
-  ): Promise<RunningConsumer> {
+  async function start(extra: Partial<ConsumerSpec> = {}): Promise<RunningConsumer> {
     return scene.runConsumer('c1', extra);
   }
 
@@ -25,10 +23,7 @@ describe('the reader recovers', () => {
     await waitFor(
       async () => {
         const readers = await scene.probe.clientsNamed(readerName);
-        const blocked = readers.find(
-          (client) =>
-            client.flags?.includes('b') && client.cmd === 'xreadgroup',
-        );
+        const blocked = readers.find((client) => client.flags?.includes('b') && client.cmd === 'xreadgroup');
         id = blocked?.id ?? '';
         return blocked !== undefined;
       },
@@ -58,10 +53,7 @@ describe('the reader recovers', () => {
     return (await scene.probe.records('done')).map((r) => r.id);
   }
 
-  async function expectHandled(
-    ids: string[],
-    timeoutMs = 5_000,
-  ): Promise<void> {
+  async function expectHandled(ids: string[], timeoutMs = 5_000): Promise<void> {
     await waitFor(
       async () => {
         const done = await handledIds();
@@ -76,39 +68,28 @@ describe('the reader recovers', () => {
 
   it.each([
     ['the stream is deleted', (r: Redis, s: string) => r.del(s)],
-    [
-      'the group is destroyed',
-      (r: Redis, s: string, g: string) => r.xgroup('DESTROY', s, g),
-    ],
-  ])(
-    'when %s while it is blocked: the group is recreated and new entries are handled',
-    async (_what, destroy) => {
-      await start({ options: { blockMs: 2_000 } });
-      const before = await scene.produce.add('n', 'before');
-      await expectHandled([before]);
-      await blockedReader();
+    ['the group is destroyed', (r: Redis, s: string, g: string) => r.xgroup('DESTROY', s, g)],
+  ])('when %s while it is blocked: the group is recreated and new entries are handled', async (_what, destroy) => {
+    await start({ options: { blockMs: 2_000 } });
+    const before = await scene.produce.add('n', 'before');
+    await expectHandled([before]);
+    await blockedReader();
 
-      await destroy(scene.redis, scene.stream, scene.group);
-      // Written at once, possibly before the group exists again: it must not be skipped.
-      const right = await scene.produce.add('n', 'right-after');
-      await waitFor(async () => (await scene.probe.groups()).includes(scene.group), {
-        message: 'the group recreated',
-      });
-      const later = await scene.produce.add('n', 'later');
-      await expectHandled([before, right, later]);
-      await waitFor(
-        async () => (await scene.probe.pendingCount()) === 0,
-        { message: 'nothing pending' },
-      );
+    await destroy(scene.redis, scene.stream, scene.group);
+    // Written at once, possibly before the group exists again: it must not be skipped.
+    const right = await scene.produce.add('n', 'right-after');
+    await waitFor(async () => (await scene.probe.groups()).includes(scene.group), {
+      message: 'the group recreated',
+    });
+    const later = await scene.produce.add('n', 'later');
+    await expectHandled([before, right, later]);
+    await waitFor(async () => (await scene.probe.pendingCount()) === 0, { message: 'nothing pending' });
 
-      // One loop, one connection: each entry handled once, and the reader blocks again.
-      expect((await handledIds()).sort()).toEqual(
-        [before, right, later].sort(),
-      );
-      expect(await scene.probe.clientsNamed(readerName)).toHaveLength(1);
-      await blockedReader();
-    },
-  );
+    // One loop, one connection: each entry handled once, and the reader blocks again.
+    expect((await handledIds()).sort()).toEqual([before, right, later].sort());
+    expect(await scene.probe.clientsNamed(readerName)).toHaveLength(1);
+    await blockedReader();
+  });
 
   it('after CLIENT KILL of its connection, at once and on a single new connection', async () => {
     // A long block: only a prompt reaction to the dropped connection, not the
@@ -116,9 +97,7 @@ describe('the reader recovers', () => {
     const blockMs = 10_000;
     const consumer = await start({ options: { blockMs } });
     const statuses: string[] = [];
-    const subscription = consumer.server.status.subscribe((status) =>
-      statuses.push(status),
-    );
+    const subscription = consumer.server.status.subscribe((status) => statuses.push(status));
     try {
       for (let round = 1; round <= 2; round += 1) {
         const killedId = await blockedReader();
@@ -130,15 +109,10 @@ describe('the reader recovers', () => {
         expect(readers[0]!.id).not.toBe(killedId);
       }
       // Reads that lost their connection leave no listener behind.
-      expect(
-        consumer.server.unwrap().readers.get(scene.stream)!.listenerCount('close'),
-      ).toBeLessThan(5);
+      expect(consumer.server.unwrap().readers.get(scene.stream)!.listenerCount('close')).toBeLessThan(5);
       expect(statuses).toContain(RedisStreamsStatus.RECONNECTING);
       expect(statuses.at(-1)).toBe(RedisStreamsStatus.CONNECTED);
-      await waitFor(
-        async () => (await scene.probe.pendingCount()) === 0,
-        { message: 'nothing pending' },
-      );
+      await waitFor(async () => (await scene.probe.pendingCount()) === 0, { message: 'nothing pending' });
       expect(await handledIds()).toHaveLength(2);
     } finally {
       subscription.unsubscribe();
@@ -155,10 +129,7 @@ describe('the reader recovers', () => {
       killed = await killConnection(readerName, killed, 'the reader connection (back)');
     }
     await expectHandled(ids);
-    await waitFor(
-      async () => (await scene.probe.pendingCount()) === 0,
-      { message: 'nothing pending' },
-    );
+    await waitFor(async () => (await scene.probe.pendingCount()) === 0, { message: 'nothing pending' });
     expect(new Set(await handledIds())).toEqual(new Set(ids));
     expect(await scene.probe.deadLetterCount()).toBe(0);
   });
@@ -172,20 +143,13 @@ describe('the reader recovers', () => {
     const produced: string[] = [];
     let killed = '';
     for (let round = 0; round < 3; round += 1) {
-      for (let n = 0; n < 50; n += 1)
-        produced.push(await scene.produce.add('round', String(round), 'n', String(n)));
+      for (let n = 0; n < 50; n += 1) produced.push(await scene.produce.add('round', String(round), 'n', String(n)));
       killed = await killConnection(`nrs:${scene.group}:c1:commands`, killed, 'the command connection (back)');
     }
-    await waitFor(
-      async () => (await scene.probe.handledCount()) === produced.length,
-      {
-        message: 'every entry handled',
-      },
-    );
-    await waitFor(
-      async () => (await scene.probe.pendingCount()) === 0,
-      { message: 'nothing pending' },
-    );
+    await waitFor(async () => (await scene.probe.handledCount()) === produced.length, {
+      message: 'every entry handled',
+    });
+    await waitFor(async () => (await scene.probe.pendingCount()) === 0, { message: 'nothing pending' });
     expect(await scene.probe.deadLetterCount()).toBe(0);
   });
 });

@@ -18,12 +18,7 @@ describe('a consumer process that dies', () => {
     await victim.ready;
     await waitFor(
       async () => {
-        const replies =
-          (await scene.redis
-            .multi()
-            .llen(`${scene.record}:started`)
-            .llen(`${scene.record}:done`)
-            .exec()) ?? [];
+        const replies = (await scene.redis.multi().llen(`${scene.record}:started`).llen(`${scene.record}:done`).exec()) ?? [];
         const [started, done] = replies.map(([, count]) => Number(count));
         return done! >= 10 && started! > done!;
       },
@@ -32,39 +27,25 @@ describe('a consumer process that dies', () => {
     await victim.kill('SIGKILL');
 
     // Killed with handlers running: entries it started but never finished stay pending on it.
-    const started = new Set(
-      (await scene.probe.records('started')).map((r) => r.id),
-    );
-    const finished = new Set(
-      (await scene.probe.records('done')).map((r) => r.id),
-    );
+    const started = new Set((await scene.probe.records('started')).map((r) => r.id));
+    const finished = new Set((await scene.probe.records('done')).map((r) => r.id));
     const interrupted = [...started].filter((id) => !finished.has(id));
     expect(interrupted.length).toBeGreaterThan(0);
-    const orphaned = (await scene.probe.pendingRows())
-      .filter(([, consumer]) => consumer === 'victim')
-      .map(([id]) => id);
+    const orphaned = (await scene.probe.pendingRows()).filter(([, consumer]) => consumer === 'victim').map(([id]) => id);
     expect(orphaned).toEqual(expect.arrayContaining(interrupted));
 
     await scene.runConsumer('survivor', { options: { claimIdleMs: 800 } });
     produced.push(...(await scene.produce.addMany(20, { from: 60 })));
 
-    await waitFor(
-      async () => (await scene.probe.handledCount()) >= produced.length,
-      {
-        message: 'every produced entry handled',
-      },
-    );
+    await waitFor(async () => (await scene.probe.handledCount()) >= produced.length, {
+      message: 'every produced entry handled',
+    });
     const handled = new Set(await scene.probe.handled());
     expect(produced.filter((id) => !handled.has(id))).toEqual([]);
-    await waitFor(
-      async () => (await scene.probe.pendingCount()) === 0,
-      { message: 'nothing pending' },
-    );
+    await waitFor(async () => (await scene.probe.pendingCount()) === 0, { message: 'nothing pending' });
 
     // The orphans were claimed by the survivor: Redis counted a second delivery.
-    const survivorDone = (await scene.probe.records('done')).filter(
-      (r) => r.consumer === 'survivor',
-    );
+    const survivorDone = (await scene.probe.records('done')).filter((r) => r.consumer === 'survivor');
     for (const id of orphaned) {
       expect(survivorDone.find((r) => r.id === id)).toEqual({
         id,
@@ -84,9 +65,7 @@ describe('a consumer process that dies', () => {
       message: 'the victim to be running every entry',
     });
     await victim.kill('SIGKILL');
-    expect((await scene.probe.pendingRows()).map(([id, consumer]) => [id, consumer])).toEqual(
-      produced.map((id) => [id, 'phoenix']),
-    );
+    expect((await scene.probe.pendingRows()).map(([id, consumer]) => [id, consumer])).toEqual(produced.map((id) => [id, 'phoenix']));
 
     const restarted = scene.spawnConsumer('phoenix', { options });
     await restarted.ready;
@@ -109,15 +88,10 @@ describe('a consumer process that dies', () => {
     // Each process picks the entry up (read, then claimed from the dead one), hangs, and is killed.
     for (let delivery = 1; delivery <= maxDeliveries; delivery += 1) {
       const child = scene.spawnConsumer(`doomed-${delivery}`, { behaviour: 'hang', options });
-      await waitFor(
-        async () => (await scene.probe.recordCount('started')) === delivery,
-        {
-          message: `delivery ${delivery} to start`,
-        },
-      );
-      expect(await scene.probe.pendingRows()).toEqual([
-        [id, `doomed-${delivery}`, expect.any(Number), delivery],
-      ]);
+      await waitFor(async () => (await scene.probe.recordCount('started')) === delivery, {
+        message: `delivery ${delivery} to start`,
+      });
+      expect(await scene.probe.pendingRows()).toEqual([[id, `doomed-${delivery}`, expect.any(Number), delivery]]);
       await child.kill('SIGKILL');
     }
 
@@ -126,10 +100,7 @@ describe('a consumer process that dies', () => {
     await waitFor(async () => (await scene.probe.deadLetterCount()) > 0, {
       message: 'the dead-letter entry',
     });
-    await waitFor(
-      async () => (await scene.probe.pendingCount()) === 0,
-      { message: 'the original acked' },
-    );
+    await waitFor(async () => (await scene.probe.pendingCount()) === 0, { message: 'the original acked' });
 
     const dead = await scene.probe.deadLetters();
     expect(dead).toHaveLength(1);
@@ -144,16 +115,9 @@ describe('a consumer process that dies', () => {
       [DEAD_LETTER_FIELDS.deliveries]: String(maxDeliveries + 1),
     });
     expect(fields[DEAD_LETTER_FIELDS.error]).toContain('maxDeliveries');
-    expect(Date.parse(fields[DEAD_LETTER_FIELDS.time]!)).toBeGreaterThan(
-      Date.now() - 60_000,
-    );
+    expect(Date.parse(fields[DEAD_LETTER_FIELDS.time]!)).toBeGreaterThan(Date.now() - 60_000);
     // The handler ran maxDeliveries times, never more.
-    expect(
-      (await scene.probe.records('started')).map((r) => [
-        r.consumer,
-        r.deliveries,
-      ]),
-    ).toEqual([
+    expect((await scene.probe.records('started')).map((r) => [r.consumer, r.deliveries])).toEqual([
       ['doomed-1', 1],
       ['doomed-2', 2],
       ['doomed-3', 3],

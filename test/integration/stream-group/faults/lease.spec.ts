@@ -37,16 +37,9 @@ describe('a handler running longer than claimIdleMs', () => {
       },
     );
     expect(maxIdle).toBeLessThan(claimIdleMs);
-    await waitFor(
-      async () => (await scene.probe.pendingCount()) === 0,
-      { message: 'the ack' },
-    );
+    await waitFor(async () => (await scene.probe.pendingCount()) === 0, { message: 'the ack' });
 
-    expect(await scene.probe.records('started')).toEqual([
-      { id, consumer: 'slow', deliveries: 1 },
-    ]);
-    expect(await scene.probe.records('done')).toEqual([
-      { id, consumer: 'slow', deliveries: 1 },
-    ]);
+    expect(await scene.probe.records('started')).toEqual([{ id, consumer: 'slow', deliveries: 1 }]);
+    expect(await scene.probe.records('done')).toEqual([{ id, consumer: 'slow', deliveries: 1 }]);
   });
 });

@@ -1,10 +1,6 @@
 import { Controller, Inject } from '@nestjs/common';
 import { Ctx, EventPattern } from '@nestjs/microservices';
-import {
-  RedisStreamsStatus,
-  type RedisStreamsContext,
-  type RedisStreamsServer,
-} from '../../../../src/index.js';
+import { RedisStreamsStatus, type RedisStreamsContext, type RedisStreamsServer } from '../../../../src/index.js';
 import { addThroughRestarts } from '../../../support/produce.js';
 import { useScene } from '../../../support/scene.js';
 import { waitFor } from '../../../support/wait.js';
@@ -26,9 +22,7 @@ describe('redis-server restarted under load', () => {
     const handled = new Map<string, number>();
     @Controller()
     class Recorder {
-      constructor(
-        @Inject(HANDLED) private readonly seen: Map<string, number>,
-      ) {}
+      constructor(@Inject(HANDLED) private readonly seen: Map<string, number>) {}
       @EventPattern<string>(`stream:${stream}`)
       handle(_data: unknown, @Ctx() ctx: RedisStreamsContext): void {
         const id = ctx.getMessageId();
@@ -52,14 +46,10 @@ describe('redis-server restarted under load', () => {
     );
     const server: RedisStreamsServer = started.server;
     const statuses: string[] = [];
-    const subscription = server.status.subscribe((status) =>
-      statuses.push(status),
-    );
+    const subscription = server.status.subscribe((status) => statuses.push(status));
 
     const produced: string[] = [];
-    const producers = [0, 1, 2, 3].map((p) =>
-      addThroughRestarts(url, stream, { producer: p, count: 2_500, produced }),
-    );
+    const producers = [0, 1, 2, 3].map((p) => addThroughRestarts(url, stream, { producer: p, count: 2_500, produced }));
     await waitFor(() => produced.length >= 3_000, {
       timeoutMs: 20_000,
       message: '3,000 entries produced',
@@ -74,22 +64,15 @@ describe('redis-server restarted under load', () => {
       intervalMs: 100,
       message: 'every produced entry handled',
     });
-    await waitFor(
-      async () => (await scene.probe.with({ redis: admin }).pendingCount()) === 0,
-      { message: 'nothing pending' },
-    );
+    await waitFor(async () => (await scene.probe.with({ redis: admin }).pendingCount()) === 0, { message: 'nothing pending' });
     subscription.unsubscribe();
 
     const reconnecting = statuses.indexOf(RedisStreamsStatus.RECONNECTING);
     expect(reconnecting).toBeGreaterThanOrEqual(0);
-    expect(statuses.slice(reconnecting)).toContain(
-      RedisStreamsStatus.CONNECTED,
-    );
+    expect(statuses.slice(reconnecting)).toContain(RedisStreamsStatus.CONNECTED);
     expect(statuses.at(-1)).toBe(RedisStreamsStatus.CONNECTED);
     // At least once; duplicates only for entries in flight when Redis went away.
-    const duplicates = [...handled.values()].filter(
-      (count) => count > 1,
-    ).length;
+    const duplicates = [...handled.values()].filter((count) => count > 1).length;
     expect(duplicates).toBeLessThan(500);
   });
 });
@@ -104,24 +87,19 @@ describe('redis-server down', () => {
     const { stream, group } = scene;
     const probe = scene.probe.with({ redis: admin });
     await admin.xgroup('CREATE', stream, group, '$', 'MKSTREAM');
-    const seen: Array<{ id: string; consumer: string; deliveries: number }> =
-      [];
+    const seen: Array<{ id: string; consumer: string; deliveries: number }> = [];
 
     @Controller()
     class HangsOnFirstDelivery {
       constructor(@Inject(HANDLED) private readonly log: typeof seen) {}
       @EventPattern<string>(`stream:${stream}`)
-      async handle(
-        _data: unknown,
-        @Ctx() ctx: RedisStreamsContext,
-      ): Promise<void> {
+      async handle(_data: unknown, @Ctx() ctx: RedisStreamsContext): Promise<void> {
         this.log.push({
           id: ctx.getMessageId(),
           consumer: ctx.getConsumer(),
           deliveries: ctx.getDeliveryCount(),
         });
-        if (ctx.getDeliveryCount() === 1)
-          await new Promise<never>(() => undefined);
+        if (ctx.getDeliveryCount() === 1) await new Promise<never>(() => undefined);
       }
     }
     const options = {
@@ -132,11 +110,7 @@ describe('redis-server down', () => {
       claimIntervalMs: 100,
       shutdownTimeoutMs: 300,
     };
-    const first = await scene.start(
-      [HangsOnFirstDelivery],
-      { ...options, consumer: 'c1' },
-      [{ provide: HANDLED, useValue: seen }],
-    );
+    const first = await scene.start([HangsOnFirstDelivery], { ...options, consumer: 'c1' }, [{ provide: HANDLED, useValue: seen }]);
     const id = await scene.produce.with({ redis: admin }).add('n', '1');
     await waitFor(() => seen.length === 1, { message: 'the handler to start' });
 
@@ -149,21 +123,9 @@ describe('redis-server down', () => {
 
     // Redis back (from its append-only file): the entry is still pending on c1, and another consumer claims it.
     await redis.restart();
-    expect(
-      (await probe.pendingRows()).map(([pendingId, owner]) => [
-        pendingId,
-        owner,
-      ]),
-    ).toEqual([[id, 'c1']]);
-    await scene.start(
-      [HangsOnFirstDelivery],
-      { ...options, consumer: 'c2' },
-      [{ provide: HANDLED, useValue: seen }],
-    );
-    await waitFor(
-      async () => (await probe.pendingCount()) === 0,
-      { message: 'the entry handled and acked' },
-    );
+    expect((await probe.pendingRows()).map(([pendingId, owner]) => [pendingId, owner])).toEqual([[id, 'c1']]);
+    await scene.start([HangsOnFirstDelivery], { ...options, consumer: 'c2' }, [{ provide: HANDLED, useValue: seen }]);
+    await waitFor(async () => (await probe.pendingCount()) === 0, { message: 'the entry handled and acked' });
     expect(seen).toEqual([
       { id, consumer: 'c1', deliveries: 1 },
       { id, consumer: 'c2', deliveries: 2 },

@@ -16,10 +16,10 @@ describe('close() under load', () => {
       for (let n = 0; !stopped; n += 1) {
         produced.push(await scene.produce.add('n', String(n)));
         if (produced.length % window === 0) {
-          await waitFor(
-            async () => stopped || (await scene.probe.handledCount()) >= produced.length - window / 2,
-            { timeoutMs: 15_000, message: 'consumers to catch up with the producer' },
-          );
+          await waitFor(async () => stopped || (await scene.probe.handledCount()) >= produced.length - window / 2, {
+            timeoutMs: 15_000,
+            message: 'consumers to catch up with the producer',
+          });
         }
       }
     })();
@@ -33,19 +33,13 @@ describe('close() under load', () => {
   }
 
   async function expectAllHandled(produced: string[]): Promise<void> {
-    await waitFor(
-      async () => (await scene.probe.handledCount()) >= produced.length,
-      {
-        timeoutMs: 15_000,
-        message: `all ${produced.length} entries handled`,
-      },
-    );
+    await waitFor(async () => (await scene.probe.handledCount()) >= produced.length, {
+      timeoutMs: 15_000,
+      message: `all ${produced.length} entries handled`,
+    });
     const handled = new Set(await scene.probe.handled());
     expect(produced.filter((id) => !handled.has(id))).toEqual([]);
-    await waitFor(
-      async () => (await scene.probe.pendingCount()) === 0,
-      { message: 'nothing pending' },
-    );
+    await waitFor(async () => (await scene.probe.pendingCount()) === 0, { message: 'nothing pending' });
   }
 
   it('lets running handlers finish, hands the rest to the other consumer: each entry handled exactly once', async () => {
@@ -56,12 +50,8 @@ describe('close() under load', () => {
     const stopProducing = startProducing();
 
     const runningOn = async (consumer: string) => {
-      const started = (await scene.probe.records('started')).filter(
-        (r) => r.consumer === consumer,
-      ).length;
-      const done = (await scene.probe.records('done')).filter(
-        (r) => r.consumer === consumer,
-      ).length;
+      const started = (await scene.probe.records('started')).filter((r) => r.consumer === consumer).length;
+      const done = (await scene.probe.records('done')).filter((r) => r.consumer === consumer).length;
       return { started, done, running: started - done };
     };
     await waitFor(
@@ -74,29 +64,18 @@ describe('close() under load', () => {
     await leaving.close();
     // Everything it started, it finished and acknowledged before close() returned.
     expect((await runningOn('leaving')).running).toBe(0);
-    expect(
-      (await scene.probe.pendingRows()).filter(
-        ([, owner]) => owner === 'leaving',
-      ),
-    ).toEqual([]);
+    expect((await scene.probe.pendingRows()).filter(([, owner]) => owner === 'leaving')).toEqual([]);
     expect(await scene.probe.consumers()).toEqual(['staying']);
 
     // Production goes on; the remaining consumer takes everything.
-    await waitFor(
-      async () =>
-        (await runningOn('staying')).done >=
-        (await runningOn('leaving')).done + 30,
-      {
-        message: 'the staying consumer to carry on',
-      },
-    );
+    await waitFor(async () => (await runningOn('staying')).done >= (await runningOn('leaving')).done + 30, {
+      message: 'the staying consumer to carry on',
+    });
     const produced = await stopProducing();
     await expectAllHandled(produced);
 
     const done = (await scene.probe.records('done')).map((r) => r.id);
-    const started = (await scene.probe.records('started')).map(
-      (r) => r.id,
-    );
+    const started = (await scene.probe.records('started')).map((r) => r.id);
     expect(done).toHaveLength(produced.length);
     expect(new Set(done).size).toBe(produced.length);
     expect(started).toHaveLength(produced.length);
@@ -113,8 +92,7 @@ describe('close() under load', () => {
     });
     await leaving.ready;
     const produced: string[] = [];
-    for (let n = 0; n < 5; n += 1)
-      produced.push(await scene.produce.add('n', String(n)));
+    for (let n = 0; n < 5; n += 1) produced.push(await scene.produce.add('n', String(n)));
     await waitFor(async () => (await scene.probe.recordCount('started')) === 5, {
       message: 'five slow handlers running',
     });
@@ -127,9 +105,7 @@ describe('close() under load', () => {
     await expectAllHandled(produced);
     expect(Date.now() - closedAt).toBeLessThan(claimIdleMs / 2);
     const done = await scene.probe.records('done');
-    expect(done.map((r) => [r.consumer, r.deliveries])).toEqual(
-      produced.map(() => ['staying', 2]),
-    );
+    expect(done.map((r) => [r.consumer, r.deliveries])).toEqual(produced.map(() => ['staying', 2]));
     expect(done.map((r) => r.id).sort()).toEqual([...produced].sort());
   });
 });
