@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
+import { redisServerBinary } from '../test/support/local-redis.js';
 
 /** Where and with what the benchmark ran. */
 export interface Environment {
@@ -85,7 +86,7 @@ export async function measureRoundTripUs(redis: Redis, pings = 3_000): Promise<n
 /** Reads the machine and the versions in use. */
 export function describeEnvironment(): Environment {
   const nproc = spawnSync('nproc', { encoding: 'utf8' });
-  const redis = spawnSync('redis-server', ['--version'], { encoding: 'utf8' });
+  const redis = spawnSync(redisServerBinary(), ['--version'], { encoding: 'utf8' });
   return {
     cpu: cpuModel(),
     cores: nproc.status === 0 ? Number(nproc.stdout.trim()) : cpus().length,

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,11 +22,22 @@ export interface LocalRedisOptions {
   appendOnly?: boolean;
   /** Port to use; a free one when unset. */
   port?: number;
+  /** Redis' `maxclients`; Redis' default when unset. */
+  maxClients?: number;
 }
 
-/** Whether `redis-server` is on the PATH. */
+/**
+ * The `redis-server` binary every test and benchmark starts: `REDIS_SERVER`
+ * (a path, for the version matrix: `REDIS_SERVER=../shared/redis/redis-6.2.16/redis-server`),
+ * else the one on the PATH.
+ */
+export function redisServerBinary(): string {
+  return process.env.REDIS_SERVER || 'redis-server';
+}
+
+/** Whether the `redis-server` binary can be run. */
 export function hasRedisServer(): boolean {
-  return spawnSync('redis-server', ['--version']).status === 0;
+  return spawnSync(redisServerBinary(), ['--version']).status === 0;
 }
 
 /** Finds a free TCP port on 127.0.0.1. */
@@ -63,7 +74,7 @@ async function waitForPort(port: number, child: ChildProcess, timeoutMs: number)
   throw new Error(`redis-server did not accept connections on port ${port} within ${timeoutMs} ms`);
 }
 
-function launch(port: number, dir: string, appendOnly: boolean): ChildProcess {
+function launch(port: number, dir: string, options: LocalRedisOptions): ChildProcess {
   const args = [
     '--port',
     String(port),
@@ -74,15 +85,16 @@ function launch(port: number, dir: string, appendOnly: boolean): ChildProcess {
     '--save',
     '',
     '--appendonly',
-    appendOnly ? 'yes' : 'no',
+    options.appendOnly === true ? 'yes' : 'no',
     '--appendfsync',
     'always',
     '--daemonize',
     'no',
     '--loglevel',
     'warning',
+    ...(options.maxClients === undefined ? [] : ['--maxclients', String(options.maxClients)]),
   ];
-  return spawn('redis-server', args, { stdio: 'ignore' });
+  return spawn(redisServerBinary(), args, { stdio: 'ignore' });
 }
 
 function waitForExit(child: ChildProcess, signal: NodeJS.Signals, timeoutMs: number): Promise<void> {
@@ -103,6 +115,12 @@ function waitForExit(child: ChildProcess, signal: NodeJS.Signals, timeoutMs: num
  * @throws Error naming the install command when redis-server is missing
  */
 export async function startLocalRedis(options: LocalRedisOptions = {}): Promise<LocalRedis> {
+  if (process.env.REDIS_SERVER && !hasRedisServer()) {
+    const where = existsSync(process.env.REDIS_SERVER) ? 'cannot be run' : 'does not exist';
+    throw new Error(
+      `REDIS_SERVER=${process.env.REDIS_SERVER} ${where}: point it at a redis-server binary, or unset it to use the one on the PATH.`,
+    );
+  }
   if (!hasRedisServer()) {
     throw new Error(
       'redis-server is not installed. Install it (Debian/Ubuntu: sudo apt-get install -y redis-server; macOS: brew install redis) or set REDIS_URL to a running Redis.',
@@ -110,8 +128,7 @@ export async function startLocalRedis(options: LocalRedisOptions = {}): Promise<
   }
   const port = options.port ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), 'nrs-redis-'));
-  const appendOnly = options.appendOnly ?? false;
-  let child = launch(port, dir, appendOnly);
+  let child = launch(port, dir, options);
   await waitForPort(port, child, 10_000);
   return {
     url: `redis://127.0.0.1:${port}`,
@@ -126,7 +143,7 @@ export async function startLocalRedis(options: LocalRedisOptions = {}): Promise<
     },
     async restart() {
       await waitForExit(child, 'SIGKILL', 0);
-      child = launch(port, dir, appendOnly);
+      child = launch(port, dir, options);
       await waitForPort(port, child, 10_000);
     },
   };

@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { inspect } from 'node:util';
 import { Controller, Inject } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
@@ -12,7 +11,6 @@ import {
 } from '../../../src/index.js';
 import { AclUsers } from '../../support/acl-users.js';
 import { fastOptions } from '../../support/apps.js';
-import { freePort } from '../../support/local-redis.js';
 import { useScene } from '../../support/scene.js';
 import { waitFor } from '../../support/wait.js';
 
@@ -161,25 +159,9 @@ describe('start-up checks', () => {
   });
 
   describe('Redis out of client slots', () => {
-    /** Stops a redis-server this test spawned (SIGTERM, by PID), unless it has exited. */
-    async function stop(child: ChildProcess): Promise<void> {
-      if (child.pid === undefined || child.exitCode !== null) return;
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      process.kill(child.pid, 'SIGTERM');
-      await exited;
-    }
-
     it('fails listen() saying that the client limit (maxclients) is reached and how to fix it', async () => {
-      const port = await freePort();
-      const server = spawn(
-        'redis-server',
-        ['--port', String(port), '--bind', '127.0.0.1', '--maxclients', '1', '--save', '', '--appendonly', 'no'],
-        {
-          stdio: 'ignore',
-        },
-      );
-      scene.defer(() => stop(server));
-      // Retries until the new redis-server listens, then holds its one client slot.
+      const { port } = await scene.ownRedis({ maxClients: 1 });
+      // Holds the small redis-server's one client slot.
       const hog = new Redis({ port, host: '127.0.0.1', retryStrategy: () => 50, disconnectTimeout: 100 });
       hog.on('error', () => undefined);
       scene.defer(() => hog.disconnect());
