@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { startLocalRedis, type LocalRedis } from './local-redis';
+import { redisServerBinary, startLocalRedis, type LocalRedis } from './local-redis';
 // Extensionless on purpose: Jest loads global setup through require(), where
 // the .js-to-.ts mapping of the test files does not apply.
 
@@ -44,6 +44,8 @@ export default async function globalSetup(globalConfig: { rootDir?: string } = {
   compileFixtures(globalConfig.rootDir ?? process.cwd());
   if (process.env.REDIS_URL) return;
   const redis = await startLocalRedis();
+  const version = spawnSync(redisServerBinary(), ['--version'], { encoding: 'utf8' }).stdout.trim();
+  process.stdout.write(`\nTests run on ${version} (${redisServerBinary()}), 127.0.0.1:${redis.port}.\n`);
   globalThis.__NRS_REDIS__ = redis;
   process.env.REDIS_URL = redis.url;
 }
