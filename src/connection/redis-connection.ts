@@ -8,6 +8,7 @@ import { backoffDelayMs } from '../options/backoff.js';
 import type { ResolvedRetryOptions } from '../options/resolve-server-options.js';
 import { describeTarget } from './connection-target.js';
 import { readGreeting } from './greeting-probe.js';
+import { tlsConnectionError } from './tls-error.js';
 import { DEFAULT_RECONNECT_BASE_DELAY_MS, DEFAULT_RECONNECT_JITTER, DEFAULT_RECONNECT_MAX_DELAY_MS } from '../constants.js';
 
 /** Settings we impose on every connection we open, over the user's own. */
@@ -124,6 +125,8 @@ function isReplyError(error: unknown): boolean {
 }
 
 function connectionError(redis: Redis, error: unknown, refusal: unknown): RedisConnectionError {
+  const tls = tlsConnectionError(redis, refusal, error instanceof ConnectTimeout);
+  if (tls !== undefined) return tls;
   const target = describeTarget(redis);
   const cause = redactError(refusal);
   const reason = refusal === error ? describeError(cause) : `${describeError(error)} (${describeError(cause)})`;
