@@ -155,6 +155,7 @@ export async function startTlsRedis(): Promise<TlsRedis> {
     throw new Error(
       `${redisServerBinary()} did not start with TLS (${(error as Error).message}). A redis-server built without TLS ` +
         `refuses --tls-port: point REDIS_SERVER at one built with BUILD_TLS=yes (Debian's is).\n${stderr}`,
+      { cause: error },
     );
   }
   return {
