@@ -2,7 +2,6 @@ import { Controller, Inject } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import type { Redis } from 'ioredis';
 import { DATA_FIELD } from '../../../src/constants.js';
-import type { RedisStreamsServerClients } from '../../../src/index.js';
 import { fastOptions } from '../../support/apps.js';
 import { emit } from '../../support/produce.js';
 import { useScene } from '../../support/scene.js';
@@ -11,9 +10,10 @@ import { waitFor } from '../../support/wait.js';
 
 const HANDLED = 'HANDLED';
 
-/** The port a connected ioredis client talks to (a Sentinel connection's options name no master). */
-function remotePort(redis: Redis): number | undefined {
-  return redis.status === 'ready' ? redis.stream.remotePort : undefined;
+/** The names of the connections a Redis has (CLIENT LIST), ours among them: `nrs:<group>:<consumer>:<role>`, `nrs:producer`. */
+async function connectionNames(redis: Redis): Promise<string[]> {
+  const list = (await redis.client('LIST')) as string;
+  return [...list.matchAll(/ name=(\S*)/g)].map((match) => match[1]!).filter((name) => name.startsWith('nrs:'));
 }
 
 /** Connections to a sentinel that subscribe (ioredis' failover detectors). */
@@ -44,7 +44,7 @@ describe('through Redis Sentinel (a master, a replica, three sentinels, timers s
         this.seen.set(order.n, (this.seen.get(order.n) ?? 0) + 1);
       }
     }
-    const { app, server } = await scene.start(
+    const { app } = await scene.start(
       [Handler],
       // An ack lost in the switch leaves its entry pending on the new master: reclaimed after claimIdleMs.
       fastOptions({ group: scene.group, consumer: 'c1', connection: setup.connection(), claimIdleMs: 1_000 }),
@@ -74,11 +74,15 @@ describe('through Redis Sentinel (a master, a replica, three sentinels, timers s
       const newMaster = await setup.failover();
       expect(newMaster).toBe(setup.replicaPort);
       // Server and client follow the sentinels' announcement (+switch-master) to the new master.
-      const { commands, readers } = server.unwrap<RedisStreamsServerClients>();
-      const connections = [commands, ...readers.values(), client.unwrap<Redis>()];
-      await waitFor(() => connections.every((redis) => remotePort(redis) === newMaster), {
-        message: 'every connection on the new master',
-      });
+      const [former, current] = [scene.admin(`redis://127.0.0.1:${setup.masterPort}`), scene.admin(`redis://127.0.0.1:${newMaster}`)];
+      const ours = [`nrs:${scene.group}:c1:commands`, `nrs:${scene.group}:c1:read`, 'nrs:producer'];
+      await waitFor(
+        async () => {
+          const [left, arrived] = [await connectionNames(former), await connectionNames(current)];
+          return left.length === 0 && ours.every((name) => arrived.includes(name));
+        },
+        { message: 'every connection of the server and the client on the new master, none left on the former one' },
+      );
       const switchedAt = produced.length;
       await waitFor(() => produced.length >= switchedAt + 100, { message: '100 entries produced on the new master' });
     } finally {
