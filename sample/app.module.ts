@@ -16,7 +16,7 @@ export class AppModule {
         ClientsModule.register([{ name: ORDERS_CLIENT, customClass: RedisStreamsClient, options: { connection: url, maxLen: 100_000 } }]),
       ],
       controllers: [OrdersHttpController, OrdersStreamController],
-      // Keeps handlers' own error messages in the logs and in invoices:dlq.
+      // Keeps handlers' own error messages in the logs and in {invoices}:dlq.
       providers: [OrderLedger, { provide: APP_FILTER, useClass: RedisStreamsExceptionFilter }],
     };
   }

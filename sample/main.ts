@@ -49,7 +49,7 @@ async function main(): Promise<void> {
   logger.log(`  curl -X POST ${appUrl}/orders -H 'content-type: application/json' -d '{"sku":"B2","qty":3}'`);
   logger.log(`  curl ${appUrl}/orders/status`);
   logger.log(`  redis-cli -u ${url} XPENDING invoices sample     # failed invoices wait here for a retry`);
-  logger.log(`  redis-cli -u ${url} XRANGE invoices:dlq - +       # and land here after 3 tries`);
+  logger.log(`  redis-cli -u ${url} XRANGE '{invoices}:dlq' - +     # and land here after 3 tries`);
   await seed(url);
 
   let isStopping = false;

@@ -43,7 +43,7 @@ export class OrdersStreamController {
 
   /**
    * Fails now and then: a failed entry stays pending and is retried with a
-   * growing delay; after maxDeliveries it lands in `invoices:dlq`.
+   * growing delay; after maxDeliveries it lands in `{invoices}:dlq`.
    */
   @StreamEvent('invoices', { maxDeliveries: 3, retry: { baseDelayMs: 500 } })
   invoice(@Payload() invoice: { orderEntryId: string }, @Ctx() ctx: RedisStreamsContext): void {

@@ -15,6 +15,7 @@ import type { RedisStreamsEvents } from '../interfaces/events.interface.js';
 import { RedisStreamsStatus } from '../interfaces/status.enum.js';
 import { resolveClientOptions, type ResolvedClientOptions } from '../options/resolve-client-options.js';
 import { parseEmitPattern } from '../routing/stream-route.js';
+import { assertPrefixOnce, keyPrefixOf } from '../routing/key-prefix.js';
 import { describeConnection, describeTarget } from '../connection/connection-target.js';
 import { ForwardedEvents } from '../connection/forwarded-events.js';
 import { connectWithin, createRedis, quitQuietly } from '../connection/redis-connection.js';
@@ -51,11 +52,14 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents> {
   private readonly queue: EmitQueue;
   /** The `on()` listeners, kept for every connection this client opens, including those after a close(). */
   private readonly events = new ForwardedEvents();
+  /** The connection's ioredis `keyPrefix` (`''` for none), which ioredis puts in front of every stream written. */
+  private readonly keyPrefix: string;
 
   constructor(options?: RedisStreamsClientOptions) {
     super();
     this.options = resolveClientOptions(options);
     this.target = describeConnection(this.options.connection);
+    this.keyPrefix = keyPrefixOf(this.options.connection);
     const { emitTimeoutMs, maxQueuedEmits } = this.options;
     this.queue = new EmitQueue(
       maxQueuedEmits,
@@ -153,6 +157,7 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents> {
     let fields: FieldValue[];
     try {
       stream = parseEmitPattern(packet.pattern).key;
+      assertPrefixOnce(this.keyPrefix, stream, 'pattern');
       const serialized = this.serializer.serialize(packet) as ReadPacket & { metadata?: Record<string, unknown> };
       fields = encodeEntry(serialized.data, serialized.metadata ?? packet.metadata);
     } catch (error) {

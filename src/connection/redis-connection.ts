@@ -8,6 +8,8 @@ import { backoffDelayMs } from '../options/backoff.js';
 import type { ResolvedRetryOptions } from '../options/resolve-server-options.js';
 import { describeTarget } from './connection-target.js';
 import { readGreeting } from './greeting-probe.js';
+import { tlsConnectionError } from './tls-error.js';
+import { endFailoverDetection, sentinelOverrides } from './sentinel.js';
 import { DEFAULT_RECONNECT_BASE_DELAY_MS, DEFAULT_RECONNECT_JITTER, DEFAULT_RECONNECT_MAX_DELAY_MS } from '../constants.js';
 
 /** Settings we impose on every connection we open, over the user's own. */
@@ -55,12 +57,12 @@ export function createRedis(connection: RedisConnection, overrides: ConnectionOv
     disconnectTimeout: 100,
   };
   if (connection instanceof Redis) {
-    return connection.duplicate(common);
+    return connection.duplicate({ ...sentinelOverrides({ sentinels: connection.options.sentinels }), ...common });
   }
   if (typeof connection === 'string') {
     return new Redis(connection, common);
   }
-  return new Redis({ ...connection, ...common });
+  return new Redis({ ...connection, ...sentinelOverrides(connection), ...common });
 }
 
 /** Raised by {@link connectWithin} when `connectTimeoutMs` passes. */
@@ -124,6 +126,8 @@ function isReplyError(error: unknown): boolean {
 }
 
 function connectionError(redis: Redis, error: unknown, refusal: unknown): RedisConnectionError {
+  const tls = tlsConnectionError(redis, refusal, error instanceof ConnectTimeout);
+  if (tls !== undefined) return tls;
   const target = describeTarget(redis);
   const cause = redactError(refusal);
   const reason = refusal === error ? describeError(cause) : `${describeError(error)} (${describeError(cause)})`;
@@ -172,6 +176,7 @@ export async function quitQuietly(redis: Redis): Promise<void> {
   }
   try {
     await redis.quit();
+    endFailoverDetection(redis);
   } catch {
     // The connection is going away either way; a failed QUIT changes nothing.
     await abandon(redis);

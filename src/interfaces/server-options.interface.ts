@@ -18,9 +18,13 @@ export type MissingStreamPolicy = 'create' | 'wait';
 /** Where dead entries go. */
 export interface DeadLetterOptions {
   /**
-   * Dead-letter stream key for a source stream.
+   * Dead-letter stream key for a source stream. The default keeps it in its
+   * source's hash slot on every topology: `{<stream>}:dlq` for a key without
+   * a hash tag (`orders` → `{orders}:dlq`), `<stream>:dlq` for one with a tag
+   * (`{shop}:orders` → `{shop}:orders:dlq`). Given and returned without the
+   * ioredis `keyPrefix`, which ioredis adds in front of both.
    *
-   * @defaultValue `(stream) => stream + ':dlq'`
+   * @defaultValue `{<stream>}:dlq`, or `<stream>:dlq` when the key has a hash tag
    */
   stream?: (stream: string) => string;
   /**

@@ -10,7 +10,8 @@ import { REDIS_STREAMS_TRANSPORT } from '../constants.js';
 import { ConnectionSet } from '../connection/connection-set.js';
 import { ForwardedEvents } from '../connection/forwarded-events.js';
 import { StreamWorker } from '../consumers/stream-group/stream-worker.js';
-import { bindStreams } from './stream-binding.js';
+import { bindStreams, checkKeyPrefix } from './stream-binding.js';
+import { keyPrefixOf } from '../routing/key-prefix.js';
 import { runPreflight } from '../consumers/stream-group/preflight.js';
 import type { HandlerInvoker } from '../consumers/stream-group/entry-processor.js';
 import { awaitHandlerResult } from '../delivery/handler-result.js';
@@ -102,6 +103,7 @@ export class RedisStreamsServer extends Server<RedisStreamsEvents, RedisStreamsS
     const options = resolveServerOptions(this.rawOptions);
     this.options = options;
     const bindings = bindStreams(this.messageHandlers, options, this.logger);
+    checkKeyPrefix(bindings, keyPrefixOf(options.connection));
     if (bindings.length === 0) {
       this.logger.warn('No @EventPattern("stream:<key>") handlers found; nothing to read.');
     }

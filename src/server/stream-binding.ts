@@ -7,6 +7,7 @@ import type { StreamHandlerOptions } from '../interfaces/server-options.interfac
 import { describeValue } from '../options/validate-shape.js';
 import { resolveStreamOptions, type ResolvedStreamOptions } from '../options/resolve-stream-group-options.js';
 import { parsePattern, streamPattern } from '../routing/stream-route.js';
+import { assertPrefixOnce } from '../routing/key-prefix.js';
 
 /**
  * Picks the `stream:<key>` event handlers out of Nest's handler map and merges
@@ -100,4 +101,17 @@ function conflict(stream: string, key: string, first: unknown, second: unknown):
     `${streamPattern(stream)} extras: ${key}`,
     `two handlers of stream "${stream}" set it to different values (${describeValue(first)} and ${describeValue(second)}). Handlers of one stream share one reader: give them the same value, or set it on one handler only.`,
   );
+}
+
+/**
+ * Refuses bound streams and dead-letter streams whose names already start
+ * with the connection's `keyPrefix` (it would be in Redis twice).
+ *
+ * @throws InvalidOptionsError naming the pattern and the name to use
+ */
+export function checkKeyPrefix(bindings: readonly StreamBinding[], keyPrefix: string): void {
+  for (const { pattern, stream, options } of bindings) {
+    assertPrefixOnce(keyPrefix, stream, pattern);
+    assertPrefixOnce(keyPrefix, options.deadLetterStream(stream), `${pattern} deadLetter.stream`);
+  }
 }

@@ -256,7 +256,7 @@ async function main(): Promise<number> {
   const stream = `soak-${Date.now()}`;
   const group = 'soak';
   const record = `${stream}:record`;
-  const deadLetter = `${stream}:dlq`;
+  const deadLetter = `{${stream}}:dlq`;
   const slots: ConsumerSlot[] = [];
   const producers: Producer[] = [];
   const startedAt = Date.now();

@@ -26,15 +26,16 @@ export interface ChildConsumer {
 const running = new Set<ChildConsumer>();
 
 /**
- * Spawns `node build/fixtures/test/fixtures/consumer.js` with `config`.
- * Every child is tracked; {@link killAllChildren} ends them (by PID).
+ * Spawns `node build/fixtures/test/fixtures/consumer.js` with `config`, and
+ * `env` over this process' environment. Every child is tracked;
+ * {@link killAllChildren} ends them (by PID).
  */
-export function spawnConsumer(config: ConsumerConfig): ChildConsumer {
+export function spawnConsumer(config: ConsumerConfig, env: NodeJS.ProcessEnv = {}): ChildConsumer {
   if (!existsSync(CONSUMER_PROGRAM)) {
     throw new Error(`${CONSUMER_PROGRAM} is missing; global setup compiles it with tsc -p tsconfig.fixtures.json.`);
   }
   const child: ChildProcess = spawn(process.execPath, [CONSUMER_PROGRAM], {
-    env: { ...process.env, NRS_CONSUMER: JSON.stringify(config) },
+    env: { ...process.env, ...env, NRS_CONSUMER: JSON.stringify(config) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   if (child.pid === undefined) throw new Error('could not spawn the consumer child');

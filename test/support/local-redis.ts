@@ -64,7 +64,8 @@ function canConnect(port: number): Promise<boolean> {
   });
 }
 
-async function waitForPort(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
+/** Waits until something accepts TCP connections on 127.0.0.1:`port`; fails if `child` exits first or after `timeoutMs`. */
+export async function waitForPort(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`redis-server exited with code ${child.exitCode}`);
@@ -97,7 +98,8 @@ function launch(port: number, dir: string, options: LocalRedisOptions): ChildPro
   return spawn(redisServerBinary(), args, { stdio: 'ignore' });
 }
 
-function waitForExit(child: ChildProcess, signal: NodeJS.Signals, timeoutMs: number): Promise<void> {
+/** Sends `signal` to `child` and waits for it to exit, SIGKILLing it after `timeoutMs`. */
+export function waitForExit(child: ChildProcess, signal: NodeJS.Signals, timeoutMs: number): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);

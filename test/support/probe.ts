@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { deadLetterKeyOf } from '../../src/routing/key-names.js';
 
 /** A row of extended XPENDING: id, consumer, idle time (ms), deliveries. */
 export type PendingRow = [string, string, number, number];
@@ -42,9 +43,9 @@ export class RedisProbe {
     return new RedisProbe({ ...this.target, ...overrides });
   }
 
-  /** The dead-letter stream of the probed stream (the transport's default name). */
+  /** The dead-letter stream of the probed stream (the transport's default name: `{<stream>}:dlq` for the suite's untagged names). */
   get deadLetterStream(): string {
-    return `${this.target.stream}:dlq`;
+    return deadLetterKeyOf(this.target.stream);
   }
 
   /** XPENDING summary count of the group. */

@@ -4,6 +4,7 @@ import { redactError } from '../../errors/redact.js';
 import { StreamConfigurationError } from '../../errors/stream-configuration.error.js';
 import { describeError } from '../../errors/describe-error.js';
 import { isConfigurationError, redisReplyKind } from '../../errors/redis-reply.js';
+import { subcommandKey } from '../../connection/key-prefix.js';
 
 /** Outcome of making sure a group exists. */
 export type GroupState = 'created' | 'existed' | 'missing-stream';
@@ -27,9 +28,9 @@ export async function ensureGroup(
       const type = await redis.type(stream);
       if (type === 'none') return 'missing-stream';
       if (type !== 'stream') throw wrongType(stream, group, type);
-      await redis.xgroup('CREATE', stream, group, startId);
+      await redis.xgroup('CREATE', subcommandKey(redis, stream), group, startId);
     } else {
-      await redis.xgroup('CREATE', stream, group, startId, 'MKSTREAM');
+      await redis.xgroup('CREATE', subcommandKey(redis, stream), group, startId, 'MKSTREAM');
     }
     return 'created';
   } catch (error) {
@@ -42,7 +43,7 @@ export async function ensureGroup(
 
 /** The id of the last entry the group has handed out, for resuming after NOGROUP. */
 export async function lastDeliveredId(redis: Redis, stream: string, group: string): Promise<string | undefined> {
-  const groups = (await redis.xinfo('GROUPS', stream)) as unknown[][];
+  const groups = (await redis.xinfo('GROUPS', subcommandKey(redis, stream))) as unknown[][];
   for (const info of groups) {
     const fields = new Map<unknown, unknown>();
     for (let i = 0; i + 1 < info.length; i += 2) fields.set(info[i], info[i + 1]);

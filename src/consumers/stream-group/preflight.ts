@@ -4,6 +4,8 @@ import { ConsumerNameInUseError } from '../../errors/consumer-name-in-use.error.
 import { MissingPermissionsError, type MissingPermission } from '../../errors/missing-permissions.error.js';
 import { deniedTarget } from '../../errors/redis-reply.js';
 import type { MissingStreamPolicy } from '../../interfaces/server-options.interface.js';
+import { keyPrefixOfClient, subcommandKey } from '../../connection/key-prefix.js';
+import { prefixedKey } from '../../routing/key-prefix.js';
 
 /** What the start-up check looks at. */
 export interface PreflightPlan {
@@ -39,8 +41,11 @@ const NO_SCRIPT_SHA = '0'.repeat(40);
  * EVAL after EVALSHA's NOSCRIPT for the Lua scripts, whose inner commands
  * (XADD, XACK, XPENDING, XCLAIM, XINFO CONSUMERS, XGROUP DELCONSUMER) are
  * probed directly.
+ *
+ * @param subcommandKey - the key argument for XGROUP and XINFO, which ioredis 5
+ *   does not prefix itself (see `connection/key-prefix.ts`)
  */
-export function probes(plan: PreflightPlan, db: number | undefined): Probe[] {
+export function probes(plan: PreflightPlan, db: number | undefined, subcommandKey: (name: string) => string = (name) => name): Probe[] {
   const { group, consumer } = plan;
   const list: Probe[] = [
     { acl: 'client|setname', args: ['CLIENT', 'SETNAME', plan.connectionNames[0]] },
@@ -53,12 +58,13 @@ export function probes(plan: PreflightPlan, db: number | undefined): Probe[] {
   const noSuchGroup = `nrs-preflight-${randomUUID()}`;
   for (const { stream: s, deadLetterStream: dlq } of plan.streams) {
     const onStream = (acl: string, ...args: Array<string | number>): Probe => ({ acl, key: s, args });
+    const sub = subcommandKey(s);
     if (plan.missingStream === 'wait') list.push(onStream('type', 'TYPE', s));
     list.push(
-      onStream('xgroup|create', 'XGROUP', 'CREATE', s, group, INVALID_ID, 'MKSTREAM'),
-      onStream('xinfo|groups', 'XINFO', 'GROUPS', s),
-      onStream('xinfo|consumers', 'XINFO', 'CONSUMERS', s, group),
-      onStream('xgroup|delconsumer', 'XGROUP', 'DELCONSUMER', s, noSuchGroup, consumer),
+      onStream('xgroup|create', 'XGROUP', 'CREATE', sub, group, INVALID_ID, 'MKSTREAM'),
+      onStream('xinfo|groups', 'XINFO', 'GROUPS', sub),
+      onStream('xinfo|consumers', 'XINFO', 'CONSUMERS', sub, group),
+      onStream('xgroup|delconsumer', 'XGROUP', 'DELCONSUMER', sub, noSuchGroup, consumer),
       onStream('xreadgroup', 'XREADGROUP', 'GROUP', group, consumer, 'COUNT', 1, 'STREAMS', s, INVALID_ID),
       onStream('xpending', 'XPENDING', s, group),
       // 0-0 is never pending: nothing is claimed.
@@ -90,7 +96,9 @@ export function probes(plan: PreflightPlan, db: number | undefined): Probe[] {
  * @throws ConsumerNameInUseError when another live server uses the consumer name
  */
 export async function runPreflight(redis: Redis, plan: PreflightPlan): Promise<void> {
-  const list = probes(plan, redis.options.db);
+  const list = probes(plan, redis.options.db, (name) => subcommandKey(redis, name));
+  // Denied keys are named as they are in Redis, prefix included: that is what an ACL pattern matches.
+  const prefix = keyPrefixOfClient(redis);
   const pipeline: ChainableCommander = redis.pipeline();
   for (const probe of list) {
     const [command, ...args] = probe.args;
@@ -108,7 +116,9 @@ export async function runPreflight(redis: Redis, plan: PreflightPlan): Promise<v
     const target = deniedTarget(error);
     if (target === undefined) return;
     const denial: MissingPermission =
-      target === 'command' || probe.key === undefined ? { command: probe.acl } : { command: probe.acl, key: probe.key };
+      target === 'command' || probe.key === undefined
+        ? { command: probe.acl }
+        : { command: probe.acl, key: prefixedKey(prefix, probe.key) };
     const id = `${denial.command} ${denial.key ?? ''}`;
     if (seen.has(id)) return;
     seen.add(id);
@@ -116,7 +126,7 @@ export async function runPreflight(redis: Redis, plan: PreflightPlan): Promise<v
   });
   if (missing.length > 0) {
     const stream = plan.streams.find(({ stream: s, deadLetterStream }) =>
-      missing.some((m) => m.key === s || m.key === deadLetterStream),
+      missing.some((m) => m.key === prefixedKey(prefix, s) || m.key === prefixedKey(prefix, deadLetterStream)),
     )?.stream;
     throw new MissingPermissionsError(
       stream ?? plan.streams[0]?.stream ?? '(no stream bound)',

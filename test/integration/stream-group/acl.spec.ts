@@ -65,7 +65,7 @@ describe('with a Redis user made from the README ACL rule, word for word', () =>
   }
 
   it('reads the rule out of README.md', () => {
-    expect(readmeAclRule()).toMatch(/^ACL SETUSER <user> on ><password> .*~<stream> ~<stream>:dlq .*\+xreadgroup/);
+    expect(readmeAclRule()).toMatch(/^ACL SETUSER <user> on ><password> .*~<stream> ~\{<stream>\}:dlq .*\+xreadgroup/);
   });
 
   it('handles and acks, retries a failure, dead-letters a poison entry, and closes, with no permission error logged', async () => {

@@ -139,14 +139,14 @@ describe('start-up checks', () => {
     });
 
     it('the README rule without the dead-letter pattern fails listen() naming the dead-letter key and its commands', async () => {
-      const user = await users.fromReadme(scene.stream, (rule) => rule.replace(' ~<stream>:dlq', ''));
+      const user = await users.fromReadme(scene.stream, (rule) => rule.replace(' ~{<stream>}:dlq', ''));
       const error = await rejection(start({ group: scene.group, connection: user.url }));
       expect(error).toBeInstanceOf(MissingPermissionsError);
       const denied = error as MissingPermissionsError;
       expect(denied.commands).toEqual([]);
-      expect([...denied.keys.keys()]).toEqual([`${scene.stream}:dlq`]);
-      expect(denied.keys.get(`${scene.stream}:dlq`)).toEqual(expect.arrayContaining(['xadd', 'evalsha', 'eval']));
-      expect(denied.message).toContain(`may not access key "${scene.stream}:dlq"`);
+      expect([...denied.keys.keys()]).toEqual([scene.probe.deadLetterStream]);
+      expect(denied.keys.get(scene.probe.deadLetterStream)).toEqual(expect.arrayContaining(['xadd', 'evalsha', 'eval']));
+      expect(denied.message).toContain(`may not access key "{${scene.stream}}:dlq"`);
       expect(denied.message).toContain('XADD');
     });
 

@@ -145,7 +145,7 @@ async function pending(redis: Redis, stream: string): Promise<number> {
 
 /** The one entry of the stream's dead-letter stream, as a field map, once it is there. */
 async function deadLetter(redis: Redis, stream: string): Promise<Record<string, string>> {
-  const key = `${stream}:dlq`;
+  const key = `{${stream}}:dlq`; // the default dead-letter stream of a key without a hash tag
   await until(`an entry in ${key}`, async () => (await redis.xlen(key)) === 1);
   const [[, flat] = ['', []]] = await redis.xrange(key, '-', '+');
   const fields: Record<string, string> = {};

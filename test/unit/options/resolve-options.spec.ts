@@ -20,7 +20,7 @@ describe('server option resolution', () => {
       idleConsumerCleanupMs: 3600000,
       retry: { strategy: 'exponential', baseDelayMs: 1000, maxDelayMs: 30000, jitter: 0.2 },
     });
-    expect(resolved.deadLetterStream('orders')).toBe('orders:dlq');
+    expect(resolved.deadLetterStream('orders')).toBe('{orders}:dlq');
     expect(resolved.consumer).toMatch(/-\d+-[0-9a-f]{6}$/);
   });
 

@@ -1,5 +1,6 @@
 import { InvalidOptionsError } from '../../../src/index.js';
-import { deadLetterKeyOf } from '../../../src/routing/key-names.js';
+import { deadLetterKeyOf, legacyDeadLetterKeyOf } from '../../../src/routing/key-names.js';
+import { hashTagOf, keySlot, shareSlot } from '../../../src/routing/hash-slot.js';
 import { parseEmitPattern, parsePattern, streamPattern } from '../../../src/routing/stream-route.js';
 
 function thrown(run: () => unknown): InvalidOptionsError {
@@ -55,8 +56,73 @@ describe('routing: an emit pattern', () => {
 });
 
 describe('routing: key names', () => {
-  it('names the default dead-letter stream after its source', () => {
-    expect(deadLetterKeyOf('orders')).toBe('orders:dlq');
-    expect(deadLetterKeyOf('{tenant}:orders')).toBe('{tenant}:orders:dlq');
+  it("puts a source without a hash tag into the dead-letter stream's tag, so both share a slot", () => {
+    expect(deadLetterKeyOf('orders')).toBe('{orders}:dlq');
+    expect(deadLetterKeyOf('shop:orders')).toBe('{shop:orders}:dlq');
+    for (const stream of ['orders', 'shop:orders', 'é-orders', 'orders{']) {
+      expect(shareSlot(stream, deadLetterKeyOf(stream))).toBe(true);
+    }
+  });
+
+  it('cannot keep the slot of a key with a } but no tag (a tag ends at the first })', () => {
+    // An empty tag is no tag: the whole key is hashed, and no tag can hold its "}".
+    expect(deadLetterKeyOf('orders{}')).toBe('{orders{}}:dlq');
+    expect(shareSlot('orders{}', deadLetterKeyOf('orders{}'))).toBe(false);
+  });
+
+  it('appends :dlq to a source that has a hash tag, which keeps its slot', () => {
+    expect(deadLetterKeyOf('{shop}:orders')).toBe('{shop}:orders:dlq');
+    expect(deadLetterKeyOf('orders:{eu}')).toBe('orders:{eu}:dlq');
+    expect(deadLetterKeyOf('{a}{b}')).toBe('{a}{b}:dlq');
+    for (const stream of ['{shop}:orders', 'orders:{eu}', '{a}{b}']) {
+      expect(shareSlot(stream, deadLetterKeyOf(stream))).toBe(true);
+    }
+  });
+
+  it('knows the name versions before 0.2.0 used, to find old dead letters', () => {
+    expect(legacyDeadLetterKeyOf('orders')).toBe('orders:dlq');
+    expect(legacyDeadLetterKeyOf('{shop}:orders')).toBe(deadLetterKeyOf('{shop}:orders'));
+  });
+});
+
+describe('routing: hash tags and slots', () => {
+  it("finds the hash tag by Redis' rule: the first {, the first } after it, something between", () => {
+    expect(hashTagOf('{user1000}.following')).toBe('user1000');
+    expect(hashTagOf('foo{bar}{zap}')).toBe('bar');
+    expect(hashTagOf('foo{{bar}}zap')).toBe('{bar');
+    expect(hashTagOf('foo{}{bar}')).toBeUndefined();
+    expect(hashTagOf('orders')).toBeUndefined();
+    expect(hashTagOf('a}b{c')).toBeUndefined();
+    expect(hashTagOf('{')).toBeUndefined();
+  });
+
+  // Every value checked against CLUSTER KEYSLOT of a redis-server 7.0.
+  it.each([
+    ['foo', 12182],
+    ['bar', 5061],
+    ['123456789', 12739],
+    ['{user1000}.following', 3443],
+    ['foo{}{bar}', 8363],
+    ['foo{{bar}}zap', 4015],
+    ['foo{bar}{zap}', 5061],
+    ['orders', 105],
+    ['{shop}:orders', 3808],
+    ['P:orders', 8654],
+    ['é', 10180],
+    ['', 0],
+    ['{', 4092],
+    ['{}', 15257],
+    ['a}b', 7866],
+  ])('keySlot(%j) is %i, as CLUSTER KEYSLOT says', (key, slot) => {
+    expect(keySlot(key)).toBe(slot);
+  });
+
+  it('hashes bytes like the same text, and keys with one tag to one slot', () => {
+    expect(keySlot(Buffer.from('foo'))).toBe(keySlot('foo'));
+    expect(keySlot(Buffer.from([0xff, 0x7b, 0x61, 0x7d]))).toBe(keySlot('a'));
+    expect(keySlot('{user1000}.following')).toBe(keySlot('{user1000}.followers'));
+    expect(shareSlot('{user1000}.following', '{user1000}.followers', 'user1000')).toBe(true);
+    expect(shareSlot('orders', 'orders:dlq')).toBe(false);
+    expect(shareSlot()).toBe(true);
   });
 });
