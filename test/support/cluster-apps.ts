@@ -136,3 +136,73 @@ export async function clientsNamed(cluster: LocalCluster, port: number, name: st
     )
     .filter((client) => client.name === name);
 }
+
+/** A hash-tagged stream name in exactly `slot` (found by trying tags). */
+export function streamInSlot(slot: number, prefix: string): string {
+  const base = uniqueName(prefix);
+  for (let i = 0; ; i += 1) {
+    const stream = `{${base}-${i}}:events`;
+    if (keySlot(stream) === slot) return stream;
+  }
+}
+
+/**
+ * Emits `{ n }` for n = 0, 1, 2, … to each stream through `client`, a few at a
+ * time, until {@link stop}; an emit that fails (a node lost mid-command) is
+ * sent again, so every `n` it reports is in Redis at least once.
+ */
+export class FlowingProducer {
+  private isStopped = false;
+  private readonly done: Promise<void>;
+  /** Per stream, the n values Redis has acknowledged. */
+  readonly written = new Map<string, Set<number>>();
+  /** Emits that failed and were sent again. */
+  failures = 0;
+
+  constructor(
+    private readonly emit: (stream: string, payload: { n: number }) => Promise<unknown>,
+    streams: readonly string[],
+    private readonly perTickPerStream = 2,
+    private readonly tickMs = 10,
+  ) {
+    this.done = Promise.all(streams.map((stream) => this.run(stream))).then(() => undefined);
+  }
+
+  /** How many entries are written, over every stream. */
+  get count(): number {
+    let total = 0;
+    for (const values of this.written.values()) total += values.size;
+    return total;
+  }
+
+  /** Stops producing and waits for the emits under way. */
+  async stop(): Promise<void> {
+    this.isStopped = true;
+    await this.done;
+  }
+
+  private async run(stream: string): Promise<void> {
+    const written = new Set<number>();
+    this.written.set(stream, written);
+    let next = 0;
+    while (!this.isStopped) {
+      const batch = Array.from({ length: this.perTickPerStream }, () => next++);
+      await Promise.all(batch.map((n) => this.emitUntilWritten(stream, n, written)));
+      // Paces production so that it spans what the test does meanwhile.
+      await new Promise((resolve) => setTimeout(resolve, this.tickMs));
+    }
+  }
+
+  private async emitUntilWritten(stream: string, n: number, written: Set<number>): Promise<void> {
+    for (;;) {
+      try {
+        await this.emit(stream, { n });
+        written.add(n);
+        return;
+      } catch {
+        this.failures += 1;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }
+  }
+}

@@ -332,3 +332,42 @@ export async function moveSlot(
     if (port !== sourcePort && port !== targetPort) await cluster.node(port).cluster('SETSLOT', slot, 'NODE', targetId);
   }
 }
+
+/**
+ * Moves the lowest slot `fromPort` serves to `toPort` with
+ * `redis-cli --cluster reshard --cluster-slots 1`, as an operator would.
+ *
+ * @returns the slot moved
+ */
+export async function reshardLowestSlot(cluster: LocalCluster, fromPort: number, toPort: number): Promise<number> {
+  const slot = await lowestSlotOf(cluster, fromPort);
+  const fromId = (await cluster.node(fromPort).cluster('MYID')) as string;
+  const toId = (await cluster.node(toPort).cluster('MYID')) as string;
+  const resharded = spawnSync(
+    redisCliBinary(),
+    [
+      '--cluster',
+      'reshard',
+      `127.0.0.1:${fromPort}`,
+      '--cluster-from',
+      fromId,
+      '--cluster-to',
+      toId,
+      '--cluster-slots',
+      '1',
+      '--cluster-yes',
+    ],
+    { encoding: 'utf8', timeout: 60_000 },
+  );
+  if (resharded.status !== 0) throw new Error(`redis-cli --cluster reshard failed:\n${resharded.stdout}\n${resharded.stderr}`);
+  if ((await cluster.masterOf(slot)) !== toPort) throw new Error(`redis-cli --cluster reshard did not move slot ${slot}:\n${resharded.stdout}`);
+  return slot;
+}
+
+/** The lowest slot the master on `port` serves. */
+export async function lowestSlotOf(cluster: LocalCluster, port: number): Promise<number> {
+  const reply = await cluster.node(port).cluster('SLOTS');
+  const starts = reply.filter((row) => row[2]?.[1] === port).map(([start]) => start);
+  if (starts.length === 0) throw new Error(`node ${port} serves no slot`);
+  return Math.min(...starts);
+}
