@@ -122,24 +122,32 @@ export async function quitCluster(cluster: Cluster): Promise<void> {
   }
 }
 
+/** Longest wait for the last connection attempt of {@link abandonCluster}. */
+const LAST_ATTEMPT_MS = 1_000;
+
 /**
  * Closes a cluster for good and fails every command still waiting on it.
  * A cluster between two reconnect attempts holds no node connection, so
  * `disconnect()` alone would leave it "disconnecting" with its offline queue
  * unsettled; one last connection attempt, made after `disconnect()` marked
  * the close as manual, ends it and fails that queue if the cluster is still
- * away, or sends the queue if it is back (then it is disconnected again).
+ * away, or sends the queue if it is back. That attempt is bounded (a cluster
+ * whose ready check fails never settles it) and followed by a disconnect.
  */
 export async function abandonCluster(cluster: Cluster): Promise<void> {
   if (cluster.status === 'end') return;
-  const hasNoNodes = cluster.nodes().length === 0;
+  const isBetweenAttempts = cluster.status === 'reconnecting';
   cluster.disconnect();
-  if (!hasNoNodes) return;
-  try {
-    await cluster.connect();
-  } catch {
-    // Still away: the cluster has ended and failed its queued commands.
-  }
+  if (!isBetweenAttempts) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    // Rejects when the cluster is still away: it has then ended and failed its queued commands.
+    cluster.connect().catch(() => undefined),
+    new Promise((resolve) => {
+      timer = setTimeout(resolve, LAST_ATTEMPT_MS);
+    }),
+  ]);
+  clearTimeout(timer);
   if (!hasEnded(cluster)) cluster.disconnect();
 }
 

@@ -21,7 +21,7 @@ export function connectionOption(value: unknown): RedisConnection {
   if (isPlainObject(value)) return 'cluster' in value ? clusterConnection(value) : value;
   throw new InvalidOptionsError(
     'connection',
-    `must be ioredis options, a redis:// URL, a cluster ({ cluster: [{ host, port }, ...] }) or an ioredis Redis or Cluster instance, got ${describeValue(value)}`,
+    `must be ioredis options, a redis:// URL or an ioredis instance (Redis or Cluster), or a cluster ({ cluster: [{ host, port }, ...] }), got ${describeValue(value)}`,
   );
 }
 

@@ -341,8 +341,8 @@ export async function moveSlot(
  */
 export async function reshardLowestSlot(cluster: LocalCluster, fromPort: number, toPort: number): Promise<number> {
   const slot = await lowestSlotOf(cluster, fromPort);
-  const fromId = (await cluster.node(fromPort).cluster('MYID')) as string;
-  const toId = (await cluster.node(toPort).cluster('MYID')) as string;
+  const fromId = await cluster.node(fromPort).cluster('MYID');
+  const toId = await cluster.node(toPort).cluster('MYID');
   const resharded = spawnSync(
     redisCliBinary(),
     [
@@ -360,7 +360,8 @@ export async function reshardLowestSlot(cluster: LocalCluster, fromPort: number,
     { encoding: 'utf8', timeout: 60_000 },
   );
   if (resharded.status !== 0) throw new Error(`redis-cli --cluster reshard failed:\n${resharded.stdout}\n${resharded.stderr}`);
-  if ((await cluster.masterOf(slot)) !== toPort) throw new Error(`redis-cli --cluster reshard did not move slot ${slot}:\n${resharded.stdout}`);
+  if ((await cluster.masterOf(slot)) !== toPort)
+    throw new Error(`redis-cli --cluster reshard did not move slot ${slot}:\n${resharded.stdout}`);
   return slot;
 }
 

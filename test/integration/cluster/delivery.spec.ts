@@ -21,6 +21,7 @@ import {
   streamsOnMasters,
 } from '../../support/cluster-apps.js';
 import { startLocalCluster, type LocalCluster } from '../../support/cluster.js';
+import { CLUSTER_RULE_MARKER, readmeAclRule } from '../../support/acl-users.js';
 import { freePort } from '../../support/local-redis.js';
 import { CapturingLogger } from '../../support/logs.js';
 import { useScene } from '../../support/scene.js';
@@ -243,6 +244,74 @@ describe('on a Redis Cluster (three masters)', () => {
     expect(error).toBeInstanceOf(InvalidOptionsError);
     expect((error as Error).message).toContain('{ cluster: [{ host, port }, ...] }');
   });
+
+  it('works for a Redis user made on every node from the README cluster ACL rule, word for word: delivery, retry and dead letter', async () => {
+    const stream = await streamOn(cluster, cluster.nodes[0]!.port, 'acl');
+    expect(readmeAclRule(CLUSTER_RULE_MARKER)).toContain('+cluster|slots +cluster|info +asking');
+    const asUser = await clusterUser(stream);
+    const calls = new ClusterCalls((call) => {
+      const { n } = call.data as { n: number };
+      if (n === 3 || (n === 2 && call.deliveries < 2)) throw new Error(`entry ${n} failed`);
+    });
+    const logger = new CapturingLogger();
+    await scene.start(
+      [recordingController([stream])],
+      clusterServerOptions(cluster, {
+        group: scene.group,
+        connection: asUser,
+        maxDeliveries: 2,
+        claimIdleMs: 1_000,
+        retry: { baseDelayMs: 50, maxDelayMs: 200, jitter: 0 },
+      }),
+      [callsProvider(calls)],
+      { logger },
+    );
+    const client = scene.track(new RedisStreamsClient({ connection: asUser }));
+    for (const n of [1, 2, 3]) await emit(client, stream, { n });
+    await waitFor(
+      async () =>
+        calls.succeeded.get(stream)?.size === 2 &&
+        (await admin.xlen(`${stream}:dlq`)) === 1 &&
+        (await pendingOn(admin, stream, scene.group)) === 0,
+      { message: 'two entries handled (one after a retry), one dead-lettered, nothing pending' },
+    );
+    expect(logger.all()).not.toMatch(/NOPERM|permission/i);
+  });
+
+  it('fails start with a clear error for a user who may not run CLUSTER SLOTS or CLUSTER INFO', async () => {
+    const stream = await streamOn(cluster, cluster.nodes[0]!.port, 'acl-no');
+    const start = async (connection: Awaited<ReturnType<typeof clusterUser>>) =>
+      scene
+        .start(
+          [recordingController([stream])],
+          clusterServerOptions(cluster, { group: scene.group, connection, connectTimeoutMs: 1_000 }),
+          [callsProvider(new ClusterCalls())],
+        )
+        .catch((caught: unknown) => caught);
+    const noSlots = await start(await clusterUser(stream, (rule) => rule.replace(' +cluster|slots', '')));
+    expect(noSlots).toBeInstanceOf(RedisConnectionError);
+    expect((noSlots as Error).message).toContain("no permissions to run the 'cluster|slots' command");
+    // ioredis keeps retrying a refused ready check without a word: the timeout says what to check.
+    const noInfo = await start(await clusterUser(stream, (rule) => rule.replace(' +cluster|info', '')));
+    expect(noInfo).toBeInstanceOf(RedisConnectionError);
+    expect((noInfo as Error).message).toContain('CLUSTER INFO');
+  });
+
+  /** A user made on every node from the README cluster rule for `stream` (after `edit`); the connection as that user. */
+  async function clusterUser(stream: string, edit: (rule: string) => string = (rule) => rule) {
+    const user = scene.name('acl-user');
+    const password = `secret-${scene.name('pw')}`;
+    const rule = edit(readmeAclRule(CLUSTER_RULE_MARKER))
+      .replaceAll('<user>', user)
+      .replaceAll('<password>', password)
+      .replaceAll('<stream>', stream);
+    const [acl, setuser, ...args] = rule.split(/\s+/);
+    for (const { port } of cluster.nodes) {
+      await cluster.node(port).call(acl!, setuser!, ...args);
+      scene.defer(() => cluster.node(port).call('ACL', 'DELUSER', user));
+    }
+    return { cluster: cluster.addresses, clusterOptions: { redisOptions: { username: user, password } } };
+  }
 
   it('fails start within connectTimeoutMs when no startup node answers, naming them', async () => {
     const port = await freePort();
