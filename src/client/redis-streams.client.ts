@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { ClientProxy, type ReadPacket, type WritePacket } from '@nestjs/microservices';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { from, type Observable } from 'rxjs';
 import { encodeEntry, type FieldValue } from '../codec/stream-codec.js';
 import { ClientClosedError } from '../errors/client-closed.error.js';
@@ -72,7 +72,7 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents> {
    * @throws RedisConnectionError when Redis does not answer within `connectTimeoutMs`
    * @throws ClientClosedError when close() is called first
    */
-  connect(): Promise<RedisClient> {
+  connect(): Promise<Redis | Cluster> {
     if (this.closing !== undefined) return Promise.reject(new ClientClosedError(this.target, 'connect()'));
     this.connecting ??= this.open().catch((error: unknown) => {
       this.connecting = undefined;

@@ -17,8 +17,8 @@ const CLOSE_GRACE_MS = 1_000;
 /**
  * Owns the server's connections: one shared command connection (on a
  * cluster, an ioredis Cluster) and one blocking connection per stream (on a
- * cluster, to the node serving the stream's slot). Reports their combined state as one status
- * and forwards their events to `on()` listeners.
+ * cluster, to the master serving the stream's slot). Reports their combined
+ * state as one status and forwards their events to `on()` listeners.
  */
 export class ConnectionSet {
   private commandClient: RedisClient | undefined;
