@@ -213,12 +213,14 @@ describe('on a Redis Cluster (three masters)', () => {
     await scene.close(app);
     expect(Date.now() - startedAt).toBeLessThan(3_000);
     // CLIENT UNBLOCK went to the reader's node (client ids are per node), not elsewhere.
-    expect(await unblockCalls(port)).toBe(unblocks + 1);
+    expect(await unblockCalls(port)).toBeGreaterThanOrEqual(unblocks + 1);
   });
 
+  /** CLIENT UNBLOCK calls a node has served (Redis 6.2 counts CLIENT subcommands together). */
   async function unblockCalls(port: number): Promise<number> {
     const stats = await cluster.node(port).info('commandstats');
-    return Number(/cmdstat_client\|unblock:calls=(\d+)/.exec(stats)?.[1] ?? 0);
+    const calls = /cmdstat_client\|unblock:calls=(\d+)/.exec(stats) ?? /cmdstat_client:calls=(\d+)/.exec(stats);
+    return Number(calls?.[1] ?? 0);
   }
 
   it('refuses a second live server under the same consumer name, whichever master its connections are on', async () => {
@@ -290,7 +292,8 @@ describe('on a Redis Cluster (three masters)', () => {
         .catch((caught: unknown) => caught);
     const noSlots = await start(await clusterUser(stream, (rule) => rule.replace(' +cluster|slots', '')));
     expect(noSlots).toBeInstanceOf(RedisConnectionError);
-    expect((noSlots as Error).message).toContain("no permissions to run the 'cluster|slots' command");
+    // Redis 7 names the subcommand; 6.2 says "the 'cluster' command or its subcommand".
+    expect((noSlots as Error).message).toMatch(/NOPERM .*'cluster(\|slots)?' command/);
     // ioredis keeps retrying a refused ready check without a word: the timeout says what to check.
     const noInfo = await start(await clusterUser(stream, (rule) => rule.replace(' +cluster|info', '')));
     expect(noInfo).toBeInstanceOf(RedisConnectionError);
