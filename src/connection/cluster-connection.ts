@@ -11,13 +11,17 @@ const startupNodes = new WeakMap<Cluster, string>();
  * Opens (lazily) an ioredis `Cluster` for a cluster description, or a
  * duplicate of a ready `Cluster` (the user's own is never used or closed).
  * Our settings apply to every node connection (`redisOptions`); the
- * cluster-wide ones (`enableAutoPipelining`, `enableOfflineQueue`) to the cluster.
+ * cluster-wide ones (`enableAutoPipelining`, `enableOfflineQueue`) to the
+ * cluster, which reads from masters only (`scaleReads: 'master'`).
  */
 export function createCluster(connection: Cluster | RedisClusterConnection, overrides: ConnectionOverrides): Cluster {
   const { enableAutoPipelining, enableOfflineQueue, ...nodeOverrides } = overrides;
   const clusterOverrides: ClusterOptions = {
     lazyConnect: true,
     clusterRetryStrategy: reconnectDelayMs,
+    // Reads must see our own writes (an entry just added, a claim just made):
+    // a replica may not have them yet.
+    scaleReads: 'master',
     ...(enableAutoPipelining === undefined ? {} : { enableAutoPipelining }),
     ...(enableOfflineQueue === undefined ? {} : { enableOfflineQueue }),
   };

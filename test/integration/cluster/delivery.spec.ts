@@ -22,6 +22,7 @@ import {
 } from '../../support/cluster-apps.js';
 import { startLocalCluster, type LocalCluster } from '../../support/cluster.js';
 import { CLUSTER_RULE_MARKER, readmeAclRule } from '../../support/acl-users.js';
+import { consumerConfig, spawnConsumer } from '../../support/children.js';
 import { freePort } from '../../support/local-redis.js';
 import { CapturingLogger } from '../../support/logs.js';
 import { useScene } from '../../support/scene.js';
@@ -163,6 +164,32 @@ describe('on a Redis Cluster (three masters)', () => {
       message: 'the dead consumer’s entries reclaimed and acked',
     });
     expect(calls.calls.map((call) => [call.id, call.consumer, call.deliveries])).toEqual(ids.map((id) => [id, 'alive', 2]));
+  });
+
+  it('reclaims the entries of a consumer process that was SIGKILLed while handling them', async () => {
+    const stream = await streamOn(cluster, cluster.nodes[0]!.port, 'killed');
+    // The fixture records into keys of one slot: it writes them in one MULTI.
+    const record = `{${scene.record}}`;
+    const doomed = spawnConsumer(
+      consumerConfig({ url: '', cluster: cluster.addresses, stream, group: scene.group, consumer: 'doomed', record, behaviour: 'hang' }),
+    );
+    scene.defer(() => doomed.kill('SIGKILL'));
+    await doomed.ready;
+    const client = clusterClient();
+    const ids: string[] = [];
+    for (let n = 0; n < 4; n += 1) ids.push(await emit(client, stream, { n }));
+    await waitFor(async () => (await admin.llen(`${record}:started`)) === 4, { message: 'the doomed consumer to start all four' });
+    await doomed.kill('SIGKILL');
+    const calls = new ClusterCalls();
+    await scene.start(
+      [recordingController([stream])],
+      clusterServerOptions(cluster, { group: scene.group, consumer: 'alive', claimIdleMs: 1_000 }),
+      [callsProvider(calls)],
+    );
+    await waitFor(async () => calls.calls.length === 4 && (await pendingOn(admin, stream, scene.group)) === 0, {
+      message: 'the killed consumer’s entries reclaimed and acked',
+    });
+    expect(calls.calls.map((call) => [call.id, call.deliveries]).sort()).toEqual(ids.map((id) => [id, 2]).sort());
   });
 
   it('refuses at start a dead-letter stream in another slot, saying how to fix it, and takes one with the same hash tag', async () => {
