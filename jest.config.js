@@ -8,6 +8,8 @@ export default {
   },
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.spec.ts'],
+  // The Redis Cluster suite starts clusters of its own and runs on its own: npm run test:cluster.
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/integration/cluster/'],
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   testTimeout: 30000,

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { ClientProxy, type ReadPacket, type WritePacket } from '@nestjs/microservices';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { from, type Observable } from 'rxjs';
 import { encodeEntry, type FieldValue } from '../codec/stream-codec.js';
 import { ClientClosedError } from '../errors/client-closed.error.js';
@@ -18,7 +18,8 @@ import { parseEmitPattern } from '../routing/stream-route.js';
 import { assertPrefixOnce, keyPrefixOf } from '../routing/key-prefix.js';
 import { describeConnection, describeTarget } from '../connection/connection-target.js';
 import { ForwardedEvents } from '../connection/forwarded-events.js';
-import { connectWithin, createRedis, quitQuietly } from '../connection/redis-connection.js';
+import { connectWithin, createClient, quitQuietly, type RedisClient } from '../connection/redis-connection.js';
+import { isCluster } from '../connection/redis-client.js';
 import { EmitQueue } from './emit-queue.js';
 import { OutageWatch } from './outage-watch.js';
 import { untilEnded } from './until-ended.js';
@@ -44,10 +45,10 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents> {
   private readonly options: ResolvedClientOptions;
   /** Where Redis is, without credentials, for errors. */
   private target: string;
-  /** The ioredis client, from the start of connecting until close(). */
-  private redis: Redis | undefined;
+  /** The ioredis client (a `Cluster` on a Redis Cluster), from the start of connecting until close(). */
+  private redis: RedisClient | undefined;
   private outage: OutageWatch | undefined;
-  private connecting: Promise<Redis> | undefined;
+  private connecting: Promise<RedisClient> | undefined;
   private closing: Promise<void> | undefined;
   private readonly queue: EmitQueue;
   /** The `on()` listeners, kept for every connection this client opens, including those after a close(). */
@@ -75,7 +76,7 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents> {
    * @throws RedisConnectionError when Redis does not answer within `connectTimeoutMs`
    * @throws ClientClosedError when close() is called first
    */
-  connect(): Promise<Redis> {
+  connect(): Promise<Redis | Cluster> {
     if (this.closing !== undefined) return Promise.reject(new ClientClosedError(this.target, 'connect()'));
     this.connecting ??= this.open().catch((error: unknown) => {
       this.connecting = undefined;
@@ -97,7 +98,10 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents> {
     return this.closing;
   }
 
-  /** The ioredis client; available once connect() (or a first emit) has started connecting. */
+  /**
+   * The ioredis client; available once connect() (or a first emit) has
+   * started connecting. On a Redis Cluster it is a `Cluster`: `unwrap<Cluster>()`.
+   */
   unwrap<T = Redis>(): T {
     if (this.redis === undefined) {
       throw new Error('Not initialized. Call connect() (or emit once) before unwrap().');
@@ -182,14 +186,14 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents> {
   }
 
   /** Writes the queued emits, oldest first, in one socket write. */
-  private flushQueue(redis: Redis): void {
+  private flushQueue(redis: RedisClient): void {
     if (redis !== this.redis || redis.status !== 'ready') return;
     for (const emit of this.queue.takeAll()) {
       this.append(redis, emit.stream, emit.fields).then(emit.resolve, emit.reject);
     }
   }
 
-  private append(redis: Redis, stream: string, fields: FieldValue[]): Promise<string> {
+  private append(redis: RedisClient, stream: string, fields: FieldValue[]): Promise<string> {
     this.coalesceWrites(redis);
     const { maxLen } = this.options;
     const added = maxLen === undefined ? redis.xadd(stream, '*', ...fields) : redis.xadd(stream, 'MAXLEN', '~', maxLen, '*', ...fields);
@@ -219,15 +223,17 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents> {
    * is a write of its own. The socket itself says whether it is corked, so a
    * reconnect's new socket is never taken for the old one.
    */
-  private coalesceWrites(redis: Redis): void {
+  private coalesceWrites(redis: RedisClient): void {
+    // A cluster writes to a socket per node; ioredis' own queueing applies there.
+    if (isCluster(redis)) return;
     const socket = redis.stream as Redis['stream'] | undefined;
     if (socket === undefined || socket.writableCorked > 0 || redis.status !== 'ready') return;
     socket.cork();
     process.nextTick(() => socket.uncork());
   }
 
-  private async open(): Promise<Redis> {
-    const redis = createRedis(this.options.connection, {
+  private async open(): Promise<RedisClient> {
+    const redis = createClient(this.options.connection, {
       connectionName: 'nrs:producer',
       // Measured: ioredis' auto-pipelining costs more per emit than it saves
       // here; coalesceWrites() gives one write per turn instead.
@@ -238,7 +244,9 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents> {
     });
     this.redis = redis;
     this.target = describeTarget(redis);
-    const outage = new OutageWatch(redis, this.options.emitTimeoutMs);
+    // On a cluster, ioredis itself gives up on a command after maxRedirections
+    // retries (a node lost, a failover under way), so nothing waits unbounded there.
+    const outage = isCluster(redis) ? undefined : new OutageWatch(redis, this.options.emitTimeoutMs);
     this.outage = outage;
     this.events.attach(redis);
     redis.on('error', (error: Error) => this.logger.warn(`Redis producer connection: ${describeError(error)}`));
@@ -259,7 +267,7 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents> {
       throw failure;
     }
     if (redis !== this.redis) throw new ClientClosedError(this.target, 'connect()');
-    outage.start();
+    outage?.start();
     this._status$.next(RedisStreamsStatus.CONNECTED);
     return redis;
   }

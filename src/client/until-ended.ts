@@ -1,10 +1,10 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../connection/redis-client.js';
 
 /**
  * Resolves `true` once the client has ended (status `end`), or `false` after
  * `timeoutMs` without it.
  */
-export function untilEnded(redis: Redis, timeoutMs: number): Promise<boolean> {
+export function untilEnded(redis: RedisClient, timeoutMs: number): Promise<boolean> {
   if (redis.status === 'end') return Promise.resolve(true);
   return new Promise((resolve) => {
     const done = (ended: boolean): void => {

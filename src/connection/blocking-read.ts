@@ -2,6 +2,7 @@ import type { Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { describeError } from '../errors/describe-error.js';
 import { ConnectionLostError, GuardedConnection } from './redis-connection.js';
+import { unblockRoute } from './slot-reader.js';
 
 /** Raw XREADGROUP reply: per stream, entries as [id, flat fields or null when deleted]. */
 export type ReadReply = Array<[string, Array<[string, string[] | null]>]> | null;
@@ -12,10 +13,12 @@ export interface BlockingReadDeps {
   readonly group: string;
   readonly consumer: string;
   readonly blockMs: number;
-  /** Dedicated connection: XREADGROUP BLOCK holds it. */
+  /**
+   * Dedicated connection (from `createReader()`): XREADGROUP BLOCK holds it.
+   * CLIENT UNBLOCK for it goes out where `unblockRoute()` says: the command
+   * connection, or on a cluster the command cluster's connection to its node.
+   */
   readonly blocking: Redis;
-  /** Shared connection, from which CLIENT UNBLOCK is sent. */
-  readonly commands: Redis;
   readonly logger: Logger;
 }
 
@@ -23,7 +26,8 @@ export interface BlockingReadDeps {
  * XREADGROUP on a stream's dedicated connection: waits for the connection
  * instead of queueing reads offline, fails a read the connection loses at once,
  * replaces a connection whose read hangs, and can be interrupted from the
- * command connection with CLIENT UNBLOCK.
+ * command connection with CLIENT UNBLOCK (on a cluster, from the command
+ * cluster's connection to the same node).
  */
 export class BlockingRead {
   private isBlocked = false;
@@ -112,9 +116,9 @@ export class BlockingRead {
    * become free; used when the reclaimer has due entries and no slot for them.
    */
   interrupt(): void {
-    const { commands } = this.deps;
-    if (!this.isBlocked || this.blockingClientId === undefined || commands.status !== 'ready') return;
-    commands.client('UNBLOCK', this.blockingClientId).catch((error: unknown) => {
+    const via = unblockRoute(this.deps.blocking);
+    if (!this.isBlocked || this.blockingClientId === undefined || via === undefined) return;
+    via.client('UNBLOCK', this.blockingClientId).catch((error: unknown) => {
       this.deps.logger.debug?.(`Stream "${this.deps.stream}": CLIENT UNBLOCK failed (${describeError(error)}).`);
     });
   }
@@ -123,13 +127,14 @@ export class BlockingRead {
   async stop(): Promise<void> {
     this.stopping.abort();
     clearInterval(this.watchdog);
-    const { blocking, commands } = this.deps;
+    const { blocking } = this.deps;
     if (!this.isBlocked) return;
+    const via = unblockRoute(blocking);
     // CLIENT UNBLOCK makes the read return empty, so no entry is handed to a
     // read nobody will process; a dropped connection would not guarantee that.
-    if (this.blockingClientId !== undefined && commands.status === 'ready') {
+    if (this.blockingClientId !== undefined && via !== undefined) {
       try {
-        await commands.client('UNBLOCK', this.blockingClientId);
+        await via.client('UNBLOCK', this.blockingClientId);
         return;
       } catch (error) {
         this.deps.logger.warn(

@@ -5,7 +5,7 @@ import { RedisStreamsStatus } from '../interfaces/status.enum.js';
 import type { ResolvedServerOptions } from '../options/resolve-server-options.js';
 import { connectionName, type ConnectionRole } from './connection-name.js';
 import type { ForwardedEvents } from './forwarded-events.js';
-import { abandon, connectWithin, createRedis, quitQuietly } from './redis-connection.js';
+import { abandon, connectWithin, createClient, createReader, quitQuietly, type RedisClient } from './redis-connection.js';
 import { defineScripts, type StreamScripts } from './scripts.js';
 
 /** Longest wait for a reply on the command connection before it counts as dead. */
@@ -15,12 +15,13 @@ const COMMAND_SOCKET_TIMEOUT_MS = 10_000;
 const CLOSE_GRACE_MS = 1_000;
 
 /**
- * Owns the server's connections: one shared command connection and one
- * blocking connection per stream. Reports their combined state as one status
- * and forwards their events to `on()` listeners.
+ * Owns the server's connections: one shared command connection (on a
+ * cluster, an ioredis Cluster) and one blocking connection per stream (on a
+ * cluster, to the master serving the stream's slot). Reports their combined
+ * state as one status and forwards their events to `on()` listeners.
  */
 export class ConnectionSet {
-  private commandClient: Redis | undefined;
+  private commandClient: RedisClient | undefined;
   private commandScripts: StreamScripts | undefined;
   private readonly readerClients = new Map<string, Redis>();
   private isClosing = false;
@@ -36,7 +37,7 @@ export class ConnectionSet {
   ) {}
 
   /** The shared command connection. */
-  get commands(): Redis {
+  get commands(): RedisClient {
     if (this.commandClient === undefined) throw new Error('command connection not open');
     return this.commandClient;
   }
@@ -54,7 +55,7 @@ export class ConnectionSet {
 
   /** Opens the command connection, failing within `connectTimeoutMs`. */
   async openCommands(): Promise<void> {
-    const client = createRedis(this.options.connection, {
+    const client = createClient(this.options.connection, {
       connectionName: this.nameOf('commands'),
       // The acker already sends one XACK per stream per turn; auto-pipelining
       // would wrap each of those lone commands in a Pipeline of its own.
@@ -73,7 +74,7 @@ export class ConnectionSet {
 
   /** Opens the blocking connection of one stream. */
   async openReader(stream: string): Promise<Redis> {
-    const client = createRedis(this.options.connection, {
+    const client = createReader(this.options.connection, this.commands, stream, {
       connectionName: this.nameOf('read'),
       maxRetriesPerRequest: null,
       // A read resent after a reconnect could deliver entries to a call nobody
@@ -87,7 +88,7 @@ export class ConnectionSet {
   }
 
   /** The clients, for `unwrap()`. */
-  clients(): { commands: Redis; readers: ReadonlyMap<string, Redis> } {
+  clients(): { commands: RedisClient; readers: ReadonlyMap<string, Redis> } {
     return { commands: this.commands, readers: this.readerClients };
   }
 
@@ -119,11 +120,11 @@ export class ConnectionSet {
     if (this.commandClient !== undefined) await quitQuietly(this.commandClient);
   }
 
-  private all(): Redis[] {
+  private all(): RedisClient[] {
     return [...(this.commandClient ? [this.commandClient] : []), ...this.readerClients.values()];
   }
 
-  private watch(client: Redis, role: string): void {
+  private watch(client: RedisClient, role: string): void {
     this.events.attach(client);
     client.on('error', (error: Error) => {
       if (!this.isClosing) this.logger.warn(`Redis ${role} connection: ${describeError(error)}`);

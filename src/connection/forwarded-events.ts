@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client.js';
 import type { RedisStreamsEvents } from '../interfaces/events.interface.js';
 
 // ioredis' own listener type, so forwarding needs no casts at the call sites.
@@ -13,7 +14,7 @@ type Listener = Parameters<Redis['on']>[1];
  */
 export class ForwardedEvents {
   private readonly listeners: Array<[keyof RedisStreamsEvents, Listener]> = [];
-  private readonly connections = new Set<Redis>();
+  private readonly connections = new Set<RedisClient>();
 
   /** Keeps a listener and adds it to every attached connection. */
   on<EventKey extends keyof RedisStreamsEvents>(event: EventKey, callback: RedisStreamsEvents[EventKey]): void {
@@ -23,7 +24,7 @@ export class ForwardedEvents {
   }
 
   /** Adds every listener, present and future, to a connection; attaching it again changes nothing. */
-  attach(connection: Redis): void {
+  attach(connection: RedisClient): void {
     if (this.connections.has(connection)) return;
     this.connections.add(connection);
     for (const [event, listener] of this.listeners) connection.on(event, listener);
@@ -33,7 +34,7 @@ export class ForwardedEvents {
    * Stops adding later listeners to a connection that is being given up. The
    * ones it has stay, so they still hear its last events (`close`, `end`).
    */
-  detach(connection: Redis): void {
+  detach(connection: RedisClient): void {
     this.connections.delete(connection);
   }
 }

@@ -1,4 +1,4 @@
-import { Command, type Redis } from 'ioredis';
+import { Command } from 'ioredis';
 import { prefixedKey, unprefixedKey } from '../routing/key-prefix.js';
 
 /** What {@link prefixesSubcommandKeys} needs of ioredis' `Command` class. */
@@ -23,8 +23,13 @@ export function prefixesSubcommandKeys(commandClass: CommandClass = Command): bo
   return probe.args[1] === 'prefix:key';
 }
 
+/** A Redis or Cluster client: both keep their `keyPrefix` in `options`. */
+interface PrefixedClient {
+  readonly options: { readonly keyPrefix?: string | undefined };
+}
+
 /** The `keyPrefix` of a client, `''` for none. */
-export function keyPrefixOfClient(redis: Redis): string {
+export function keyPrefixOfClient(redis: PrefixedClient): string {
   const prefix: unknown = redis.options.keyPrefix;
   return typeof prefix === 'string' ? prefix : '';
 }
@@ -34,7 +39,7 @@ export function keyPrefixOfClient(redis: Redis): string {
  * it reaches Redis with the prefix exactly once: the name itself where ioredis
  * prefixes it, the prefixed name where it does not (ioredis 5).
  */
-export function subcommandKey(redis: Redis, name: string): string {
+export function subcommandKey(redis: PrefixedClient, name: string): string {
   const prefix = keyPrefixOfClient(redis);
   if (prefix === '') return name;
   subcommandKeysPrefixed ??= prefixesSubcommandKeys();
@@ -54,6 +59,6 @@ export function subcommandKeyFor(prefix: string, isPrefixedByIoredis: boolean, n
  * The stream name (as bound) of a key named in a reply of this client: Redis
  * names keys as they are stored, prefix included (XREADGROUP's reply does).
  */
-export function streamNameOf(redis: Redis, key: string): string {
+export function streamNameOf(redis: PrefixedClient, key: string): string {
   return unprefixedKey(keyPrefixOfClient(redis), key);
 }

@@ -1,60 +1,65 @@
-import { Redis, type RedisOptions } from 'ioredis';
-import { redactError } from '../errors/redact.js';
-import { RedisConnectionError } from '../errors/redis-connection.error.js';
-import { connectionRefusal, isClientLimitReply } from '../errors/redis-reply.js';
-import { describeError } from '../errors/describe-error.js';
-import type { RedisConnection } from '../interfaces/connection.interface.js';
-import { backoffDelayMs } from '../options/backoff.js';
-import type { ResolvedRetryOptions } from '../options/resolve-server-options.js';
+import { Redis, type Cluster, type ClusterOptions, type RedisOptions } from 'ioredis';
+import { isClientLimitReply } from '../errors/redis-reply.js';
+import type { RedisClusterConnection, RedisConnection } from '../interfaces/connection.interface.js';
+import { isClusterConnection, isClusterInstance } from '../options/connection-option.js';
+import { abandonCluster, connectClusterWithin, createCluster, quitCluster } from './cluster-connection.js';
+import { clientLimitError, ConnectTimeout, connectionError, isReplyError } from './connect-failure.js';
 import { describeTarget } from './connection-target.js';
 import { readGreeting } from './greeting-probe.js';
 import { tlsConnectionError } from './tls-error.js';
 import { endFailoverDetection, sentinelOverrides } from './sentinel.js';
-import { DEFAULT_RECONNECT_BASE_DELAY_MS, DEFAULT_RECONNECT_JITTER, DEFAULT_RECONNECT_MAX_DELAY_MS } from '../constants.js';
+import { DISCONNECT_TIMEOUT_MS, isCluster, reconnectDelayMs, type ConnectionOverrides, type RedisClient } from './redis-client.js';
+import { createSlotReader, setUnblockRoute } from './slot-reader.js';
 
-/** Settings we impose on every connection we open, over the user's own. */
-export type ConnectionOverrides = Pick<
-  RedisOptions,
-  | 'connectionName'
-  | 'maxRetriesPerRequest'
-  | 'enableAutoPipelining'
-  | 'autoResendUnfulfilledCommands'
-  | 'enableOfflineQueue'
-  | 'socketTimeout'
->;
+export { reconnectDelayMs, type ConnectionOverrides, type RedisClient } from './redis-client.js';
 
-/** How every connection, and every loop waiting for one, backs off between attempts. */
-const RECONNECT_BACKOFF: ResolvedRetryOptions = {
-  strategy: 'exponential',
-  baseDelayMs: DEFAULT_RECONNECT_BASE_DELAY_MS,
-  maxDelayMs: DEFAULT_RECONNECT_MAX_DELAY_MS,
-  jitter: DEFAULT_RECONNECT_JITTER,
-};
+/** A `connection` setting for one Redis (not a cluster). */
+export type StandaloneConnection = Exclude<RedisConnection, Cluster | RedisClusterConnection>;
 
 /**
- * Reconnect delays: exponential with jitter, capped, never giving up. The
- * `retryStrategy` of every connection {@link createRedis} opens, and the wait
- * of every loop that retries after losing one.
- *
- * @param attempt - 1 for the first retry
+ * Opens (lazily) a new client for the given connection setting: a `Cluster`
+ * for a cluster description or a `Cluster` instance, else a `Redis`. An
+ * ioredis instance given by the user is duplicated, never used or closed directly.
  */
-export function reconnectDelayMs(attempt: number): number {
-  return backoffDelayMs(attempt, RECONNECT_BACKOFF);
+export function createClient(connection: RedisConnection, overrides: ConnectionOverrides): RedisClient {
+  return isClusterConnection(connection) ? createCluster(connection, overrides) : createRedis(connection, overrides);
 }
 
 /**
- * Opens (lazily) a new ioredis client for the given connection setting. An
- * ioredis instance given by the user is duplicated, never used or closed directly.
+ * Opens (lazily) a connection for blocking reads of `key`. On one Redis, a
+ * connection like any other; on a cluster, one that goes to the master
+ * serving the key's slot and follows the slot when it moves (see
+ * {@link createSlotReader}). Either way, `unblockRoute()` knows where
+ * CLIENT UNBLOCK for it goes out.
+ *
+ * @param commands - the server's command client, already connected (on a cluster, its slot map is followed)
  */
-export function createRedis(connection: RedisConnection, overrides: ConnectionOverrides): Redis {
+export function createReader(connection: RedisConnection, commands: RedisClient, key: string, overrides: ConnectionOverrides): Redis {
+  if (!isClusterConnection(connection)) {
+    const reader = createRedis(connection, overrides);
+    setUnblockRoute(reader, () => (!isCluster(commands) && commands.status === 'ready' ? commands : undefined));
+    return reader;
+  }
+  if (!isCluster(commands)) throw new Error('a cluster connection reads through a command cluster');
+  return createSlotReader(commands, key, nodeOptionsOf(connection), overrides);
+}
+
+/** The user's settings for the node connections of a cluster (without ours). */
+function nodeOptionsOf(connection: Cluster | RedisClusterConnection): NonNullable<ClusterOptions['redisOptions']> {
+  const options: ClusterOptions | undefined = isClusterInstance(connection) ? connection.options : connection.clusterOptions;
+  return options?.redisOptions ?? {};
+}
+
+/**
+ * Opens (lazily) a new ioredis client to one Redis. An ioredis instance given
+ * by the user is duplicated, never used or closed directly.
+ */
+export function createRedis(connection: StandaloneConnection, overrides: ConnectionOverrides): Redis {
   const common: RedisOptions = {
     ...overrides,
     lazyConnect: true,
     retryStrategy: reconnectDelayMs,
-    // We only disconnect to abandon a connection; ioredis' default keeps a
-    // 2 s timer per disconnect (even on a socket that has already closed),
-    // which holds the process open after close().
-    disconnectTimeout: 100,
+    disconnectTimeout: DISCONNECT_TIMEOUT_MS,
   };
   if (connection instanceof Redis) {
     return connection.duplicate({ ...sentinelOverrides({ sentinels: connection.options.sentinels }), ...common });
@@ -65,9 +70,6 @@ export function createRedis(connection: RedisConnection, overrides: ConnectionOv
   return new Redis({ ...connection, ...sentinelOverrides(connection), ...common });
 }
 
-/** Raised by {@link connectWithin} when `connectTimeoutMs` passes. */
-class ConnectTimeout extends Error {}
-
 /**
  * Connects and waits for `ready`, or fails within `timeoutMs` with an error
  * naming the target and what to fix; on failure the client stops reconnecting.
@@ -76,11 +78,13 @@ class ConnectTimeout extends Error {}
  *
  * @throws RedisConnectionError when Redis does not answer in time or refuses us
  */
-export async function connectWithin(redis: Redis, timeoutMs: number): Promise<void> {
+export async function connectWithin(client: RedisClient, timeoutMs: number): Promise<void> {
+  if (isCluster(client)) return connectClusterWithin(client, timeoutMs);
+  const redis = client;
   if (redis.status === 'ready') return;
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new ConnectTimeout(`no answer within ${timeoutMs} ms (connectTimeoutMs)`)), timeoutMs);
+    timer = setTimeout(() => reject(new ConnectTimeout(timeoutMs)), timeoutMs);
   });
   // ioredis rejects connect() with a bare "Connection is closed."; the socket
   // error before it (ECONNREFUSED, ENOTFOUND, WRONGPASS) says what is wrong.
@@ -90,7 +94,6 @@ export async function connectWithin(redis: Redis, timeoutMs: number): Promise<vo
   let hasReachedRedis = false;
   const remember = (error: unknown): void => {
     lastError = error;
-    // ioredis types its ReplyError class as any; its instances are named.
     if (isReplyError(error)) replyError = error;
   };
   const reached = (): void => {
@@ -111,9 +114,9 @@ export async function connectWithin(redis: Redis, timeoutMs: number): Promise<vo
       !(error instanceof ConnectTimeout) &&
       isClientLimitReply((await readGreeting(redis)) ?? '')
     ) {
-      throw clientLimitError(redis, refusal);
+      throw clientLimitError(describeTarget(redis), refusal);
     }
-    throw connectionError(redis, error, refusal);
+    throw tlsConnectionError(redis, refusal, error instanceof ConnectTimeout) ?? connectionError(describeTarget(redis), error, refusal);
   } finally {
     clearTimeout(timer);
     redis.off('error', remember);
@@ -121,54 +124,14 @@ export async function connectWithin(redis: Redis, timeoutMs: number): Promise<vo
   }
 }
 
-function isReplyError(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && 'name' in error && error.name === 'ReplyError';
-}
-
-function connectionError(redis: Redis, error: unknown, refusal: unknown): RedisConnectionError {
-  const tls = tlsConnectionError(redis, refusal, error instanceof ConnectTimeout);
-  if (tls !== undefined) return tls;
-  const target = describeTarget(redis);
-  const cause = redactError(refusal);
-  const reason = refusal === error ? describeError(cause) : `${describeError(error)} (${describeError(cause)})`;
-  switch (connectionRefusal(refusal)) {
-    case 'client-limit':
-      return clientLimitError(redis, refusal);
-    case 'credentials':
-      return new RedisConnectionError(target, `Redis refused the credentials (${describeError(cause)})`, {
-        cause,
-        fix: 'Check the username and password in "connection": the Redis user must exist, be enabled ("on") and have that password (ACL LIST shows the users).',
-      });
-    case 'permission':
-      return new RedisConnectionError(
-        target,
-        `the Redis user may not run a command of the connection handshake (${describeError(cause)})`,
-        {
-          cause,
-          fix: 'Grant the user the commands the README\'s "Redis ACL" section lists.',
-        },
-      );
-    default:
-      return new RedisConnectionError(target, reason, { cause });
-  }
-}
-
-function clientLimitError(redis: Redis, refusal: unknown): RedisConnectionError {
-  return new RedisConnectionError(describeTarget(redis), 'Redis refused the connection because its client limit (maxclients) is reached', {
-    cause: redactError(refusal),
-    fix:
-      'Raise the limit (CONFIG SET maxclients <n>, or maxclients in redis.conf; it is also capped by the open-file limit, ulimit -n), ' +
-      'or close connections nobody needs (CLIENT LIST shows them; INFO clients counts them). ' +
-      'Each RedisStreamsServer opens one connection plus one per bound stream; each RedisStreamsClient opens one.',
-  });
-}
-
 function waitForReady(redis: Redis): Promise<void> {
   return new Promise((resolve) => redis.once('ready', () => resolve()));
 }
 
 /** Closes a client politely, falling back to a hard disconnect if Redis is gone. */
-export async function quitQuietly(redis: Redis): Promise<void> {
+export async function quitQuietly(client: RedisClient): Promise<void> {
+  if (isCluster(client)) return quitCluster(client);
+  const redis = client;
   if (redis.status === 'end') return;
   if (redis.status !== 'ready') {
     await abandon(redis);
@@ -193,7 +156,9 @@ export async function quitQuietly(redis: Redis): Promise<void> {
  * ends the client and fails the queue if Redis is still away, or sends it and
  * closes if Redis is back.
  */
-export async function abandon(redis: Redis): Promise<void> {
+export async function abandon(client: RedisClient): Promise<void> {
+  if (isCluster(client)) return abandonCluster(client);
+  const redis = client;
   if (redis.status === 'end') return;
   redis.disconnect();
   if (redis.status !== 'reconnecting') return;

@@ -1,5 +1,6 @@
-import type { Redis, Result } from 'ioredis';
+import type { Result } from 'ioredis';
 import type { FieldValue } from '../codec/stream-codec.js';
+import type { RedisClient } from './redis-client.js';
 
 /**
  * The transport's Lua scripts as ioredis commands, typed through ioredis' own
@@ -7,13 +8,18 @@ import type { FieldValue } from '../codec/stream-codec.js';
  * ioredis then runs each through EVALSHA (loading it on first use). The reply
  * types are what Redis converts each script's Lua return value to;
  * {@link defineScripts} is the one place that reads them.
+ *
+ * On a cluster, ioredis sends a script to the node serving its first key,
+ * and Redis refuses keys of several slots (CROSSSLOT): the keys of each
+ * script share a slot, which for the dead-letter move the start-up check
+ * guarantees (the dead-letter stream's name carries its source's hash tag).
  */
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     /**
      * Copies an entry to its dead-letter stream, then acknowledges the original.
      *
-     * KEYS: [1] the dead-letter stream, [2] the source stream.
+     * KEYS: [1] the dead-letter stream, [2] the source stream (one slot on a cluster).
      * ARGV: [1] group, [2] entry id, [3] MAXLEN of the dead-letter stream (`''`
      * for none), [4…] the dead-letter record's fields and values.
      *
@@ -117,8 +123,8 @@ export interface StreamScripts {
   deleteConsumerIfIdle(stream: string, group: string, consumer: string): Promise<number>;
 }
 
-/** Registers the scripts on a client and returns them typed. */
-export function defineScripts(redis: Redis): StreamScripts {
+/** Registers the scripts on a client (one Redis or a cluster) and returns them typed. */
+export function defineScripts(redis: RedisClient): StreamScripts {
   redis.defineCommand('nrsDeadLetter', { numberOfKeys: 2, lua: DEAD_LETTER_SCRIPT });
   redis.defineCommand('nrsRenewLease', { numberOfKeys: 1, lua: RENEW_LEASE_SCRIPT });
   redis.defineCommand('nrsDeleteIdleConsumers', { numberOfKeys: 1, lua: DELETE_IDLE_CONSUMERS_SCRIPT });

@@ -1,6 +1,21 @@
 /** Redis error reply prefixes this transport reacts to. */
 export type RedisReplyKind =
-  'BUSYGROUP' | 'NOGROUP' | 'UNBLOCKED' | 'WRONGTYPE' | 'NOPERM' | 'NOSCRIPT' | 'LOADING' | 'READONLY' | 'WRONGPASS' | 'NOAUTH' | 'other';
+  | 'BUSYGROUP'
+  | 'NOGROUP'
+  | 'UNBLOCKED'
+  | 'WRONGTYPE'
+  | 'NOPERM'
+  | 'NOSCRIPT'
+  | 'LOADING'
+  | 'READONLY'
+  | 'WRONGPASS'
+  | 'NOAUTH'
+  | 'MOVED'
+  | 'ASK'
+  | 'CLUSTERDOWN'
+  | 'TRYAGAIN'
+  | 'CROSSSLOT'
+  | 'other';
 
 const KNOWN_KINDS: readonly RedisReplyKind[] = [
   'BUSYGROUP',
@@ -13,6 +28,11 @@ const KNOWN_KINDS: readonly RedisReplyKind[] = [
   'READONLY',
   'WRONGPASS',
   'NOAUTH',
+  'MOVED',
+  'ASK',
+  'CLUSTERDOWN',
+  'TRYAGAIN',
+  'CROSSSLOT',
 ];
 
 /**

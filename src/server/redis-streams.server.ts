@@ -1,11 +1,13 @@
 import { Logger } from '@nestjs/common';
 import { Server, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { describeError } from '../errors/describe-error.js';
 import type { RedisStreamsEvents } from '../interfaces/events.interface.js';
 import type { RedisStreamsServerOptions } from '../interfaces/server-options.interface.js';
 import { RedisStreamsStatus } from '../interfaces/status.enum.js';
 import { resolveServerOptions, type ResolvedServerOptions } from '../options/resolve-server-options.js';
+import { checkDeadLetterSlots } from '../options/cluster-keys.js';
+import { clusterKeyPrefix, isClusterConnection } from '../options/connection-option.js';
 import { REDIS_STREAMS_TRANSPORT } from '../constants.js';
 import { ConnectionSet } from '../connection/connection-set.js';
 import { ForwardedEvents } from '../connection/forwarded-events.js';
@@ -18,9 +20,9 @@ import { awaitHandlerResult } from '../delivery/handler-result.js';
 
 /** The clients `unwrap()` returns. */
 export interface RedisStreamsServerClients {
-  /** Shared connection for acks, claims and group management. */
-  readonly commands: Redis;
-  /** One blocking connection per bound stream. */
+  /** Shared connection for acks, claims and group management: a `Cluster` on a Redis Cluster. */
+  readonly commands: Redis | Cluster;
+  /** One blocking connection per bound stream (on a cluster, to the master serving the stream's slot). */
   readonly readers: ReadonlyMap<string, Redis>;
 }
 
@@ -107,6 +109,12 @@ export class RedisStreamsServer extends Server<RedisStreamsEvents, RedisStreamsS
     if (bindings.length === 0) {
       this.logger.warn('No @EventPattern("stream:<key>") handlers found; nothing to read.');
     }
+    const deadLetters = bindings.map(({ pattern, stream, options: streamOptions }) => ({
+      pattern,
+      stream,
+      deadLetterStream: streamOptions.deadLetterStream(stream),
+    }));
+    if (isClusterConnection(options.connection)) checkDeadLetterSlots(deadLetters, clusterKeyPrefix(options.connection));
     const connections = new ConnectionSet(options, this.logger, (status) => this._status$.next(status), this.events);
     this.connections = connections;
     await connections.openCommands();
@@ -114,7 +122,7 @@ export class RedisStreamsServer extends Server<RedisStreamsEvents, RedisStreamsS
       group: options.group,
       consumer: options.consumer,
       missingStream: options.missingStream,
-      streams: bindings.map(({ stream, options: streamOptions }) => ({ stream, deadLetterStream: streamOptions.deadLetterStream(stream) })),
+      streams: deadLetters,
       connectionNames: [connections.nameOf('commands'), connections.nameOf('read')],
     });
     const missing: string[] = [];

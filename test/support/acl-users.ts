@@ -7,13 +7,19 @@ import { redisUrl, uniqueName } from '../support/redis.js';
 /** The marker in README.md that the minimal ACL rule's fenced block follows. */
 const RULE_MARKER = '<!-- redis-acl-rule -->';
 
-/** The README's minimal ACL rule, word for word, with its `<user>`, `<password>` and `<stream>` placeholders. */
-export function readmeAclRule(): string {
+/** The marker in README.md that the Redis Cluster ACL rule's fenced block follows. */
+export const CLUSTER_RULE_MARKER = '<!-- redis-cluster-acl-rule -->';
+
+/**
+ * The README's minimal ACL rule (or the one after `marker`), word for word,
+ * with its `<user>`, `<password>` and `<stream>` placeholders.
+ */
+export function readmeAclRule(marker = RULE_MARKER): string {
   const readme = readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8');
-  const at = readme.indexOf(RULE_MARKER);
-  if (at === -1) throw new Error(`README.md has no ${RULE_MARKER} marker`);
+  const at = readme.indexOf(marker);
+  if (at === -1) throw new Error(`README.md has no ${marker} marker`);
   const block = /```text\n(.+)\n```/.exec(readme.slice(at));
-  if (block === null) throw new Error(`README.md has no fenced block after ${RULE_MARKER}`);
+  if (block === null) throw new Error(`README.md has no fenced block after ${marker}`);
   return block[1]!;
 }
 

@@ -111,6 +111,7 @@ export function consumerConfig(spec: ConsumerSpec): ConsumerConfig {
     ...(spec.slowMs === undefined ? {} : { slowMs: spec.slowMs }),
     ...(spec.failRate === undefined ? {} : { failRate: spec.failRate }),
     ...(spec.logLevels === undefined ? {} : { logLevels: spec.logLevels }),
+    ...(spec.cluster === undefined ? {} : { cluster: spec.cluster }),
     options: {
       group: spec.group,
       consumer: spec.consumer,

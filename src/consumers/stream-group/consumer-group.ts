@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisCommands } from '../../connection/redis-client.js';
 import type { MissingStreamPolicy } from '../../interfaces/server-options.interface.js';
 import { redactError } from '../../errors/redact.js';
 import { StreamConfigurationError } from '../../errors/stream-configuration.error.js';
@@ -17,7 +17,7 @@ export type GroupState = 'created' | 'existed' | 'missing-stream';
  * @throws StreamConfigurationError when the key is not a stream or access is denied
  */
 export async function ensureGroup(
-  redis: Redis,
+  redis: RedisCommands,
   stream: string,
   group: string,
   startId: string,
@@ -42,7 +42,7 @@ export async function ensureGroup(
 }
 
 /** The id of the last entry the group has handed out, for resuming after NOGROUP. */
-export async function lastDeliveredId(redis: Redis, stream: string, group: string): Promise<string | undefined> {
+export async function lastDeliveredId(redis: RedisCommands, stream: string, group: string): Promise<string | undefined> {
   const groups = (await redis.xinfo('GROUPS', subcommandKey(redis, stream))) as unknown[][];
   for (const info of groups) {
     const fields = new Map<unknown, unknown>();

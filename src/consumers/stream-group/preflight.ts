@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { ChainableCommander, Cluster, Redis } from 'ioredis';
+import { isCluster, type RedisClient } from '../../connection/redis-client.js';
 import { ConsumerNameInUseError } from '../../errors/consumer-name-in-use.error.js';
+import { InvalidOptionsError } from '../../errors/invalid-options.error.js';
 import { MissingPermissionsError, type MissingPermission } from '../../errors/missing-permissions.error.js';
 import { deniedTarget } from '../../errors/redis-reply.js';
 import type { MissingStreamPolicy } from '../../interfaces/server-options.interface.js';
@@ -40,16 +42,32 @@ const NO_SCRIPT_SHA = '0'.repeat(40);
  * CLIENT SETNAME (connectionName), INFO (ready check), SELECT (db), and
  * EVAL after EVALSHA's NOSCRIPT for the Lua scripts, whose inner commands
  * (XADD, XACK, XPENDING, XCLAIM, XINFO CONSUMERS, XGROUP DELCONSUMER) are
- * probed directly.
+ * probed directly. On a cluster ioredis also sends CLUSTER SLOTS (its slot
+ * map), CLUSTER INFO (its ready check) and ASKING (following a slot being
+ * migrated); the first two it cannot connect without.
  *
  * @param subcommandKey - the key argument for XGROUP and XINFO, which ioredis 5
  *   does not prefix itself (see `connection/key-prefix.ts`)
  */
-export function probes(plan: PreflightPlan, db: number | undefined, subcommandKey: (name: string) => string = (name) => name): Probe[] {
+export function probes(
+  plan: PreflightPlan,
+  db: number | undefined,
+  isClusterMode = false,
+  subcommandKey: (name: string) => string = (name) => name,
+): Probe[] {
   const { group, consumer } = plan;
   const list: Probe[] = [
+    ...(isClusterMode
+      ? [
+          { acl: 'cluster|slots', args: ['CLUSTER', 'SLOTS'] },
+          { acl: 'cluster|info', args: ['CLUSTER', 'INFO'] },
+          // Only flags the next command of this connection (the keyless CLIENT SETNAME): nothing is redirected.
+          { acl: 'asking', args: ['ASKING'] },
+        ]
+      : []),
     { acl: 'client|setname', args: ['CLIENT', 'SETNAME', plan.connectionNames[0]] },
-    { acl: 'info', args: ['INFO', 'server'] },
+    // The cluster section also tells a node of a Redis Cluster reached as one Redis.
+    { acl: 'info', args: ['INFO', 'cluster'] },
     ...(db ? [{ acl: 'select', args: ['SELECT', db] }] : []),
     { acl: 'client|id', args: ['CLIENT', 'ID'] },
     // Client ids start at 1: nothing to unblock.
@@ -87,32 +105,37 @@ export function probes(plan: PreflightPlan, db: number | undefined, subcommandKe
   return list;
 }
 
+/** A probe's outcome: ioredis' `[error, reply]` pair, as a pipeline gives it. */
+type ProbeReply = [Error | null, unknown];
+
+/** What the probes found: one reply per probe, and each node's CLIENT LIST with the id of our connection there. */
+interface ProbeReplies {
+  readonly replies: readonly ProbeReply[];
+  readonly clientLists: ReadonlyArray<{ readonly clientList: unknown; readonly ownId: unknown }>;
+}
+
 /**
- * Checks in one round trip, before anything is created or read, that the
- * Redis user may run every command the transport needs on every key it needs,
- * and that no other live connection uses this server's consumer name.
+ * Checks, before anything is created or read, that the Redis user may run
+ * every command the transport needs on every key it needs, and that no other
+ * live connection uses this server's consumer name. On one Redis that is one
+ * round trip; on a cluster, each probe with a key goes to the node serving it
+ * and those without one to every master (ACL users, CLIENT LIST and client
+ * ids are per node).
  *
  * @throws MissingPermissionsError naming every missing command and key
  * @throws ConsumerNameInUseError when another live server uses the consumer name
+ * @throws InvalidOptionsError when a connection for one Redis reaches a node of a cluster
  */
-export async function runPreflight(redis: Redis, plan: PreflightPlan): Promise<void> {
-  const list = probes(plan, redis.options.db, (name) => subcommandKey(redis, name));
+export async function runPreflight(client: RedisClient, plan: PreflightPlan): Promise<void> {
+  const keyOf = (name: string): string => subcommandKey(client, name);
+  const list = isCluster(client) ? probes(plan, undefined, true, keyOf) : probes(plan, client.options.db, false, keyOf);
   // Denied keys are named as they are in Redis, prefix included: that is what an ACL pattern matches.
-  const prefix = keyPrefixOfClient(redis);
-  const pipeline: ChainableCommander = redis.pipeline();
-  for (const probe of list) {
-    const [command, ...args] = probe.args;
-    pipeline.call(String(command), ...args);
-  }
-  const replies = (await pipeline.exec()) ?? [];
+  const prefix = keyPrefixOfClient(client);
+  const { replies, clientLists } = isCluster(client) ? await probeCluster(client, list) : await probeRedis(client, list);
   const missing: MissingPermission[] = [];
   const seen = new Set<string>();
-  let ownId: unknown;
-  let clientList: unknown;
-  replies.forEach(([error, reply], index) => {
+  replies.forEach(([error], index) => {
     const probe = list[index]!;
-    if (probe.acl === 'client|id') ownId = reply;
-    if (probe.acl === 'client|list') clientList = reply;
     const target = deniedTarget(error);
     if (target === undefined) return;
     const denial: MissingPermission =
@@ -128,15 +151,68 @@ export async function runPreflight(redis: Redis, plan: PreflightPlan): Promise<v
     const stream = plan.streams.find(({ stream: s, deadLetterStream }) =>
       missing.some((m) => m.key === prefixedKey(prefix, s) || m.key === prefixedKey(prefix, deadLetterStream)),
     )?.stream;
-    throw new MissingPermissionsError(
-      stream ?? plan.streams[0]?.stream ?? '(no stream bound)',
-      plan.group,
-      redis.options.username ?? 'default',
-      missing,
+    throw new MissingPermissionsError(stream ?? plan.streams[0]?.stream ?? '(no stream bound)', plan.group, userOf(client), missing);
+  }
+  if (!isCluster(client) && isClusterNode(replies[list.findIndex((probe) => probe.acl === 'info')]?.[1])) {
+    throw new InvalidOptionsError(
+      'connection',
+      `points at a node of a Redis Cluster (INFO says cluster_enabled:1), but is not a cluster connection; that node would answer MOVED for the streams it does not serve. ` +
+        `Pass the cluster instead: { cluster: [{ host, port }, ...] } or an ioredis Cluster instance.`,
     );
   }
-  const holder = otherHolder(clientList, ownId, plan.connectionNames);
-  if (holder !== undefined) throw new ConsumerNameInUseError(plan.group, plan.consumer, holder);
+  for (const { clientList, ownId } of clientLists) {
+    const holder = otherHolder(clientList, ownId, plan.connectionNames);
+    if (holder !== undefined) throw new ConsumerNameInUseError(plan.group, plan.consumer, holder);
+  }
+}
+
+function isClusterNode(info: unknown): boolean {
+  return typeof info === 'string' && /^cluster_enabled:1\r?$/m.test(info);
+}
+
+function userOf(client: RedisClient): string {
+  return (isCluster(client) ? client.options.redisOptions?.username : client.options.username) ?? 'default';
+}
+
+/** Every probe in one pipeline on one Redis. */
+async function probeRedis(redis: Redis, list: readonly Probe[]): Promise<ProbeReplies> {
+  const pipeline: ChainableCommander = redis.pipeline();
+  for (const probe of list) {
+    const [command, ...args] = probe.args;
+    pipeline.call(String(command), ...args);
+  }
+  const replies: ProbeReply[] = (await pipeline.exec()) ?? [];
+  const ownId = replies[list.findIndex((probe) => probe.acl === 'client|id')]?.[1];
+  const clientList = replies[list.findIndex((probe) => probe.acl === 'client|list')]?.[1];
+  return { replies, clientLists: [{ clientList, ownId }] };
+}
+
+/**
+ * On a cluster: the probes with a key through the cluster (ioredis sends each
+ * to the node serving its key and follows redirects; a pipeline could not mix
+ * slots), those without one in one pipeline per master, on the cluster's own
+ * connection to it, which carries the command connection's name. A probe
+ * counts as denied when any node denies it.
+ */
+async function probeCluster(cluster: Cluster, list: readonly Probe[]): Promise<ProbeReplies> {
+  const keyless = list.filter((probe) => probe.key === undefined);
+  const perNode = await Promise.all(cluster.nodes('master').map((node) => probeRedis(node, keyless)));
+  const replies = await Promise.all(
+    list.map(async (probe): Promise<ProbeReply> => {
+      if (probe.key === undefined) {
+        const at = keyless.indexOf(probe);
+        const answers = perNode.map((node) => node.replies[at]).filter((reply): reply is ProbeReply => reply !== undefined);
+        const none: ProbeReply = [null, undefined];
+        return answers.find(([error]) => deniedTarget(error) !== undefined) ?? answers[0] ?? none;
+      }
+      const [command, ...args] = probe.args;
+      return cluster.call(String(command), ...args).then(
+        (reply): ProbeReply => [null, reply],
+        (error: unknown): ProbeReply => [error instanceof Error ? error : new Error(String(error)), undefined],
+      );
+    }),
+  );
+  return { replies, clientLists: perNode.flatMap((node) => node.clientLists) };
 }
 
 /** The CLIENT LIST row of another connection carrying one of `names`, described for an error. */

@@ -48,8 +48,8 @@ export class StreamReader {
     startId: string,
   ) {
     this.lastSeenId = startId;
-    const { stream, group, consumer, commands, logger, options } = scope;
-    this.reads = new BlockingRead({ stream, group, consumer, blockMs: options.blockMs, blocking: deps.blocking, commands, logger });
+    const { stream, group, consumer, logger, options } = scope;
+    this.reads = new BlockingRead({ stream, group, consumer, blockMs: options.blockMs, blocking: deps.blocking, logger });
   }
 
   private get isStopping(): boolean {

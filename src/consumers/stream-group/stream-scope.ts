@@ -1,5 +1,5 @@
 import type { Logger } from '@nestjs/common';
-import type { Redis } from 'ioredis';
+import type { RedisCommands } from '../../connection/redis-client.js';
 import type { StreamScripts } from '../../connection/scripts.js';
 import type { Slots } from '../../delivery/slots.js';
 import type { ResolvedStreamOptions } from '../../options/resolve-stream-group-options.js';
@@ -13,8 +13,8 @@ export interface StreamScope {
   readonly group: string;
   readonly consumer: string;
   readonly options: ResolvedStreamOptions;
-  /** Shared connection for everything that does not block. */
-  readonly commands: Redis;
+  /** Shared connection for everything that does not block (on a cluster, an ioredis Cluster). */
+  readonly commands: RedisCommands;
   readonly scripts: StreamScripts;
   /** The stream's handler slots: never more than `options.concurrency` entries in flight. */
   readonly slots: Slots;

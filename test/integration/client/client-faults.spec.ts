@@ -118,7 +118,8 @@ describe('producer client faults', () => {
   it('fails an XADD that was sent when the connection dropped within emitTimeoutMs, saying it may have been written, and reconnects', async () => {
     const server = await ownRedis();
     const client = scene.newClient({ connection: server.url, emitTimeoutMs: 300 });
-    const redis = await client.connect();
+    await client.connect();
+    const redis = client.unwrap<Redis>();
     const pauser = scene.admin(server.url);
     // Redis holds the XADD unanswered: it is on the wire when Redis dies.
     await pauser.call('CLIENT', 'PAUSE', '60000', 'WRITE');
