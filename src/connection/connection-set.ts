@@ -14,15 +14,21 @@ const COMMAND_SOCKET_TIMEOUT_MS = 10_000;
 /** Time past `shutdownTimeoutMs` that close() keeps waiting for an unreachable Redis. */
 const CLOSE_GRACE_MS = 1_000;
 
+/** A blocking connection and the streams it reads. */
+export interface ReaderConnection {
+  readonly connection: Redis;
+  readonly streams: readonly string[];
+}
+
 /**
  * Owns the server's connections: one shared command connection and one
- * blocking connection per stream. Reports their combined state as one status
- * and forwards their events to `on()` listeners.
+ * blocking connection per group of streams read together. Reports their
+ * combined state as one status and forwards their events to `on()` listeners.
  */
 export class ConnectionSet {
   private commandClient: Redis | undefined;
   private commandScripts: StreamScripts | undefined;
-  private readonly readerClients = new Map<string, Redis>();
+  private readonly readerClients: ReaderConnection[] = [];
   private isClosing = false;
   private lastStatus: RedisStreamsStatus | undefined;
   private giveUpTimer: NodeJS.Timeout | undefined;
@@ -71,8 +77,20 @@ export class ConnectionSet {
     await connectWithin(client, this.options.connectTimeoutMs);
   }
 
-  /** Opens the blocking connection of one stream. */
-  async openReader(stream: string): Promise<Redis> {
+  /**
+   * Where a stream's key lives, for grouping streams into shared reads (see
+   * readGroupKey): streams of different partitions are never read by one
+   * command. Empty on a single Redis, where any streams can be read together;
+   * on a cluster it is to be the key's hash slot (a multi-key command must
+   * stay within one), and {@link openReader} then connects to the node that
+   * serves that slot.
+   */
+  readPartition(_stream: string): string {
+    return '';
+  }
+
+  /** Opens the blocking connection that reads `streams` (one read group). */
+  async openReader(streams: readonly string[]): Promise<Redis> {
     const client = createRedis(this.options.connection, {
       connectionName: this.nameOf('read'),
       maxRetriesPerRequest: null,
@@ -80,14 +98,15 @@ export class ConnectionSet {
       // awaits any more; the loop issues a fresh read instead.
       autoResendUnfulfilledCommands: false,
     });
-    this.readerClients.set(stream, client);
-    this.watch(client, `reader of "${stream}"`);
+    this.readerClients.push({ connection: client, streams: [...streams] });
+    const first = streams.slice(0, 3).map((s) => `"${s}"`);
+    this.watch(client, `reader of ${first.join(', ')}${streams.length > 3 ? ` and ${streams.length - 3} more` : ''}`);
     await connectWithin(client, this.options.connectTimeoutMs);
     return client;
   }
 
   /** The clients, for `unwrap()`. */
-  clients(): { commands: Redis; readers: ReadonlyMap<string, Redis> } {
+  clients(): { commands: Redis; readers: readonly ReaderConnection[] } {
     return { commands: this.commands, readers: this.readerClients };
   }
 
@@ -115,12 +134,12 @@ export class ConnectionSet {
   async closeAll(): Promise<void> {
     this.isClosing = true;
     clearTimeout(this.giveUpTimer);
-    await Promise.all([...this.readerClients.values()].map((client) => quitQuietly(client)));
+    await Promise.all(this.readerClients.map(({ connection }) => quitQuietly(connection)));
     if (this.commandClient !== undefined) await quitQuietly(this.commandClient);
   }
 
   private all(): Redis[] {
-    return [...(this.commandClient ? [this.commandClient] : []), ...this.readerClients.values()];
+    return [...(this.commandClient ? [this.commandClient] : []), ...this.readerClients.map(({ connection }) => connection)];
   }
 
   private watch(client: Redis, role: string): void {

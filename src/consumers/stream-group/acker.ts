@@ -8,10 +8,17 @@ interface Waiter {
   reject(error: Error): void;
 }
 
+/** Ids taken out of the queue by {@link Acker.take}, for an XACK the caller writes itself. */
+export interface AckBatch {
+  readonly ids: string[];
+  readonly waiters: Waiter[];
+}
+
 /**
  * Collects acknowledgements for one stream and sends them as one XACK per
- * turn of the event loop. Ids whose XACK fails are kept and sent again, so a
- * dropped connection delays an ack but never loses it.
+ * turn of the event loop, unless a read takes them first to send them in its
+ * own write (see {@link take}). Ids whose XACK fails are kept and sent again,
+ * so a dropped connection delays an ack but never loses it.
  */
 export class Acker {
   private queued: string[] = [];
@@ -22,8 +29,17 @@ export class Acker {
   private failures = 0;
   private retryTimer: NodeJS.Timeout | undefined;
   private isClosed = false;
+  /** XACKs written by readers (see {@link take}) and not answered yet. */
+  private readonly carried = new Set<Promise<void>>();
 
-  constructor(private readonly scope: StreamScope) {}
+  /**
+   * @param onQueued - called when the queue stops being empty, so that the
+   *   next read can take the ids along
+   */
+  constructor(
+    private readonly scope: StreamScope,
+    private readonly onQueued: (acker: Acker) => void = () => undefined,
+  ) {}
 
   /** Queues an id; it is acknowledged with the others of this turn. */
   ack(id: string): void {
@@ -34,6 +50,7 @@ export class Acker {
       return;
     }
     this.queued.push(id);
+    if (this.queued.length === 1 && this.retryTimer === undefined) this.onQueued(this);
     if (!this.isScheduled && this.retryTimer === undefined) {
       this.isScheduled = true;
       setImmediate(() => {
@@ -57,6 +74,32 @@ export class Acker {
     });
   }
 
+  /** The stream the ids belong to. */
+  get stream(): string {
+    return this.scope.stream;
+  }
+
+  /**
+   * Takes every queued id for an XACK the caller writes itself, right before
+   * a read and in the same socket write; the caller hands the XACK's reply to
+   * {@link settle}. Nothing is taken while earlier XACKs wait for a retry.
+   *
+   * @returns undefined when nothing is queued
+   */
+  take(): AckBatch | undefined {
+    if (this.queued.length === 0 || this.retryTimer !== undefined || this.isClosed) return undefined;
+    const batch = { ids: this.queued, waiters: this.queuedWaiters };
+    this.queued = [];
+    this.queuedWaiters = [];
+    return batch;
+  }
+
+  /** Carries out the outcome of the XACK of a batch from {@link take}: confirmed, or queued again. */
+  settle(batch: AckBatch, reply: Promise<unknown>): void {
+    const done = this.outcome(batch.ids, batch.waiters, reply).finally(() => this.carried.delete(done));
+    this.carried.add(done);
+  }
+
   /** Sends every queued id; resolves when they are acknowledged or the attempt failed. */
   flush(): Promise<void> {
     if (this.flushing !== undefined) return this.flushing;
@@ -76,6 +119,7 @@ export class Acker {
   /** Flushes until nothing is queued, or until `deadline` (epoch ms). */
   async drain(deadline: number): Promise<void> {
     this.cancelRetry();
+    await Promise.all(this.carried);
     while ((this.queued.length > 0 || this.flushing !== undefined) && Date.now() < deadline) {
       await (this.flushing ?? this.flush());
       if (this.failures > 0 && this.queued.length > 0) {
@@ -101,10 +145,14 @@ export class Acker {
     }
   }
 
-  private async send(ids: string[], waiters: Waiter[]): Promise<void> {
+  private send(ids: string[], waiters: Waiter[]): Promise<void> {
+    const { commands, stream, group } = this.scope;
+    return this.outcome(ids, waiters, commands.xack(stream, group, ...ids));
+  }
+
+  private async outcome(ids: string[], waiters: Waiter[], reply: Promise<unknown>): Promise<void> {
     try {
-      const { commands, stream, group } = this.scope;
-      await commands.xack(stream, group, ...ids);
+      await reply;
       this.failures = 0;
       for (const waiter of waiters) waiter.resolve();
     } catch (error) {

@@ -1,0 +1,78 @@
+/**
+ * What the planner knows of one stream that could be read now: it is active,
+ * has no read on the wire and at least one free handler slot.
+ */
+export interface ReadCandidate {
+  /** Free handler slots; every read for the stream asks for at most this many. */
+  readonly free: number;
+  /** `>` for new entries, or the last own pending id seen (re-reading its own pending entries). */
+  readonly cursor: string;
+  /** Its last read returned as many entries as it asked for: more are probably waiting. */
+  readonly hasBacklog: boolean;
+}
+
+/** One XREADGROUP of a plan: which candidates (by index) it reads and its COUNT. */
+export interface PlannedRead {
+  readonly members: readonly number[];
+  readonly count: number;
+}
+
+/** The reads to send now. Every candidate is in at most one of them. */
+export interface ReadPlan {
+  /**
+   * Reads that do not block, on the command connection: streams re-reading
+   * their own pending entries, and streams with a backlog. Streams that can
+   * take a whole `readCount` share one read; the others share one per power
+   * of two (COUNT 1, 2, 4, …), so that none asks for more than its free slots
+   * and none gets less than half of them.
+   */
+  readonly fetches: readonly PlannedRead[];
+  /**
+   * The one read that blocks, on the blocking connection: streams that have
+   * caught up (their last read came back short), waiting for new entries.
+   * COUNT is the smallest of their free slots, capped at `readCount`.
+   */
+  readonly wait: PlannedRead | undefined;
+}
+
+/**
+ * Decides how the streams of one read group are read this turn.
+ *
+ * Redis applies an XREADGROUP's COUNT to each of its streams, so a read
+ * shared by several streams may hand each of them COUNT entries: COUNT must
+ * not exceed the free slots of any of them, or a stream would hold more than
+ * its `concurrency`. Streams busy with a backlog are read without blocking,
+ * grouped by how many they can take (so one nearly full stream does not shrink
+ * the others' reads); streams waiting for new entries share one blocking read,
+ * where a smaller COUNT costs nothing until entries arrive (the read returns at
+ * the first entry, and the streams that got some are then read as a backlog).
+ *
+ * @param candidates - streams that could be read now (see {@link ReadCandidate})
+ * @param readCount - the group's `min(batchSize, concurrency)`, the same for every member
+ */
+export function planReads(candidates: readonly ReadCandidate[], readCount: number): ReadPlan {
+  const byCount = new Map<number, number[]>();
+  const waiting: number[] = [];
+  let waitCount = readCount;
+  candidates.forEach((candidate, index) => {
+    const free = Math.min(candidate.free, readCount);
+    if (free < 1) return;
+    if (candidate.cursor === '>' && !candidate.hasBacklog) {
+      waiting.push(index);
+      waitCount = Math.min(waitCount, free);
+      return;
+    }
+    const count = free === readCount ? readCount : largestPowerOfTwoAtMost(free);
+    const members = byCount.get(count);
+    if (members === undefined) byCount.set(count, [index]);
+    else members.push(index);
+  });
+  const fetches = [...byCount].sort(([a], [b]) => b - a).map(([count, members]) => ({ members, count }));
+  return { fetches, wait: waiting.length > 0 ? { members: waiting, count: waitCount } : undefined };
+}
+
+function largestPowerOfTwoAtMost(n: number): number {
+  let power = 1;
+  while (power * 2 <= n) power *= 2;
+  return power;
+}
