@@ -75,6 +75,8 @@ export class GroupReader {
   private blocked: readonly Member[] | undefined;
   private isUnblocking = false;
   private fetching = 0;
+  /** Where the next plan starts looking (see {@link plan}). */
+  private firstToPlan = 0;
   private isPreparing = false;
   private failures = 0;
   private pausedUntil = 0;
@@ -181,7 +183,10 @@ export class GroupReader {
   private plan(): void {
     if (Date.now() < this.pausedUntil) return;
     const candidates: StreamReader[] = [];
-    for (const reader of this.readers) {
+    const { readers } = this;
+    // From where the last plan stopped, so that every stream gets its turn.
+    for (let i = 0; i < readers.length; i += 1) {
+      const reader = readers[(this.firstToPlan + i) % readers.length]!;
       if (reader.canRead) candidates.push(reader);
       else reader.parkIfFull();
     }
@@ -190,7 +195,13 @@ export class GroupReader {
       candidates.map((reader) => reader.candidate),
       this.deps.readCount,
     );
-    for (const fetch of plan.fetches) this.fetch(pick(candidates, fetch));
+    const planned = new Set<number>(plan.wait?.members);
+    for (const fetch of plan.fetches) {
+      for (const index of fetch.members) planned.add(index);
+      this.fetch(pick(candidates, fetch));
+    }
+    const leftOut = candidates.findIndex((_, index) => !planned.has(index));
+    if (leftOut >= 0) this.firstToPlan = readers.indexOf(candidates[leftOut]!);
     if (plan.wait === undefined) return;
     if (this.blocked !== undefined) {
       // Streams that could join wait behind a read that left them out: wake it.

@@ -6,6 +6,7 @@ import type { Acker } from './acker.js';
 import { asConfigurationError, ensureGroup } from './consumer-group.js';
 import type { EntryProcessor } from './entry-processor.js';
 import { reconnectDelayMs } from '../../connection/redis-connection.js';
+import { readCountOf } from './read-group-key.js';
 import type { ReadCandidate } from './read-plan.js';
 import type { StreamScope } from './stream-scope.js';
 
@@ -152,8 +153,10 @@ export class StreamReader {
     this.scope.slots.release(reserved - entries.length);
     this.failures = 0;
     if (this.cursor === '>') {
-      // A full read says more are probably waiting; a read of one entry says nothing.
-      this.hasBacklog = reserved >= 2 && entries.length === reserved;
+      // A full read says more are probably waiting; but a stream read one
+      // entry at a time (concurrency 1) is read with the blocking read only,
+      // which returns at once when entries are there.
+      this.hasBacklog = entries.length === reserved && readCountOf(this.scope.options) > 1;
       this.isReading = false;
     } else if (entries.length === 0) {
       this.cursor = '>';
