@@ -58,7 +58,7 @@ function baseSettings(quick: boolean): Settings {
     memoryCounts: [100_000, 1_000_000],
     emitCount: 200_000,
     streamsDrainCount: 200_000,
-    idleMs: 10_000,
+    idleMs: 65_000,
     drainCapMs: 25_000,
     budgetMs: 40 * 60_000,
   };

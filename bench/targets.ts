@@ -148,13 +148,19 @@ export function targetChecks(results: BenchResults): Check[] {
   }
   checks.push(atLeast('producer: emit-ours ≥ 0.8× xadd-raw', ratio(emit, 'emit-ours', 'xadd-raw', rate), 0.8));
   checks.push(...streamsChecks(results.streams));
-  for (const [ours, raw] of [
-    ['ours-c1', 'raw-c1'],
-    ['ours-c10', 'raw-c10'],
+  for (const [ours, raw, nest] of [
+    ['ours-c1', 'raw-c1', 'nest-c1'],
+    ['ours-c10', 'raw-c10', 'nest-c10'],
   ] as const) {
-    checks.push(
-      atLeast(`drain: ${ours} ≥ 0.95× ${raw} (issue 12: the batch's XACK rides with the next read)`, ratio(drain, ours, raw, rate), 0.95),
+    // The hand-written loop calls a plain function; the same loop calling the
+    // real Nest handler says how much of the gap is NestJS' own dispatch.
+    const check = atLeast(
+      `drain: ${ours} ≥ 0.95× ${raw} (issue 12: the batch's XACK rides with the next read)`,
+      ratio(drain, ours, raw, rate),
+      0.95,
     );
+    const bound = ratio(drain, nest, raw, rate);
+    checks.push(bound === undefined ? check : { ...check, measured: `${check.measured} (${nest}: ${precise(bound)} ${raw})` });
   }
   return checks;
 }

@@ -6,23 +6,10 @@ import { ConnectionLostError, GuardedConnection } from './redis-connection.js';
 /** Raw XREADGROUP reply: per stream, entries as [id, flat fields or null when deleted]. */
 export type ReadReply = Array<[string, Array<[string, string[] | null]>]> | null;
 
-/** Acknowledgements of one stream, sent in the same write as a read. */
-export interface AckWrite {
-  readonly stream: string;
-  readonly ids: readonly string[];
-}
-
-/** What a blocking read sends: its streams and COUNT, and the XACKs that go first. */
+/** What a blocking read reads: its streams (new entries of each, `>`) and COUNT. */
 export interface BlockingReadRequest {
   readonly streams: readonly string[];
   readonly count: number;
-  readonly acks: readonly AckWrite[];
-}
-
-/** The replies of one {@link BlockingRead.read}: the read's, and each XACK's, in the order of the request. */
-export interface BlockingReadReplies {
-  readonly read: Promise<ReadReply>;
-  readonly acks: ReadonlyArray<Promise<unknown>>;
 }
 
 /** What a blocking read needs. */
@@ -104,37 +91,22 @@ export class BlockingRead {
   }
 
   /**
-   * Writes the XACKs, then the blocking read of new entries (`>`) of every
-   * stream, in one socket write. A read or XACK the connection loses (Redis
-   * restarted, CLIENT KILL) fails at once with ConnectionLostError: ioredis
-   * would otherwise leave it unsettled.
+   * Sends the blocking read of new entries (`>`) of every stream. A read the
+   * connection loses (Redis restarted, CLIENT KILL) fails at once with
+   * ConnectionLostError: ioredis would otherwise leave it unsettled.
    *
-   * @returns the replies; all fail with ConnectionLostError when the connection is not {@link isReady}
+   * @returns the reply; fails with ConnectionLostError when the connection is not {@link isReady}
    */
-  read(request: BlockingReadRequest): BlockingReadReplies {
+  read(request: BlockingReadRequest): Promise<ReadReply> {
     const { group, consumer, blockMs } = this.deps;
     const connection = this.connection;
-    const epoch = connection.epoch;
-    if (!this.isReady) {
-      const lost = (): Promise<never> => Promise.reject(new ConnectionLostError('XREADGROUP'));
-      return { read: lost(), acks: request.acks.map(lost) };
-    }
-    const socket = connection.redis.stream;
-    socket.cork();
-    let acks: Array<Promise<unknown>>;
-    let read: Promise<ReadReply>;
-    try {
-      acks = request.acks.map(({ stream, ids }) => connection.send('XACK', (redis) => redis.xack(stream, group, ...ids), epoch));
-      const args = [...request.streams, ...request.streams.map(() => '>')];
-      read = connection.send(
-        'XREADGROUP',
-        (redis) =>
-          redis.xreadgroup('GROUP', group, consumer, 'COUNT', request.count, 'BLOCK', blockMs, 'STREAMS', ...args) as Promise<ReadReply>,
-        epoch,
-      );
-    } finally {
-      socket.uncork();
-    }
+    if (!this.isReady) return Promise.reject(new ConnectionLostError('XREADGROUP'));
+    const args = [...request.streams, ...request.streams.map(() => '>')];
+    const read = connection.send(
+      'XREADGROUP',
+      (redis) =>
+        redis.xreadgroup('GROUP', group, consumer, 'COUNT', request.count, 'BLOCK', blockMs, 'STREAMS', ...args) as Promise<ReadReply>,
+    );
     this.isBlocked = true;
     this.blockedSince = Date.now();
     this.watchdog ??= setInterval(() => this.checkHung(), Math.max(100, Math.min(blockMs, 5_000))).unref();
@@ -142,7 +114,7 @@ export class BlockingRead {
       this.isBlocked = false;
     };
     read.then(done, done);
-    return { read, acks };
+    return read;
   }
 
   /**

@@ -1,3 +1,4 @@
+import type { Redis } from 'ioredis';
 import { describeError } from '../../errors/describe-error.js';
 import { reconnectDelayMs } from '../../connection/redis-connection.js';
 import type { StreamScope } from './stream-scope.js';
@@ -8,17 +9,18 @@ interface Waiter {
   reject(error: Error): void;
 }
 
-/** Ids taken out of the queue by {@link Acker.take}, for an XACK the caller writes itself. */
-export interface AckBatch {
-  readonly ids: string[];
-  readonly waiters: Waiter[];
-}
+/** Has an acker's {@link Acker.runScheduledFlush} run later in the turn. */
+export type FlushScheduler = (acker: Acker) => void;
+
+/** Flushes an acker on its own, at `setImmediate`. */
+const flushAlone: FlushScheduler = (acker) => {
+  setImmediate(() => acker.runScheduledFlush());
+};
 
 /**
  * Collects acknowledgements for one stream and sends them as one XACK per
- * turn of the event loop, unless a read takes them first to send them in its
- * own write (see {@link take}). Ids whose XACK fails are kept and sent again,
- * so a dropped connection delays an ack but never loses it.
+ * turn of the event loop. Ids whose XACK fails are kept and sent again, so a
+ * dropped connection delays an ack but never loses it.
  */
 export class Acker {
   private queued: string[] = [];
@@ -29,16 +31,14 @@ export class Acker {
   private failures = 0;
   private retryTimer: NodeJS.Timeout | undefined;
   private isClosed = false;
-  /** XACKs written by readers (see {@link take}) and not answered yet. */
-  private readonly carried = new Set<Promise<void>>();
 
   /**
-   * @param onQueued - called when the queue stops being empty, so that the
-   *   next read can take the ids along
+   * @param scheduleFlush - runs the flush of a turn's acks later in the turn:
+   *   on its own by default, or with the other streams' (see {@link AckTurn})
    */
   constructor(
     private readonly scope: StreamScope,
-    private readonly onQueued: (acker: Acker) => void = () => undefined,
+    private readonly scheduleFlush: FlushScheduler = flushAlone,
   ) {}
 
   /** Queues an id; it is acknowledged with the others of this turn. */
@@ -50,14 +50,16 @@ export class Acker {
       return;
     }
     this.queued.push(id);
-    if (this.queued.length === 1 && this.retryTimer === undefined) this.onQueued(this);
     if (!this.isScheduled && this.retryTimer === undefined) {
       this.isScheduled = true;
-      setImmediate(() => {
-        this.isScheduled = false;
-        void this.flush();
-      });
+      this.scheduleFlush(this);
     }
+  }
+
+  /** The flush {@link scheduleFlush} was asked for. */
+  runScheduledFlush(): void {
+    this.isScheduled = false;
+    void this.flush();
   }
 
   /**
@@ -72,32 +74,6 @@ export class Acker {
       this.ack(id);
       this.queuedWaiters.push({ resolve, reject });
     });
-  }
-
-  /** The stream the ids belong to. */
-  get stream(): string {
-    return this.scope.stream;
-  }
-
-  /**
-   * Takes every queued id for an XACK the caller writes itself, right before
-   * a read and in the same socket write; the caller hands the XACK's reply to
-   * {@link settle}. Nothing is taken while earlier XACKs wait for a retry.
-   *
-   * @returns undefined when nothing is queued
-   */
-  take(): AckBatch | undefined {
-    if (this.queued.length === 0 || this.retryTimer !== undefined || this.isClosed) return undefined;
-    const batch = { ids: this.queued, waiters: this.queuedWaiters };
-    this.queued = [];
-    this.queuedWaiters = [];
-    return batch;
-  }
-
-  /** Carries out the outcome of the XACK of a batch from {@link take}: confirmed, or queued again. */
-  settle(batch: AckBatch, reply: Promise<unknown>): void {
-    const done = this.outcome(batch.ids, batch.waiters, reply).finally(() => this.carried.delete(done));
-    this.carried.add(done);
   }
 
   /** Sends every queued id; resolves when they are acknowledged or the attempt failed. */
@@ -119,7 +95,6 @@ export class Acker {
   /** Flushes until nothing is queued, or until `deadline` (epoch ms). */
   async drain(deadline: number): Promise<void> {
     this.cancelRetry();
-    await Promise.all(this.carried);
     while ((this.queued.length > 0 || this.flushing !== undefined) && Date.now() < deadline) {
       await (this.flushing ?? this.flush());
       if (this.failures > 0 && this.queued.length > 0) {
@@ -145,14 +120,10 @@ export class Acker {
     }
   }
 
-  private send(ids: string[], waiters: Waiter[]): Promise<void> {
-    const { commands, stream, group } = this.scope;
-    return this.outcome(ids, waiters, commands.xack(stream, group, ...ids));
-  }
-
-  private async outcome(ids: string[], waiters: Waiter[], reply: Promise<unknown>): Promise<void> {
+  private async send(ids: string[], waiters: Waiter[]): Promise<void> {
     try {
-      await reply;
+      const { commands, stream, group } = this.scope;
+      await commands.xack(stream, group, ...ids);
       this.failures = 0;
       for (const waiter of waiters) waiter.resolve();
     } catch (error) {
@@ -181,5 +152,47 @@ export class Acker {
   private cancelRetry(): void {
     if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
+  }
+}
+
+/**
+ * Flushes the ackers of a server once per turn of the event loop, together,
+ * at `setImmediate`: after the turn's reads have left (a read does not wait
+ * behind acknowledgements), and with every stream's XACK in one socket write
+ * of the command connection instead of one write each.
+ *
+ * Measured on Redis 7.0 with one stream at `concurrency` 1 and 10: an XACK
+ * written in front of the next XREADGROUP, in the same write or just before
+ * it on the same connection, made the read's round trip 10-15 µs longer
+ * (0.88× the hand-written loop at `concurrency` 1, against 0.98× this way),
+ * so the acknowledgements follow the read instead of riding in front of it.
+ */
+export class AckTurn {
+  private readonly due = new Set<Acker>();
+  private isScheduled = false;
+
+  /** @param commands - the connection every XACK goes on */
+  constructor(private readonly commands: Redis) {}
+
+  /** A {@link FlushScheduler} that flushes `acker` with the others of this turn. */
+  readonly schedule: FlushScheduler = (acker) => {
+    this.due.add(acker);
+    if (this.isScheduled) return;
+    this.isScheduled = true;
+    setImmediate(() => this.flushAll());
+  };
+
+  private flushAll(): void {
+    this.isScheduled = false;
+    const { commands } = this;
+    // Corked only while the XACKs are written: one write for all of them.
+    const socket = commands.status === 'ready' ? commands.stream : undefined;
+    socket?.cork();
+    try {
+      for (const acker of this.due) acker.runScheduledFlush();
+    } finally {
+      this.due.clear();
+      socket?.uncork();
+    }
   }
 }

@@ -1,6 +1,7 @@
 import type { Logger } from '@nestjs/common';
 import type { ConnectionSet } from '../../connection/connection-set.js';
 import type { ResolvedServerOptions } from '../../options/resolve-server-options.js';
+import { AckTurn } from './acker.js';
 import type { HandlerInvoker } from './entry-processor.js';
 import { GroupReader } from './group-reader.js';
 import { PendingScanner } from './pending-scanner.js';
@@ -68,6 +69,7 @@ export class GroupConsumer {
       }),
     );
     const scanner = new PendingScanner();
+    const acks = new AckTurn(commands);
     const workers: StreamWorker[] = new Array<StreamWorker>(bindings.length);
     for (const { reader, indexes } of groups) {
       for (const index of indexes) {
@@ -82,6 +84,7 @@ export class GroupConsumer {
           invoke: deps.invokerOf(binding),
           reads: reader,
           scanner,
+          acks,
           onFatal: deps.onFatal,
         });
       }

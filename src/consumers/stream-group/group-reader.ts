@@ -4,7 +4,6 @@ import { describeError } from '../../errors/describe-error.js';
 import { isConfigurationError, isGroupGone } from '../../errors/redis-reply.js';
 import { BlockingRead, type ReadReply } from '../../connection/blocking-read.js';
 import { ConnectionLostError, reconnectDelayMs } from '../../connection/redis-connection.js';
-import type { Acker, AckBatch } from './acker.js';
 import { planReads, type PlannedRead } from './read-plan.js';
 import type { ReadEntries, StreamReader } from './stream-reader.js';
 
@@ -69,8 +68,6 @@ export class GroupReader {
   private readonly stopping = new AbortController();
   private readonly pulse = new Pulse();
   private readonly arrivals: Arrival[] = [];
-  /** Ackers with ids queued since the last read took them. */
-  private readonly queuedAckers = new Set<Acker>();
   /** The streams of the blocking read on the wire, if one is. */
   private blocked: readonly Member[] | undefined;
   private isUnblocking = false;
@@ -79,7 +76,7 @@ export class GroupReader {
   private firstToPlan = 0;
   private isPreparing = false;
   private failures = 0;
-  private pausedUntil = 0;
+  /** Set while the group backs off after a failure; its timer ends the pause. */
   private pauseTimer: NodeJS.Timeout | undefined;
   private loop: Promise<void> | undefined;
   /** `Streams "a", "b" group "g":`, the start of the log lines about the group's reads. */
@@ -100,11 +97,6 @@ export class GroupReader {
   add(reader: StreamReader): void {
     this.readers.push(reader);
   }
-
-  /** Tells the group that `acker` has ids queued, so that the next read takes them along. */
-  readonly ackQueued = (acker: Acker): void => {
-    this.queuedAckers.add(acker);
-  };
 
   /** Starts the loop and its streams; it runs until {@link stop}. */
   start(): void {
@@ -170,6 +162,12 @@ export class GroupReader {
       return members.map(() => []);
     }
     this.failures = 0;
+    if (members.length === 1) {
+      const [member] = members as [Member];
+      const entries = reply?.[0]?.[0] === member.reader.stream ? reply[0][1] : [];
+      member.reader.settle(member.reserved, entries);
+      return [entries];
+    }
     const byStream = new Map<string, ReadEntries>();
     for (const [stream, entries] of reply ?? []) byStream.set(stream, entries);
     return members.map((member) => {
@@ -181,7 +179,7 @@ export class GroupReader {
 
   /** Sends what can be read now (see the class comment). */
   private plan(): void {
-    if (Date.now() < this.pausedUntil) return;
+    if (this.pauseTimer !== undefined) return;
     const candidates: StreamReader[] = [];
     const { readers } = this;
     // From where the last plan stopped, so that every stream gets its turn.
@@ -191,17 +189,9 @@ export class GroupReader {
       else reader.parkIfFull();
     }
     if (candidates.length === 0) return;
-    const plan = planReads(
-      candidates.map((reader) => reader.candidate),
-      this.deps.readCount,
-    );
-    const planned = new Set<number>(plan.wait?.members);
-    for (const fetch of plan.fetches) {
-      for (const index of fetch.members) planned.add(index);
-      this.fetch(pick(candidates, fetch));
-    }
-    const leftOut = candidates.findIndex((_, index) => !planned.has(index));
-    if (leftOut >= 0) this.firstToPlan = readers.indexOf(candidates[leftOut]!);
+    const plan = planReads(candidates, this.deps.readCount);
+    for (const fetch of plan.fetches) this.fetch(pick(candidates, fetch));
+    if (plan.firstLeftOut !== undefined) this.firstToPlan = readers.indexOf(candidates[plan.firstLeftOut]!);
     if (plan.wait === undefined) return;
     if (this.blocked !== undefined) {
       // Streams that could join wait behind a read that left them out: wake it.
@@ -216,42 +206,28 @@ export class GroupReader {
     }
   }
 
-  /** A read that does not block, on the command connection, with the queued XACKs in the same write. */
+  /** A read that does not block, on the command connection. */
   private fetch({ readers, count }: Picked): void {
     const { commands, group, consumer } = this.deps;
     const members = readers.map((reader) => {
       reader.reserve(count);
       return { reader, reserved: count };
     });
-    const socket = commands.status === 'ready' ? commands.stream : undefined;
-    socket?.cork();
-    let reply: Promise<ReadReply>;
-    try {
-      for (const { acker, batch } of this.takeAcks()) acker.settle(batch, commands.xack(acker.stream, group, ...batch.ids));
-      const args = [...readers.map((reader) => reader.stream), ...readers.map((reader) => reader.readId)];
-      reply = commands.xreadgroup('GROUP', group, consumer, 'COUNT', count, 'STREAMS', ...args);
-    } finally {
-      socket?.uncork();
-    }
+    const args = [...readers.map((reader) => reader.stream), ...readers.map((reader) => reader.cursor)];
+    const reply: Promise<ReadReply> = commands.xreadgroup('GROUP', group, consumer, 'COUNT', count, 'STREAMS', ...args);
     this.fetching += 1;
     this.await(reply, members, false);
   }
 
-  /** The blocking read, on the blocking connection, with the queued XACKs in the same write. */
+  /** The blocking read, on the blocking connection. */
   private block({ readers, count }: Picked): void {
     const members = readers.map((reader) => {
       reader.reserve(count);
       return { reader, reserved: count };
     });
-    const acks = this.takeAcks();
-    const replies = this.reads.read({
-      streams: readers.map((reader) => reader.stream),
-      count,
-      acks: acks.map(({ acker, batch }) => ({ stream: acker.stream, ids: batch.ids })),
-    });
-    acks.forEach(({ acker, batch }, i) => acker.settle(batch, replies.acks[i]!));
+    const reply = this.reads.read({ streams: readers.map((reader) => reader.stream), count });
     this.blocked = members;
-    this.await(replies.read, members, true);
+    this.await(reply, members, true);
   }
 
   private await(reply: Promise<ReadReply>, members: readonly Member[], isBlocking: boolean): void {
@@ -264,17 +240,6 @@ export class GroupReader {
   private arrive(arrival: Arrival): void {
     this.arrivals.push(arrival);
     this.pulse.fire();
-  }
-
-  /** The queued ids of this group's streams, taken for the next read's write. */
-  private takeAcks(): Array<{ acker: Acker; batch: AckBatch }> {
-    const taken: Array<{ acker: Acker; batch: AckBatch }> = [];
-    for (const acker of this.queuedAckers) {
-      const batch = acker.take();
-      if (batch !== undefined) taken.push({ acker, batch });
-    }
-    this.queuedAckers.clear();
-    return taken;
   }
 
   /** Waits until a blocking read can be sent (connected, client id known), then plans again. */
@@ -339,9 +304,13 @@ export class GroupReader {
     } else {
       this.deps.logger.warn(`${this.logPrefix} read failed (${describeError(error)}); retrying in ${delayMs} ms.`);
     }
-    this.pausedUntil = Date.now() + delayMs;
     clearTimeout(this.pauseTimer);
-    this.pauseTimer = setTimeout(() => this.pulse.fire(), delayMs);
+    // The timer itself ends the pause: comparing clocks could find it a
+    // millisecond early and plan nothing, with no later wake-up.
+    this.pauseTimer = setTimeout(() => {
+      this.pauseTimer = undefined;
+      this.pulse.fire();
+    }, delayMs);
   }
 }
 

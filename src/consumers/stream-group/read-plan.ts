@@ -19,6 +19,8 @@ export interface PlannedRead {
 
 /** The reads to send now. Every candidate is in at most one of them; those in none are read next time. */
 export interface ReadPlan {
+  /** The first candidate (by index) left out to keep within `maxEntries`, if any: the next plan should start there. */
+  readonly firstLeftOut: number | undefined;
   /**
    * Reads that do not block, on the command connection: streams re-reading
    * their own pending entries, and streams with a backlog. Streams that can
@@ -75,25 +77,32 @@ export function planReads(candidates: readonly ReadCandidate[], readCount: numbe
   const waiting: number[] = [];
   let waitCount = readCount;
   let fetched = 0;
-  candidates.forEach((candidate, index) => {
+  let firstLeftOut: number | undefined;
+  for (let index = 0; index < candidates.length; index += 1) {
+    const candidate = candidates[index]!;
     const free = Math.min(candidate.free, readCount);
-    if (free < 1) return;
+    if (free < 1) continue;
     if (candidate.cursor === '>' && !candidate.hasBacklog) {
       waiting.push(index);
       waitCount = Math.min(waitCount, free);
-      return;
+      continue;
     }
     const count = free === readCount ? readCount : largestPowerOfTwoAtMost(free);
-    if (fetched > 0 && fetched + count > maxEntries) return;
+    if (fetched > 0 && fetched + count > maxEntries) {
+      firstLeftOut ??= index;
+      continue;
+    }
     fetched += count;
     const members = byCount.get(count);
     if (members === undefined) byCount.set(count, [index]);
     else members.push(index);
-  });
-  const fetches = [...byCount].sort(([a], [b]) => b - a).map(([count, members]) => ({ members, count }));
-  if (waiting.length === 0) return { fetches, wait: undefined };
+  }
+  const fetches: PlannedRead[] = [];
+  for (const [count, members] of byCount) fetches.push({ members, count });
+  if (fetches.length > 1) fetches.sort((a, b) => b.count - a.count);
+  if (waiting.length === 0) return { fetches, wait: undefined, firstLeftOut };
   const fitting = Math.max(1, Math.floor(maxEntries / waiting.length));
-  return { fetches, wait: { members: waiting, count: Math.min(waitCount, fitting) } };
+  return { fetches, wait: { members: waiting, count: Math.min(waitCount, fitting) }, firstLeftOut };
 }
 
 function largestPowerOfTwoAtMost(n: number): number {

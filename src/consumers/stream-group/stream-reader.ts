@@ -42,15 +42,14 @@ type ReaderState = 'waiting' | 'active' | 'checking' | 'repairing' | 'paused' | 
  * hands the entries to the entry processor, and repairs its stream when a
  * read's error concerns it.
  */
-export class StreamReader {
+export class StreamReader implements ReadCandidate {
   /** Aborted by {@link stop}; also ends a pause or wait. */
   private readonly stopping = new AbortController();
   private state: ReaderState;
   /** `0` (then the last own pending id seen) while re-reading own pending entries; `>` after. */
-  private cursor = '0';
-  private hasBacklog = false;
+  private readCursor = '0';
+  private isBacklogged = false;
   private isReading = false;
-  private isParked = false;
   private failures = 0;
   /** Last id handed to this consumer; a recreated group resumes after it. */
   private lastSeenId: string;
@@ -75,11 +74,6 @@ export class StreamReader {
     return this.scope.stream;
   }
 
-  /** The stream's acker, whose ids reads take along. */
-  get acker(): Acker {
-    return this.deps.acker;
-  }
-
   /** Whether the group may read the stream now: active, no read of it on the wire, a free slot. */
   get canRead(): boolean {
     return this.state === 'active' && !this.isReading && this.scope.slots.free > 0;
@@ -90,14 +84,19 @@ export class StreamReader {
     return this.state === 'stopped';
   }
 
-  /** What the read planner needs to know. */
-  get candidate(): ReadCandidate {
-    return { free: this.scope.slots.free, cursor: this.cursor, hasBacklog: this.hasBacklog };
+  /** Free handler slots (for the read planner: see {@link ReadCandidate}). */
+  get free(): number {
+    return this.scope.slots.free;
   }
 
-  /** The cursor a read of it uses: `>`, or the last own pending id seen. */
-  get readId(): string {
-    return this.cursor;
+  /** `>`, or the last own pending id seen: the id a read of it uses. */
+  get cursor(): string {
+    return this.readCursor;
+  }
+
+  /** Its last read of new entries returned as many as it asked for. */
+  get hasBacklog(): boolean {
+    return this.isBacklogged;
   }
 
   /**
@@ -125,12 +124,8 @@ export class StreamReader {
 
   /** When every slot is taken, asks to be told (through `onChange`) once one frees. */
   parkIfFull(): void {
-    if (this.state !== 'active' || this.isReading || this.isParked || this.scope.slots.free > 0) return;
-    this.isParked = true;
-    void this.scope.slots.whenFree().then(() => {
-      this.isParked = false;
-      this.onChange();
-    });
+    if (this.state !== 'active' || this.isReading || this.scope.slots.free > 0) return;
+    this.scope.slots.onceFree(this.onChange);
   }
 
   /**
@@ -156,10 +151,10 @@ export class StreamReader {
       // A full read says more are probably waiting; but a stream read one
       // entry at a time (concurrency 1) is read with the blocking read only,
       // which returns at once when entries are there.
-      this.hasBacklog = entries.length === reserved && readCountOf(this.scope.options) > 1;
+      this.isBacklogged = entries.length === reserved && readCountOf(this.scope.options) > 1;
       this.isReading = false;
     } else if (entries.length === 0) {
-      this.cursor = '>';
+      this.readCursor = '>';
       this.isReading = false;
     }
     // Own pending entries stay "reading" until delivered: their delivery counts are read first.
@@ -256,7 +251,7 @@ export class StreamReader {
       this.readFailed(entries.length, error);
       return;
     }
-    this.cursor = last;
+    this.readCursor = last;
     this.isReading = false;
     for (const [id, flat] of entries) {
       if (flat === null) {

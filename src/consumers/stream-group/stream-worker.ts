@@ -6,7 +6,7 @@ import type { ResolvedServerOptions } from '../../options/resolve-server-options
 import type { ResolvedStreamOptions } from '../../options/resolve-stream-group-options.js';
 import type { StreamScripts } from '../../connection/scripts.js';
 import { Slots } from '../../delivery/slots.js';
-import { Acker } from './acker.js';
+import { Acker, type AckTurn } from './acker.js';
 import { makeClaimableAfter } from './claim-schedule.js';
 import { ensureGroup, lastDeliveredId } from './consumer-group.js';
 import { EntryProcessor, type HandlerInvoker } from './entry-processor.js';
@@ -45,6 +45,8 @@ export interface StreamWorkerDeps {
   readonly reads: GroupReader;
   /** The server's one pending scanner. */
   readonly scanner: PendingScanner;
+  /** Flushes the server's acks together, once per turn. */
+  readonly acks: AckTurn;
   readonly onFatal: (error: Error) => void;
 }
 
@@ -93,7 +95,7 @@ export class StreamWorker {
     });
     const onFatal = (error: Error) => this.failForGood(error);
     this.scope = scope;
-    this.acker = new Acker(scope, reads.ackQueued);
+    this.acker = new Acker(scope, deps.acks.schedule);
     this.processor = new EntryProcessor(scope, {
       pattern: binding.pattern,
       acker: this.acker,
