@@ -180,13 +180,6 @@ export const CONTENDERS = [
     notes: 'what no NestJS transport holding 100 entries can beat',
   },
   { name: 'raw-c10', kind: 'raw-held', batchSize: 10, scenarios: ['drain'], notes: '' },
-  {
-    name: 'nest-c10',
-    kind: 'nest-held',
-    batchSize: 10,
-    scenarios: ['drain'],
-    notes: 'what no NestJS transport holding 10 entries can beat',
-  },
   { name: 'raw-c1', kind: 'raw-held', batchSize: 1, scenarios: ['drain'], notes: '' },
   { name: 'nest-c1', kind: 'nest-held', batchSize: 1, scenarios: ['drain'], notes: 'what no NestJS transport holding 1 entry can beat' },
   { name: 'bullmq-c1', kind: 'bullmq', concurrency: 1, scenarios: ['drain'], notes: '' },
