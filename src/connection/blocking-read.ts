@@ -6,9 +6,14 @@ import { ConnectionLostError, GuardedConnection } from './redis-connection.js';
 /** Raw XREADGROUP reply: per stream, entries as [id, flat fields or null when deleted]. */
 export type ReadReply = Array<[string, Array<[string, string[] | null]>]> | null;
 
-/** What a blocking read reads: its streams (new entries of each, `>`) and COUNT. */
+/**
+ * What a read on the blocking connection reads: its streams, the id of each
+ * (`>` for new entries; another id re-reads own pending entries, which Redis
+ * serves at once, ignoring BLOCK), and COUNT.
+ */
 export interface BlockingReadRequest {
   readonly streams: readonly string[];
+  readonly ids: readonly string[];
   readonly count: number;
 }
 
@@ -91,7 +96,8 @@ export class BlockingRead {
   }
 
   /**
-   * Sends the blocking read of new entries (`>`) of every stream. A read the
+   * Sends a read (`BLOCK blockMs`: it returns at once when entries are
+   * there, and waits for new ones otherwise). A read the
    * connection loses (Redis restarted, CLIENT KILL) fails at once with
    * ConnectionLostError: ioredis would otherwise leave it unsettled.
    *
@@ -101,11 +107,11 @@ export class BlockingRead {
     const { group, consumer, blockMs } = this.deps;
     const connection = this.connection;
     if (!this.isReady) return Promise.reject(new ConnectionLostError('XREADGROUP'));
-    const args = [...request.streams, ...request.streams.map(() => '>')];
+    const { count, streams, ids } = request;
     const read = connection.send(
       'XREADGROUP',
       (redis) =>
-        redis.xreadgroup('GROUP', group, consumer, 'COUNT', request.count, 'BLOCK', blockMs, 'STREAMS', ...args) as Promise<ReadReply>,
+        redis.xreadgroup('GROUP', group, consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', ...streams, ...ids) as Promise<ReadReply>,
     );
     this.isBlocked = true;
     this.blockedSince = Date.now();

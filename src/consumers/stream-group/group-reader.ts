@@ -4,6 +4,8 @@ import { describeError } from '../../errors/describe-error.js';
 import { isConfigurationError, isGroupGone } from '../../errors/redis-reply.js';
 import { BlockingRead, type ReadReply } from '../../connection/blocking-read.js';
 import { ConnectionLostError, reconnectDelayMs } from '../../connection/redis-connection.js';
+import { Pulse } from './pulse.js';
+import { errorsOfEach } from './read-attribution.js';
 import { planReads, type PlannedRead } from './read-plan.js';
 import type { ReadEntries, StreamReader } from './stream-reader.js';
 
@@ -36,20 +38,16 @@ interface Arrival {
   readonly error?: unknown;
 }
 
-/** An id that no XREADGROUP accepts: Redis checks the key's type and group first, so the answer says what is wrong with them. */
-const INVALID_ID = 'not-an-id';
-
 /**
  * Reads every stream of one read group (see readGroupKey) for one consumer,
  * in a single `while` loop, with as few commands as their state allows:
  *
  * - streams waiting for new entries share ONE blocking
  *   `XREADGROUP ... COUNT n BLOCK ms STREAMS k1 k2 ... > > ...` on the
- *   group's blocking connection, preceded in the same socket write by the
- *   XACKs queued since the last read;
+ *   group's blocking connection;
  * - streams with a backlog, and streams re-reading their own pending
- *   entries, are read without blocking on the command connection, also with
- *   the queued XACKs in front (see {@link planReads}).
+ *   entries, are read without blocking on the command connection (see
+ *   {@link planReads}).
  *
  * Each read reserves, per stream, as many handler slots as its COUNT before
  * it is sent, and COUNT never exceeds any of its streams' free slots, so no
@@ -68,7 +66,7 @@ export class GroupReader {
   private readonly stopping = new AbortController();
   private readonly pulse = new Pulse();
   private readonly arrivals: Arrival[] = [];
-  /** The streams of the blocking read on the wire, if one is. */
+  /** The streams of the read on the blocking connection, if one is on the wire there. */
   private blocked: readonly Member[] | undefined;
   private isUnblocking = false;
   private fetching = 0;
@@ -190,9 +188,19 @@ export class GroupReader {
     }
     if (candidates.length === 0) return;
     const plan = planReads(candidates, this.deps.readCount);
-    for (const fetch of plan.fetches) this.fetch(pick(candidates, fetch));
     if (plan.firstLeftOut !== undefined) this.firstToPlan = readers.indexOf(candidates[plan.firstLeftOut]!);
-    if (plan.wait === undefined) return;
+    const fetches = plan.fetches.map((fetch) => pick(candidates, fetch));
+    if (plan.wait === undefined) {
+      // Nothing waits for new entries: a free blocking connection takes the
+      // biggest backlog read, blocking (it returns at once while entries are
+      // there). Measured at concurrency 10: 0.97-0.99× the hand-written loop
+      // there, 0.83× with every backlog read on the command connection.
+      const first = this.blocked === undefined && this.reads.isReady ? fetches.shift() : undefined;
+      if (first !== undefined) this.onBlockingConnection(first);
+      for (const fetch of fetches) this.fetch(fetch);
+      return;
+    }
+    for (const fetch of fetches) this.fetch(fetch);
     if (this.blocked !== undefined) {
       // Streams that could join wait behind a read that left them out: wake it.
       if (!this.isUnblocking) {
@@ -200,7 +208,7 @@ export class GroupReader {
         this.reads.interrupt();
       }
     } else if (this.reads.isReady) {
-      this.block(pick(candidates, plan.wait));
+      this.onBlockingConnection(pick(candidates, plan.wait));
     } else {
       this.prepare();
     }
@@ -219,13 +227,15 @@ export class GroupReader {
     this.await(reply, members, false);
   }
 
-  /** The blocking read, on the blocking connection. */
-  private block({ readers, count }: Picked): void {
+  /** A read on the blocking connection: the one that waits for new entries, or a backlog's while nothing waits. */
+  private onBlockingConnection({ readers, count }: Picked): void {
     const members = readers.map((reader) => {
       reader.reserve(count);
       return { reader, reserved: count };
     });
-    const reply = this.reads.read({ streams: readers.map((reader) => reader.stream), count });
+    const streams = readers.map((reader) => reader.stream);
+    const ids = readers.map((reader) => reader.cursor);
+    const reply = this.reads.read({ streams, ids, count });
     this.blocked = members;
     this.await(reply, members, true);
   }
@@ -276,15 +286,17 @@ export class GroupReader {
     void this.pinOn(readers, error);
   }
 
-  /** Finds which of `readers` a shared read's error was about, by a read of each alone that reads nothing. */
+  /** Finds which of `readers` a shared read's error was about, and has each carry out its verdict. */
   private async pinOn(readers: readonly StreamReader[], error: unknown): Promise<void> {
     const { commands, group, consumer } = this.deps;
-    const pipeline = commands.pipeline();
-    for (const reader of readers) pipeline.call('XREADGROUP', 'GROUP', group, consumer, 'COUNT', 1, 'STREAMS', reader.stream, INVALID_ID);
     let verdicts: unknown[];
     try {
-      const replies = (await pipeline.exec()) ?? [];
-      verdicts = replies.map(([reply]) => (isGroupGone(reply) || isConfigurationError(reply) ? reply : undefined));
+      verdicts = await errorsOfEach(
+        commands,
+        group,
+        consumer,
+        readers.map((reader) => reader.stream),
+      );
     } catch (checkError) {
       this.deps.logger.warn(`${this.logPrefix} could not check the streams of a failed read (${describeError(checkError)}).`);
       verdicts = [];
@@ -322,42 +334,4 @@ interface Picked {
 
 function pick(candidates: readonly StreamReader[], read: PlannedRead): Picked {
   return { readers: read.members.map((index) => candidates[index]!), count: read.count };
-}
-
-/**
- * Wakes a loop waiting in {@link wait}: once per turn, after the turn's
- * promise continuations (a `nextTick` scheduled from them runs after them),
- * so that handlers finishing together free their slots before the next plan.
- */
-class Pulse {
-  private resolve: (() => void) | undefined;
-  private isDue = false;
-  private isScheduled = false;
-
-  /** Resolves at the next {@link fire} (or the pending one). */
-  wait(): Promise<void> {
-    if (this.isDue) {
-      this.isDue = false;
-      return new Promise((resolve) => process.nextTick(resolve));
-    }
-    return new Promise((resolve) => {
-      this.resolve = resolve;
-    });
-  }
-
-  /** Wakes the waiter, or the next one. */
-  fire(): void {
-    if (this.resolve === undefined) {
-      this.isDue = true;
-      return;
-    }
-    if (this.isScheduled) return;
-    this.isScheduled = true;
-    process.nextTick(() => {
-      this.isScheduled = false;
-      const resolve = this.resolve;
-      this.resolve = undefined;
-      resolve?.();
-    });
-  }
 }

@@ -3,6 +3,7 @@ import { isConfigurationError, redisReplyKind } from '../../errors/redis-reply.j
 import { asConfigurationError } from './consumer-group.js';
 import { parseClaimReply, type ClaimReply } from './claim-reply.js';
 import type { EntryProcessor } from './entry-processor.js';
+import type { LookOutcome, ScannedStream } from './pending-scanner.js';
 import type { StreamScope } from './stream-scope.js';
 
 /** XPENDING extended form: [id, consumer, idle ms, deliveries]. */
@@ -16,9 +17,6 @@ export interface PendingReclaimerDeps {
   readonly onFatal: (error: Error) => void;
 }
 
-/** What a look at a stream's pending entries found, and so when to look again. */
-export type LookOutcome = 'quiet' | 'watched';
-
 /**
  * Keeps pending entries moving for one stream, when the pending scanner says
  * so: claims entries idle for `claimIdleMs` (failed ones whose retry delay is
@@ -28,7 +26,7 @@ export type LookOutcome = 'quiet' | 'watched';
  * Every claim goes through XCLAIM with a minimum idle time, which Redis checks
  * atomically: when several consumers race for an entry, exactly one gets it.
  */
-export class PendingReclaimer {
+export class PendingReclaimer implements ScannedStream {
   private running: Promise<LookOutcome> | undefined;
   /** Looks and cleanups have stopped (shutdown, or the stream failed for good). */
   private isStopping = false;
@@ -56,7 +54,7 @@ export class PendingReclaimer {
     return Math.max(this.scope.options.claimIntervalMs, this.scope.options.claimIdleMs);
   }
 
-  /** Whether looks have stopped; the scanner forgets the stream then. */
+  /** Whether looks and lease renewals have both stopped; the scanner forgets the stream then. */
   get hasStopped(): boolean {
     return this.isStopping && this.hasStoppedLeases;
   }
@@ -99,10 +97,7 @@ export class PendingReclaimer {
     if (this.running !== undefined) return this.running;
     if (this.isStopping) return Promise.resolve('quiet');
     this.running = this.scan()
-      .catch((error: unknown) => {
-        this.onScanError(error);
-        return 'watched' as const;
-      })
+      .catch((error: unknown) => this.onScanError(error))
       .finally(() => {
         this.running = undefined;
       });
@@ -223,14 +218,17 @@ export class PendingReclaimer {
     }
   }
 
-  private onScanError(error: unknown): void {
+  /** Carries out a failed look; returns when to look again. */
+  private onScanError(error: unknown): LookOutcome {
     const { stream, group, logger, logPrefix } = this.scope;
-    // NOGROUP is the reader's to repair; the next scan will find the new group.
-    if (redisReplyKind(error) === 'NOGROUP') return;
+    // NOGROUP is the reader's to repair (or the stream is still missing); a
+    // group created again has nothing pending.
+    if (redisReplyKind(error) === 'NOGROUP') return 'quiet';
     if (isConfigurationError(error)) {
       this.deps.onFatal(asConfigurationError(error, stream, group));
-      return;
+      return 'quiet';
     }
     logger.warn(`${logPrefix} pending scan failed (${describeError(error)}); will try again.`);
+    return 'watched';
   }
 }

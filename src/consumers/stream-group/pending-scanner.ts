@@ -1,12 +1,30 @@
-import type { PendingReclaimer } from './pending-reclaimer.js';
+/** What a look at a stream's pending entries found, and so when to look again. */
+export type LookOutcome = 'quiet' | 'watched';
+
+/** What the scanner visits: a stream's reclaimer (PendingReclaimer). */
+export interface ScannedStream {
+  /** How long a quiet look holds. */
+  readonly quietMs: number;
+  /** How often leases are renewed. */
+  readonly leaseIntervalMs: number;
+  /** Looks and leases have both stopped: the scanner forgets it. */
+  readonly hasStopped: boolean;
+  /** Looks have stopped (leases may go on). */
+  readonly hasStoppedLooking: boolean;
+  /** One look; never rejects. */
+  look(): Promise<LookOutcome>;
+  /** One lease renewal; never rejects. */
+  renewLeases(): Promise<void>;
+}
 
 /** When the scanner next visits one stream's reclaimer, for a look and for its leases. */
 interface Visit {
-  readonly reclaimer: PendingReclaimer;
+  readonly reclaimer: ScannedStream;
   readonly claimIntervalMs: number;
   /** Epoch ms of the next look; Infinity while one runs. */
   lookAt: number;
   leaseAt: number;
+  isLooking: boolean;
 }
 
 /**
@@ -14,7 +32,7 @@ interface Visit {
  * instead of timers per stream. It visits each stream's reclaimer when that
  * stream is due:
  *
- * - a look (see {@link PendingReclaimer.look}), one XPENDING summary, after
+ * - a look (see PendingReclaimer.look), one XPENDING summary, after
  *   `claimIntervalMs` while the last look found entries that may need
  *   claiming, and after `max(claimIntervalMs, claimIdleMs)` when it found
  *   none: an idle stream costs one command per `claimIdleMs`, not one per
@@ -27,22 +45,22 @@ interface Visit {
  * not all look in the same instant.
  */
 export class PendingScanner {
-  private readonly visits = new Map<PendingReclaimer, Visit>();
+  private readonly visits = new Map<ScannedStream, Visit>();
   /** Looks asked for while a look ran: the earliest time asked, per reclaimer. */
-  private readonly askedDuringLook = new Map<PendingReclaimer, number>();
+  private readonly askedDuringLook = new Map<ScannedStream, number>();
   private timer: NodeJS.Timeout | undefined;
   /** When {@link timer} fires (epoch ms); Infinity when unarmed. */
   private timerAt = Number.POSITIVE_INFINITY;
   private isStarted = false;
 
   /** Adds a stream's reclaimer; it is first visited within `claimIntervalMs` of {@link start}. */
-  add(reclaimer: PendingReclaimer, claimIntervalMs: number): void {
-    this.visits.set(reclaimer, {
-      reclaimer,
-      claimIntervalMs,
-      lookAt: Number.POSITIVE_INFINITY,
-      leaseAt: Number.POSITIVE_INFINITY,
-    });
+  add(reclaimer: ScannedStream, claimIntervalMs: number): void {
+    const visit = { reclaimer, claimIntervalMs, lookAt: Number.POSITIVE_INFINITY, leaseAt: Number.POSITIVE_INFINITY, isLooking: false };
+    this.visits.set(reclaimer, visit);
+    if (!this.isStarted) return;
+    visit.lookAt = Date.now() + claimIntervalMs;
+    visit.leaseAt = Date.now() + reclaimer.leaseIntervalMs;
+    this.armAt(Math.min(visit.lookAt, visit.leaseAt));
   }
 
   /** Starts visiting. */
@@ -61,11 +79,11 @@ export class PendingScanner {
   }
 
   /** Asks for a look at a stream within `delayMs` (an entry of it becomes claimable then). */
-  lookIn(reclaimer: PendingReclaimer, delayMs: number): void {
+  lookIn(reclaimer: ScannedStream, delayMs: number): void {
     const visit = this.visits.get(reclaimer);
     if (visit === undefined || !this.isStarted) return;
     const at = Date.now() + Math.max(0, delayMs);
-    if (visit.lookAt === Number.POSITIVE_INFINITY) {
+    if (visit.isLooking) {
       // A look is under way; the next one is scheduled when it ends.
       this.askedDuringLook.set(reclaimer, Math.min(this.askedDuringLook.get(reclaimer) ?? at, at));
       return;
@@ -117,7 +135,9 @@ export class PendingScanner {
     const { reclaimer } = visit;
     visit.lookAt = Number.POSITIVE_INFINITY;
     if (reclaimer.hasStoppedLooking) return;
+    visit.isLooking = true;
     void reclaimer.look().then((outcome) => {
+      visit.isLooking = false;
       const delayMs = outcome === 'watched' ? visit.claimIntervalMs : reclaimer.quietMs;
       const asked = this.askedDuringLook.get(reclaimer) ?? Number.POSITIVE_INFINITY;
       this.askedDuringLook.delete(reclaimer);
