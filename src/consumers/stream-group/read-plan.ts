@@ -25,8 +25,9 @@ export interface ReadPlan {
    * Reads that do not block, on the command connection: streams re-reading
    * their own pending entries, and streams with a backlog. Streams that can
    * take a whole `readCount` share one read; the others share one per power
-   * of two (COUNT 1, 2, 4, …), so that none asks for more than its free slots
-   * and none gets less than half of them.
+   * of two of their free slots (1, 2–3, 4–7, …), whose COUNT is the fewest
+   * free slots among its members: none asks for more than its free slots,
+   * none gets less than half of them, and a stream alone gets all of them.
    */
   readonly fetches: readonly PlannedRead[];
   /**
@@ -73,7 +74,8 @@ export function maxEntriesPerPlan(readCount: number): number {
  * @param maxEntries - most entries the plan's reads may return together
  */
 export function planReads(candidates: readonly ReadCandidate[], readCount: number, maxEntries = maxEntriesPerPlan(readCount)): ReadPlan {
-  const byCount = new Map<number, number[]>();
+  /** Fetch reads by level (a whole batch, or a power of two below): members and the fewest free slots among them. */
+  const byLevel = new Map<number, { members: number[]; count: number }>();
   const waiting: number[] = [];
   let waitCount = readCount;
   let fetched = 0;
@@ -87,18 +89,23 @@ export function planReads(candidates: readonly ReadCandidate[], readCount: numbe
       waitCount = Math.min(waitCount, free);
       continue;
     }
-    const count = free === readCount ? readCount : largestPowerOfTwoAtMost(free);
-    if (fetched > 0 && fetched + count > maxEntries) {
+    // Each member gets at most its own free slots, so their sum bounds the read.
+    if (fetched > 0 && fetched + free > maxEntries) {
       firstLeftOut ??= index;
       continue;
     }
-    fetched += count;
-    const members = byCount.get(count);
-    if (members === undefined) byCount.set(count, [index]);
-    else members.push(index);
+    fetched += free;
+    const level = free === readCount ? readCount : largestPowerOfTwoAtMost(free);
+    const read = byLevel.get(level);
+    // COUNT is the fewest free slots of the level's members: never below the
+    // level, and a stream alone in its level reads exactly what it can take.
+    if (read === undefined) byLevel.set(level, { members: [index], count: free });
+    else {
+      read.members.push(index);
+      read.count = Math.min(read.count, free);
+    }
   }
-  const fetches: PlannedRead[] = [];
-  for (const [count, members] of byCount) fetches.push({ members, count });
+  const fetches: PlannedRead[] = [...byLevel.values()];
   if (fetches.length > 1) fetches.sort((a, b) => b.count - a.count);
   if (waiting.length === 0) return { fetches, wait: undefined, firstLeftOut };
   const fitting = Math.max(1, Math.floor(maxEntries / waiting.length));

@@ -63,11 +63,19 @@ describe('read plan', () => {
     expect(plan.fetches).toEqual([
       { members: [0], count: 100 },
       { members: [4, 5], count: 64 },
-      { members: [2, 3], count: 4 },
+      { members: [2, 3], count: 5 },
       { members: [1], count: 1 },
     ]);
     expect(plan.wait).toBeUndefined();
     expectBounded(candidates, 100, plan);
+  });
+
+  it('lets a stream alone in its level read every free slot it has', () => {
+    expect(planReads([busy(99)], 100).fetches).toEqual([{ members: [0], count: 99 }]);
+    expect(planReads([busy(150), busy(37)], 100).fetches).toEqual([
+      { members: [0], count: 100 },
+      { members: [1], count: 37 },
+    ]);
   });
 
   it('re-reads own pending entries without blocking, each stream from its own cursor', () => {
