@@ -32,7 +32,7 @@ import { awaitHandlerResult } from '../delivery/handler-result.js';
  * ```
  */
 export interface RedisStreamsServerClients {
-  /** Shared connection for acks, claims, group management and the reads that do not block. */
+  /** Shared connection for acks, claims, group management, and backlog reads while the blocking connection waits. */
   readonly commands: Redis;
   /** One entry per blocking connection: the connection, and the bound streams it reads (in binding order). */
   readonly readers: ReadonlyArray<{ readonly connection: Redis; readonly streams: readonly string[] }>;

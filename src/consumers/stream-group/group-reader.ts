@@ -19,7 +19,7 @@ export interface GroupReaderDeps {
   readonly readCount: number;
   /** The group's dedicated blocking connection. */
   readonly blocking: Redis;
-  /** Shared connection: reads that do not block, CLIENT UNBLOCK, checks. */
+  /** Shared connection: backlog reads while the blocking one waits, CLIENT UNBLOCK, checks. */
   readonly commands: Redis;
   readonly logger: Logger;
 }
@@ -46,8 +46,10 @@ interface Arrival {
  *   `XREADGROUP ... COUNT n BLOCK ms STREAMS k1 k2 ... > > ...` on the
  *   group's blocking connection;
  * - streams with a backlog, and streams re-reading their own pending
- *   entries, are read without blocking on the command connection (see
- *   {@link planReads}).
+ *   entries, are read together too (see {@link planReads}): on the
+ *   blocking connection while no stream waits there (the read returns at
+ *   once while entries are there), otherwise without BLOCK on the command
+ *   connection.
  *
  * Each read reserves, per stream, as many handler slots as its COUNT before
  * it is sent, and COUNT never exceeds any of its streams' free slots, so no

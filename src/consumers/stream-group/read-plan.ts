@@ -22,8 +22,8 @@ export interface ReadPlan {
   /** The first candidate (by index) left out to keep within `maxEntries`, if any: the next plan should start there. */
   readonly firstLeftOut: number | undefined;
   /**
-   * Reads that do not block, on the command connection: streams re-reading
-   * their own pending entries, and streams with a backlog. Streams that can
+   * Reads of entries that are there: streams re-reading their own pending
+   * entries, and streams with a backlog. Streams that can
    * take a whole `readCount` share one read; the others share one per power
    * of two of their free slots (1, 2–3, 4–7, …), whose COUNT is the fewest
    * free slots among its members: none asks for more than its free slots,
@@ -58,13 +58,13 @@ export function maxEntriesPerPlan(readCount: number): number {
  * Redis applies an XREADGROUP's COUNT to each of its streams, so a read
  * shared by several streams may hand each of them COUNT entries: COUNT must
  * not exceed the free slots of any of them, or a stream would hold more than
- * its `concurrency`. Streams busy with a backlog are read without blocking,
+ * its `concurrency`. Streams busy with a backlog are read apart from them,
  * grouped by how many they can take (so one nearly full stream does not shrink
  * the others' reads); streams waiting for new entries share one blocking read,
  * where a smaller COUNT costs nothing until entries arrive (the read returns at
  * the first entry, and the streams that got some are then read as a backlog).
  *
- * The reads that do not block stop taking streams once they would hand over
+ * The backlog reads stop taking streams once they would hand over
  * more than `maxEntries` together (the first always gets one): the streams
  * left out are read at the next plan, which comes when these reads return,
  * so the caller should start each plan where the last one stopped.

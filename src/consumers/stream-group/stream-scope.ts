@@ -13,7 +13,7 @@ export interface StreamScope {
   readonly group: string;
   readonly consumer: string;
   readonly options: ResolvedStreamOptions;
-  /** Shared connection for everything that does not block. */
+  /** Shared connection for everything that does not block (and reads of backlogs). */
   readonly commands: Redis;
   readonly scripts: StreamScripts;
   /** The stream's handler slots: never more than `options.concurrency` entries in flight. */
