@@ -1,15 +1,20 @@
 import { Transport } from '@nestjs/microservices';
 import type { Redis } from 'ioredis';
 import { RedisStreamsServer } from '../src/index.js';
-import { contender } from './contenders.js';
+import { contender, streamsOf } from './contenders.js';
 import { pendingCount, type RunningConsumer } from './consumers.js';
 import { createBenchApp } from './nest-app.js';
 import type { Probe } from './probe.js';
-import { KEYS, type ConsumerJob } from './protocol.js';
+import { KEYS, streamKeys, type ConsumerJob } from './protocol.js';
 
-/** ours-*: a Nest microservice on RedisStreamsServer, with the row's batchSize and concurrency (the defaults where unset). */
+/**
+ * ours-* and streams-*: a Nest microservice on RedisStreamsServer, with the
+ * row's batchSize and concurrency (the defaults where unset), bound to the
+ * row's streams (one handler each).
+ */
 export async function oursConsumer(job: ConsumerJob, probe: Probe, monitor: Redis): Promise<RunningConsumer> {
   const { batchSize, concurrency } = contender(job.contender);
+  const keys = streamKeys(streamsOf(job.contender));
   const server = new RedisStreamsServer({
     connection: { host: '127.0.0.1', port: job.port },
     group: KEYS.group,
@@ -17,11 +22,11 @@ export async function oursConsumer(job: ConsumerJob, probe: Probe, monitor: Redi
     ...(batchSize === undefined ? {} : { batchSize }),
     ...(concurrency === undefined ? {} : { concurrency }),
   });
-  const app = await createBenchApp(probe, { strategy: server });
+  const app = await createBenchApp(probe, { strategy: server }, keys);
   return {
     start: () => app.listen(),
     stop: () => app.close(),
-    unsettled: () => pendingCount(monitor),
+    unsettled: () => pendingCount(monitor, keys),
   };
 }
 

@@ -5,6 +5,8 @@ import { Probe, RssSampler, pollUntil, publishCount, sleep } from './probe.js';
 import { KEYS, tell, waitForGo, type ConsumerJob, type RunResult } from './protocol.js';
 import { startWindowProfiler } from './window-profiler.js';
 
+/** How long an idle run waits after `listen()` before its window: the first pending scans go out then. */
+const IDLE_SETTLE_MS = 2_000;
 /** How long a finished drain may take to show every message settled in Redis. */
 const SETTLE_TIMEOUT_MS = 5_000;
 /** A pub/sub burst counts as over when nothing arrives for this long after the producer finished. */
@@ -71,6 +73,60 @@ async function steady(job: ConsumerJob, probe: Probe, monitor: Redis, t0: number
   return { messages, elapsedMs, rate: (messages * 1000) / elapsedMs, timedOut: false, lagFinal, lagMax };
 }
 
+/** Calls per command so far (INFO commandstats), by command name (`xpending`, `client|unblock`). */
+async function commandCalls(monitor: Redis): Promise<Map<string, number>> {
+  const info = await monitor.info('commandstats');
+  const calls = new Map<string, number>();
+  for (const line of info.split('\n')) {
+    const match = /^cmdstat_([^:]+):calls=(\d+)/.exec(line.trim());
+    if (match !== null) calls.set(match[1]!, Number(match[2]));
+  }
+  return calls;
+}
+
+/** Connections whose CLIENT SETNAME name starts with `prefix`. */
+async function connectionsNamed(monitor: Redis, prefix: string): Promise<number> {
+  const list = (await monitor.client('LIST')) as string;
+  return list.split('\n').filter((line) => line.includes(` name=${prefix}`)).length;
+}
+
+/**
+ * An idle consumer: its connections once `listen()` has returned, then the
+ * Redis commands it causes and the CPU its process uses over the window.
+ */
+async function idle(job: ConsumerJob, monitor: Redis, startupMs: number): Promise<RunResult> {
+  const connections = await connectionsNamed(monitor, `nrs:${KEYS.group}:`);
+  await sleep(IDLE_SETTLE_MS);
+  const before = await commandCalls(monitor);
+  const cpuBefore = process.cpuUsage();
+  const startAt = performance.now();
+  await sleep(job.durationMs);
+  const after = await commandCalls(monitor);
+  const cpu = process.cpuUsage(cpuBefore);
+  const elapsedMs = performance.now() - startAt;
+  // The INFO that read `before` is counted in `after`.
+  after.set('info', (after.get('info') ?? 1) - 1);
+  const perSecond = [...after].map(([name, calls]) => [name, ((calls - (before.get(name) ?? 0)) * 1000) / elapsedMs] as const);
+  const total = perSecond.reduce((sum, [, rate]) => sum + rate, 0);
+  const top = perSecond
+    .filter(([, rate]) => rate > 0)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 4)
+    .map(([name, rate]) => `${name} ${rate.toFixed(1)}/s`)
+    .join(', ');
+  return {
+    messages: 0,
+    elapsedMs,
+    rate: 0,
+    timedOut: false,
+    startupMs,
+    connections,
+    idleCommandsPerS: total,
+    idleTopCommands: top,
+    idleCpuPercent: ((cpu.user + cpu.system) / 1000 / elapsedMs) * 100,
+  };
+}
+
 /**
  * V8 heap in use after full collections (MiB): what the consumer retains once
  * its garbage is gone. Undefined when the process was started without `--expose-gc`.
@@ -100,8 +156,11 @@ export async function runConsumer(job: ConsumerJob): Promise<RunResult> {
   const profiler = job.profilePath === undefined ? undefined : await startWindowProfiler(job.profilePath);
   const t0 = performance.now();
   await consumer.start();
+  const startupMs = performance.now() - t0;
   let result: RunResult;
-  if (job.mode === 'steady') {
+  if (job.mode === 'idle') {
+    result = await idle(job, monitor, startupMs);
+  } else if (job.mode === 'steady') {
     result = await steady(job, probe, monitor, t0);
   } else if (job.mode === 'latency') {
     const reached = await probe.whenCount(job.count, job.durationMs + 5_000);

@@ -18,10 +18,19 @@ export function connect(port: number): Redis {
   return new Redis({ host: '127.0.0.1', port, maxRetriesPerRequest: null });
 }
 
-/** Entries of the benchmark group delivered and not acknowledged yet. */
-export async function pendingCount(redis: Redis): Promise<number> {
-  const summary = (await redis.xpending(KEYS.stream, KEYS.group)) as [number, ...unknown[]];
-  return summary[0];
+/** Entries of the benchmark group delivered and not acknowledged yet, over `keys` (the bench stream by default). */
+export async function pendingCount(redis: Redis, keys: readonly string[] = [KEYS.stream]): Promise<number> {
+  if (keys.length === 1) {
+    const summary = (await redis.xpending(keys[0]!, KEYS.group)) as [number, ...unknown[]];
+    return summary[0];
+  }
+  const pipeline = redis.pipeline();
+  for (const key of keys) pipeline.xpending(key, KEYS.group);
+  const replies = (await pipeline.exec()) ?? [];
+  return replies.reduce((sum, [error, summary]) => {
+    if (error) throw error;
+    return sum + Number((summary as [number, ...unknown[]])[0]);
+  }, 0);
 }
 
 /**
@@ -39,6 +48,7 @@ export async function createConsumer(job: ConsumerJob, probe: Probe, monitor: Re
     case 'nest-held':
       return (await import('./consumer-raw.js')).rawConsumer(job, probe, monitor);
     case 'ours':
+    case 'ours-idle':
       return (await import('./consumer-nest.js')).oursConsumer(job, probe, monitor);
     case 'bullmq':
       return (await import('./consumer-bullmq.js')).bullmqConsumer(job, probe);

@@ -6,7 +6,7 @@
  */
 
 /** Scenario identifiers, in the order they run. */
-export type ScenarioId = 'drain' | 'steady' | 'latency' | 'memory' | 'emit';
+export type ScenarioId = 'drain' | 'steady' | 'latency' | 'memory' | 'emit' | 'streams';
 
 /** What a contender is, and so which code a child runs for it. */
 export type ContenderKind =
@@ -16,6 +16,7 @@ export type ContenderKind =
   | 'nest-pipelined'
   | 'nest-held'
   | 'ours'
+  | 'ours-idle'
   | 'bullmq'
   | 'nest-redis'
   | 'xadd-raw'
@@ -26,7 +27,7 @@ export type Family = 'stream' | 'bullmq' | 'nest-redis';
 
 /** What every contender of a kind shares. */
 export interface KindFacts {
-  /** `consumer` kinds run in drain, steady, latency and memory; `producer` kinds in emit. */
+  /** `consumer` kinds run in drain, steady, latency, memory and streams; `producer` kinds in emit. */
   readonly role: 'consumer' | 'producer';
   /** Where a consumer's messages come from; undefined for producers. */
   readonly family?: Family;
@@ -78,6 +79,14 @@ export const KINDS: Readonly<Record<ContenderKind, KindFacts>> = {
     isCompetitor: false,
     description: 'a NestJS microservice with `RedisStreamsServer` (`batchSize` and `concurrency` as in the table) and the same controller.',
   },
+  'ours-idle': {
+    role: 'consumer',
+    family: 'stream',
+    isCompetitor: false,
+    description:
+      'ours bound to <streams> empty streams (one generated handler each, default options): the time `listen()` takes, ' +
+      'its connections (CLIENT LIST), and, once started, Redis commands per second (INFO commandstats) and CPU of the process while idle.',
+  },
   bullmq: {
     role: 'consumer',
     family: 'bullmq',
@@ -117,6 +126,11 @@ export interface Contender {
   readonly batchSize?: number;
   /** Handlers at once (ours: `concurrency`; bullmq: Worker concurrency) or emits in flight. Undefined: ours' default, or one at a time. */
   readonly concurrency?: number;
+  /**
+   * Streams bound (the streams scenario: a backlog spread over that many
+   * streams, or that many empty streams for ours-idle). Undefined: one.
+   */
+  readonly streams?: number;
   /** Scenarios it runs in; their run order is the order of the rows. */
   readonly scenarios: readonly ScenarioId[];
   /**
@@ -167,11 +181,30 @@ export const CONTENDERS = [
   },
   { name: 'raw-c10', kind: 'raw-held', batchSize: 10, scenarios: ['drain'], notes: '' },
   { name: 'raw-c1', kind: 'raw-held', batchSize: 1, scenarios: ['drain'], notes: '' },
+  { name: 'nest-c1', kind: 'nest-held', batchSize: 1, scenarios: ['drain'], notes: 'what no NestJS transport holding 1 entry can beat' },
   { name: 'bullmq-c1', kind: 'bullmq', concurrency: 1, scenarios: ['drain'], notes: '' },
   { name: 'bullmq-c10', kind: 'bullmq', concurrency: 10, scenarios: ['drain'], notes: '' },
   { name: 'bullmq-c100', kind: 'bullmq', concurrency: 100, scenarios: ['drain', 'steady', 'latency'], representsFamily: true, notes: '' },
   { name: 'bullmq-c200', kind: 'bullmq', concurrency: 200, scenarios: ['drain', 'steady'], notes: '' },
   { name: 'nest-redis', kind: 'nest-redis', scenarios: ['drain', 'steady', 'latency'], representsFamily: true, notes: 'not durable' },
+  {
+    name: 'streams-idle-100',
+    kind: 'ours-idle',
+    streams: 100,
+    scenarios: ['streams'],
+    representsFamily: true,
+    notes: '100 empty streams: start-up, connections, idle cost',
+  },
+  { name: 'streams-idle-1000', kind: 'ours-idle', streams: 1_000, scenarios: ['streams'], notes: '1,000 empty streams' },
+  { name: 'streams-drain-1', kind: 'ours', streams: 1, scenarios: ['streams'], representsFamily: true, notes: 'a backlog in one stream' },
+  {
+    name: 'streams-drain-100',
+    kind: 'ours',
+    streams: 100,
+    scenarios: ['streams'],
+    representsFamily: true,
+    notes: 'the same backlog spread over 100 streams',
+  },
   { name: 'xadd-raw', kind: 'xadd-raw', batchSize: 100, scenarios: ['emit'], notes: '' },
   { name: 'emit-ours', kind: 'emit-ours', concurrency: 100, scenarios: ['emit'], notes: '' },
 ] as const satisfies readonly Contender[];
@@ -212,6 +245,11 @@ export function batchSizeOf(name: string): number {
   const { batchSize } = contender(name);
   if (batchSize === undefined) throw new Error(`contender "${name}" needs a batchSize in bench/contenders.ts`);
   return batchSize;
+}
+
+/** Streams the row binds (1 unless it says otherwise). */
+export function streamsOf(name: string): number {
+  return contender(name).streams ?? 1;
 }
 
 /** The row's concurrency, for kinds that need one. */

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { Controller, Module, type INestMicroservice } from '@nestjs/common';
+import { Controller, Inject, Module, type INestMicroservice, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { EventPattern, Payload, Server, type CustomTransportStrategy, type MicroserviceOptions } from '@nestjs/microservices';
 import type { BenchPayload } from './payload.js';
@@ -45,9 +45,39 @@ export class CeilingServer extends Server implements CustomTransportStrategy {
   }
 }
 
-/** Creates (without listening) a Nest microservice whose controller reports to `probe`. */
-export async function createBenchApp(probe: Probe, options: MicroserviceOptions): Promise<INestMicroservice> {
-  @Module({ controllers: [BenchController], providers: [{ provide: Probe, useValue: probe }] })
+/**
+ * A controller with one no-op handler per stream key, like {@link BenchController}'s,
+ * built with the decorators applied by hand (a class cannot declare a
+ * thousand methods by name).
+ */
+export function streamsController(keys: readonly string[]): Type<unknown> {
+  class StreamsController {
+    constructor(readonly probe: Probe) {}
+  }
+  Inject(Probe)(StreamsController, undefined, 0);
+  const prototype = StreamsController.prototype as unknown as Record<string, unknown>;
+  keys.forEach((key, i) => {
+    const method = `on${i}`;
+    const handler = function (this: StreamsController, payload: BenchPayload): Promise<void> {
+      this.probe.record(payload);
+      return Promise.resolve();
+    };
+    prototype[method] = handler;
+    const descriptor = Object.getOwnPropertyDescriptor(prototype, method)!;
+    EventPattern(`stream:${key}`)(prototype, method, descriptor);
+    Payload()(prototype, method, 0);
+  });
+  Controller()(StreamsController);
+  return StreamsController;
+}
+
+/**
+ * Creates (without listening) a Nest microservice whose controller reports to
+ * `probe`: {@link BenchController}, or one handler per key of `keys`.
+ */
+export async function createBenchApp(probe: Probe, options: MicroserviceOptions, keys?: readonly string[]): Promise<INestMicroservice> {
+  const controller = keys === undefined || (keys.length === 1 && keys[0] === KEYS.stream) ? BenchController : streamsController(keys);
+  @Module({ controllers: [controller], providers: [{ provide: Probe, useValue: probe }] })
   class BenchModule {}
   return NestFactory.createMicroservice<MicroserviceOptions>(BenchModule, { ...options, logger: false });
 }

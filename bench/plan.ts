@@ -11,6 +11,10 @@ export interface Settings {
   readonly latencyRate: number;
   readonly memoryCounts: readonly number[];
   readonly emitCount: number;
+  /** Backlog of the streams scenario's drains (in one stream, or spread over many). */
+  readonly streamsDrainCount: number;
+  /** Window of the streams scenario's idle runs. */
+  readonly idleMs: number;
   /** Longest a drain may take before the child reports what it has handled. */
   readonly drainCapMs: number;
   /** Runs that would start after this much time are skipped (and reported as skipped). */
@@ -38,6 +42,8 @@ function baseSettings(quick: boolean): Settings {
       latencyRate: 5_000,
       memoryCounts: [20_000, 50_000],
       emitCount: 20_000,
+      streamsDrainCount: 20_000,
+      idleMs: 3_000,
       drainCapMs: 1_000,
       budgetMs: 50_000,
     };
@@ -51,6 +57,8 @@ function baseSettings(quick: boolean): Settings {
     latencyRate: 5_000,
     memoryCounts: [100_000, 1_000_000],
     emitCount: 200_000,
+    streamsDrainCount: 200_000,
+    idleMs: 65_000,
     drainCapMs: 25_000,
     budgetMs: 40 * 60_000,
   };
@@ -68,7 +76,7 @@ function rowsOf(id: ScenarioId): readonly Contender[] {
  * (`representsFamily`) in the others.
  */
 export function contendersOf(id: Exclude<ScenarioId, 'emit'>, quick: boolean): readonly ConsumerName[] {
-  const rows = rowsOf(id).filter((c) => !quick || id === 'drain' || c.representsFamily === true);
+  const rows = rowsOf(id).filter((c) => !quick || id === 'drain' || id === 'streams' || c.representsFamily === true);
   return rows.map((c) => c.name as ConsumerName);
 }
 

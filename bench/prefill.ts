@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { lastValueFrom } from 'rxjs';
 import { RedisStreamsClient } from '../src/index.js';
 import { entryFields, makePayload } from './payload.js';
-import { KEYS, type EntryTemplate } from './protocol.js';
+import { KEYS, streamKeys, type EntryTemplate } from './protocol.js';
 
 /** Entries per pipelined XADD chunk (and jobs per addBulk call) when pre-filling. */
 const CHUNK = 1_000;
@@ -46,6 +46,27 @@ export async function prefillStream(redis: Redis, template: EntryTemplate, count
   }
   const length = await redis.xlen(KEYS.stream);
   if (length !== count) throw new Error(`pre-fill wrote ${length} entries, expected ${count}`);
+}
+
+/**
+ * Empties Redis, creates the group (from the start) on each of `streams`
+ * bench streams and spreads `count` entries over them in turn.
+ */
+export async function prefillStreams(redis: Redis, template: EntryTemplate, count: number, streams: number): Promise<void> {
+  await redis.flushall();
+  const keys = streamKeys(streams);
+  const create = redis.pipeline();
+  for (const key of keys) create.xgroup('CREATE', key, KEYS.group, '0', 'MKSTREAM');
+  await create.exec();
+  for (let sent = 0; sent < count; sent += CHUNK) {
+    const pipeline = redis.pipeline();
+    const size = Math.min(CHUNK, count - sent);
+    for (let i = 0; i < size; i += 1) {
+      const n = sent + i;
+      pipeline.xadd(keys[n % keys.length]!, '*', ...entryFields(template, JSON.stringify(makePayload(n))));
+    }
+    await pipeline.exec();
+  }
 }
 
 /** Empties Redis and adds `count` BullMQ jobs with addBulk, in chunks. */

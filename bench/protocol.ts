@@ -1,7 +1,7 @@
 import type { ConsumerName, Family, ProducerName } from './contenders.js';
 
 /** What a consumer child does. */
-export type ConsumerMode = 'drain' | 'steady' | 'latency' | 'memory';
+export type ConsumerMode = 'drain' | 'steady' | 'latency' | 'memory' | 'idle';
 
 /** Where the benchmark writes: the same keys for every contender. */
 export const KEYS = {
@@ -13,6 +13,12 @@ export const KEYS = {
   produced: 'bench:produced',
   handled: 'bench:handled',
 } as const;
+
+/** The keys of `count` bench streams: the usual one alone, else `bench:stream:<i>`. */
+export function streamKeys(count: number): string[] {
+  if (count === 1) return [KEYS.stream];
+  return Array.from({ length: count }, (_, i) => `${KEYS.stream}:${i}`);
+}
 
 /** An entry as our client writes it: flat fields with the JSON payload at `dataIndex`. */
 export interface EntryTemplate {
@@ -28,7 +34,7 @@ export interface ConsumerJob {
   readonly port: number;
   /** Messages to handle (drain, memory) or expected (latency). */
   readonly count: number;
-  /** Measuring window for steady and latency. */
+  /** Measuring window for steady, latency and idle. */
   readonly durationMs: number;
   /** Hard stop inside the child; it reports what it has by then. */
   readonly capMs: number;
@@ -100,6 +106,16 @@ export interface RunResult {
   readonly lagMax?: number;
   /** Pub/sub events published but never handled. */
   readonly lost?: number;
+  /** How long `listen()` took (idle runs). */
+  readonly startupMs?: number;
+  /** The consumer's connections to Redis once listening (CLIENT LIST). */
+  readonly connections?: number;
+  /** Redis commands per second while idle (INFO commandstats, the probe's own INFO left out). */
+  readonly idleCommandsPerS?: number;
+  /** The busiest commands while idle, e.g. `xpending 3.3/s, evalsha 1.7/s`. */
+  readonly idleTopCommands?: string;
+  /** CPU of the consumer process while idle, in % of one core. */
+  readonly idleCpuPercent?: number;
 }
 
 /** Prefix of the lines a child writes for the parent; anything else is ignored. */

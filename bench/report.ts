@@ -1,5 +1,5 @@
 import { DEFAULT_BATCH_SIZE, DEFAULT_CONCURRENCY } from '../src/constants.js';
-import { CONTENDERS, KINDS, type Contender, type ContenderKind } from './contenders.js';
+import { CONTENDERS, KINDS, contender, type Contender, type ContenderKind } from './contenders.js';
 import { sizeLabel, type Settings } from './plan.js';
 import type { RunResult } from './protocol.js';
 import { int, intSpread, numSpread, ratio, spread, times, type Runs } from './stats.js';
@@ -12,6 +12,8 @@ export interface BenchResults {
   /** Per backlog size. */
   readonly memory: ReadonlyMap<number, Runs>;
   readonly emit: Runs;
+  /** Many streams: idle servers bound to many streams, and drains spread over many streams. */
+  readonly streams: Runs;
   /** Runs that crashed or errored, with the reason. */
   readonly failures: readonly string[];
   /** Runs not started because the time budget was spent. */
@@ -48,7 +50,7 @@ function notes(runs: Runs, contender: string): string {
 /** A row's batch size or concurrency as the report shows it: ours' default where unset, else a dash. */
 function setting(c: Contender, value: number | undefined, oursDefault: number): string {
   if (value !== undefined) return String(value);
-  return c.kind === 'ours' ? `${oursDefault} (default)` : '–';
+  return c.kind === 'ours' || c.kind === 'ours-idle' ? `${oursDefault} (default)` : '–';
 }
 
 /** The contenders among `names`, in table order (bench/contenders.ts). */
@@ -77,7 +79,7 @@ export function kindsLegend(names: Iterable<string>): string {
 
 /** Every contender that has a result in `results`. */
 export function contendersIn(results: BenchResults): string[] {
-  const all = [results.drain, results.steady, results.latency, ...results.memory.values(), results.emit];
+  const all = [results.drain, results.steady, results.latency, ...results.memory.values(), results.emit, results.streams];
   return [...new Set(all.flatMap((runs) => [...runs.keys()]))];
 }
 
@@ -184,6 +186,59 @@ export function emitTable(runs: Runs): string {
   return table(['producer', 'msgs/s median (min–max)', '× xadd-raw', 'notes'], rows);
 }
 
+/** (f) many streams: the idle rows' start-up, connections and idle cost, the drains' rates against one stream. */
+export function streamsTable(runs: Runs): string {
+  const rows = [...runs.keys()].map((c) => {
+    const isIdle = contender(c).kind === 'ours-idle';
+    return [
+      c,
+      int(contender(c).streams ?? 1),
+      isIdle
+        ? numSpread(
+            spread(runs, c, (r) => r.startupMs),
+            0,
+          )
+        : '',
+      isIdle ? intSpread(spread(runs, c, (r) => r.connections)) : '',
+      isIdle
+        ? numSpread(
+            spread(runs, c, (r) => r.idleCommandsPerS),
+            1,
+          )
+        : '',
+      isIdle
+        ? numSpread(
+            spread(runs, c, (r) => r.idleCpuPercent),
+            2,
+          )
+        : '',
+      isIdle ? '' : intSpread(spread(runs, c, rate)),
+      isIdle ? '' : times(ratio(runs, c, 'streams-drain-1', rate)),
+      [notes(runs, c), isIdle ? lastTop(runs, c) : ''].filter(Boolean).join('; '),
+    ];
+  });
+  return table(
+    [
+      'contender',
+      'streams',
+      'start-up ms',
+      'connections',
+      'idle Redis cmds/s',
+      'idle CPU % of a core',
+      'drain msgs/s',
+      '× streams-drain-1',
+      'notes (idle: busiest commands, last round)',
+    ],
+    rows,
+  );
+}
+
+/** The idle row's busiest commands in its last successful round. */
+function lastTop(runs: Runs, c: string): string {
+  const last = (runs.get(c) ?? []).filter((r): r is RunResult => r !== undefined).at(-1);
+  return last?.idleTopCommands ?? '';
+}
+
 /** Every table, with headings. */
 export function allTables(results: BenchResults, settings: Settings): string {
   const sections = [
@@ -192,6 +247,7 @@ export function allTables(results: BenchResults, settings: Settings): string {
     `### (c) Latency, send to handler start, at ${int(settings.latencyRate)} msgs/s for ${settings.latencyMs / 1000} s\n\n${latencyTable(results.latency)}`,
     `### (d) Peak RSS of the consumer process while draining a backlog\n\n${memoryTable(results.memory)}`,
     `### (e) Producer: ${int(settings.emitCount)} messages\n\n${emitTable(results.emit)}`,
+    `### (f) Many streams: idle servers (${settings.idleMs / 1000} s windows) and a drain of ${int(settings.streamsDrainCount)} messages in one stream or spread over many\n\n${streamsTable(results.streams)}`,
   ];
   const walls = [...results.wallSeconds].map(([scenario, seconds]) => `${scenario} ${seconds.toFixed(0)} s`);
   if (walls.length > 0)

@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { startChild, type ChildRun } from './child.js';
-import { familyOf, type ConsumerName, type ProducerName } from './contenders.js';
+import { contender as rowOf, familyOf, streamsOf, type ConsumerName, type ProducerName } from './contenders.js';
 import type { Settings } from './plan.js';
-import { prefillQueue, prefillStream, resetStream } from './prefill.js';
+import { prefillQueue, prefillStream, prefillStreams, resetStream } from './prefill.js';
 import type { ConsumerJob, ConsumerMode, EmitJob, EntryTemplate, ProducerJob, RunResult } from './protocol.js';
 
 /** What every scenario run needs from the orchestrator. */
@@ -143,6 +143,23 @@ export async function runMemory(ctx: BenchContext, contender: ConsumerName, coun
   const capMs = Math.max(ctx.settings.drainCapMs, Math.ceil(count / 10));
   const consumer = startChild(consumerJob(ctx, contender, 'memory', count, 0, capMs), capMs + KILL_SLACK_MS);
   return together(consumer, undefined, prepare(ctx, contender, count));
+}
+
+/**
+ * (f) Many streams: for ours-idle rows, start-up, connections and the idle
+ * cost of a server bound to many empty streams (created by the server);
+ * for the others, a drain of the same backlog spread over the row's streams.
+ */
+export async function runStreams(ctx: BenchContext, contender: ConsumerName): Promise<RunResult> {
+  const { streamsDrainCount, drainCapMs, idleMs } = ctx.settings;
+  if (rowOf(contender).kind === 'ours-idle') {
+    await ctx.redis.flushall();
+    const capMs = idleMs + 30_000;
+    const consumer = startChild(consumerJob(ctx, contender, 'idle', 0, idleMs, capMs), capMs + KILL_SLACK_MS);
+    return together(consumer, undefined);
+  }
+  const consumer = startChild(consumerJob(ctx, contender, 'drain', streamsDrainCount, 0, drainCapMs), drainCapMs + KILL_SLACK_MS);
+  return together(consumer, undefined, prefillStreams(ctx.redis, ctx.template, streamsDrainCount, streamsOf(contender)));
 }
 
 /** (e) Producer throughput: our emit() against raw pipelined XADD. */

@@ -7,9 +7,21 @@ import { unblockRoute } from './slot-reader.js';
 /** Raw XREADGROUP reply: per stream, entries as [id, flat fields or null when deleted]. */
 export type ReadReply = Array<[string, Array<[string, string[] | null]>]> | null;
 
+/**
+ * What a read on the blocking connection reads: its streams, the id of each
+ * (`>` for new entries; another id re-reads own pending entries, which Redis
+ * serves at once, ignoring BLOCK), and COUNT.
+ */
+export interface BlockingReadRequest {
+  readonly streams: readonly string[];
+  readonly ids: readonly string[];
+  readonly count: number;
+}
+
 /** What a blocking read needs. */
 export interface BlockingReadDeps {
-  readonly stream: string;
+  /** Names the streams in log lines: `Streams "a", "b" group "g":`. */
+  readonly logPrefix: string;
   readonly group: string;
   readonly consumer: string;
   readonly blockMs: number;
@@ -23,17 +35,18 @@ export interface BlockingReadDeps {
 }
 
 /**
- * XREADGROUP on a stream's dedicated connection: waits for the connection
- * instead of queueing reads offline, fails a read the connection loses at once,
- * replaces a connection whose read hangs, and can be interrupted from the
- * command connection with CLIENT UNBLOCK (on a cluster, from the command
- * cluster's connection to the same node).
+ * `XREADGROUP ... BLOCK ... STREAMS k1 k2 ... > > ...` on a dedicated
+ * connection: sent only while the connection is ready (never queued offline),
+ * failed at once when the connection is lost, replaced when it hangs, and
+ * interruptible with CLIENT UNBLOCK from the command connection (on a cluster,
+ * from the command cluster's connection to the same node).
  */
 export class BlockingRead {
   private isBlocked = false;
   private blockedSince = 0;
   private watchdog: NodeJS.Timeout | undefined;
   private blockingClientId: number | undefined;
+  private preparing: Promise<void> | undefined;
   /** The blocking connection, whose unanswered commands must fail when it drops. */
   private readonly connection: GuardedConnection;
   private readonly stopping = new AbortController();
@@ -50,76 +63,79 @@ export class BlockingRead {
     return this.stopping.signal.aborted;
   }
 
-  /**
-   * Reads up to `count` entries after `cursor` (`>` blocks for new ones). A
-   * read the connection loses (Redis restarted, CLIENT KILL) fails at once
-   * with ConnectionLostError: ioredis would otherwise leave it unsettled.
-   *
-   * @returns null when stopped before the read was sent
-   */
-  read(cursor: string, count: number): Promise<ReadReply> {
-    const { connection } = this;
-    // The common case goes on the wire now, before the caller moves on: a read
-    // sent ahead of handling a batch must not wait behind that batch.
-    if (connection.redis.status === 'ready' && this.blockingClientId !== undefined && !this.isStopped) {
-      return this.send(cursor, count, connection.epoch);
-    }
-    return this.readWhenReady(cursor, count);
+  /** Whether a read can go on the wire now: connected, its client id known (for CLIENT UNBLOCK), not stopped. */
+  get isReady(): boolean {
+    return this.connection.redis.status === 'ready' && this.blockingClientId !== undefined && !this.isStopped;
   }
 
-  private async readWhenReady(cursor: string, count: number): Promise<ReadReply> {
+  /** Whether a read is on the wire. */
+  get isReading(): boolean {
+    return this.isBlocked;
+  }
+
+  /**
+   * Waits until a read can be sent: the connection is ready and its client id
+   * known, so that a blocked read can be interrupted with CLIENT UNBLOCK from
+   * the other connection. Resolves at once when stopped.
+   *
+   * @throws ConnectionLostError when the connection drops while asking for its id
+   */
+  prepare(): Promise<void> {
+    this.preparing ??= this.learnClientId().finally(() => {
+      this.preparing = undefined;
+    });
+    return this.preparing;
+  }
+
+  private async learnClientId(): Promise<void> {
     const connection = this.connection;
     // Never queue a read while disconnected: sent after the reconnect, it would
     // hand entries to a call nobody awaits any more.
     await connection.whenReady(this.stopping.signal);
-    if (this.isStopped) return null;
+    if (this.isStopped || this.blockingClientId !== undefined) return;
     const epoch = connection.epoch;
-    if (this.blockingClientId === undefined) {
-      // Known before blocking, so that close() can interrupt the read with
-      // CLIENT UNBLOCK from the other connection.
-      const id = await connection.send('CLIENT ID', (redis) => redis.client('ID'), epoch);
-      if (connection.epoch !== epoch) throw new ConnectionLostError('CLIENT ID');
-      this.blockingClientId = id;
-      if (this.isStopped) return null;
-    }
-    return this.send(cursor, count, epoch);
+    const id = await connection.send('CLIENT ID', (redis) => redis.client('ID'), epoch);
+    if (connection.epoch !== epoch) throw new ConnectionLostError('CLIENT ID');
+    this.blockingClientId = id;
   }
 
-  /** Sends the read synchronously (the first await comes after the command is written). */
-  private async send(cursor: string, count: number, epoch: number): Promise<ReadReply> {
-    const { group, consumer, stream, blockMs } = this.deps;
+  /**
+   * Sends a read (`BLOCK blockMs`: it returns at once when entries are
+   * there, and waits for new ones otherwise). A read the
+   * connection loses (Redis restarted, CLIENT KILL) fails at once with
+   * ConnectionLostError: ioredis would otherwise leave it unsettled.
+   *
+   * @returns the reply; fails with ConnectionLostError when the connection is not {@link isReady}
+   */
+  read(request: BlockingReadRequest): Promise<ReadReply> {
+    const { group, consumer, blockMs } = this.deps;
     const connection = this.connection;
-    if (cursor !== '>') {
-      return connection.send(
-        'XREADGROUP',
-        (redis) => redis.xreadgroup('GROUP', group, consumer, 'COUNT', count, 'STREAMS', stream, cursor) as Promise<ReadReply>,
-        epoch,
-      );
-    }
+    if (!this.isReady) return Promise.reject(new ConnectionLostError('XREADGROUP'));
+    const { count, streams, ids } = request;
+    const read = connection.send(
+      'XREADGROUP',
+      (redis) =>
+        redis.xreadgroup('GROUP', group, consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', ...streams, ...ids) as Promise<ReadReply>,
+    );
     this.isBlocked = true;
     this.blockedSince = Date.now();
     this.watchdog ??= setInterval(() => this.checkHung(), Math.max(100, Math.min(blockMs, 5_000))).unref();
-    try {
-      return await connection.send(
-        'XREADGROUP',
-        (redis) =>
-          redis.xreadgroup('GROUP', group, consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', stream, '>') as Promise<ReadReply>,
-        epoch,
-      );
-    } finally {
+    const done = (): void => {
       this.isBlocked = false;
-    }
+    };
+    read.then(done, done);
+    return read;
   }
 
   /**
    * Ends a blocked read early (it returns empty), so that the slots it holds
-   * become free; used when the reclaimer has due entries and no slot for them.
+   * become free and the streams it left out can join the next one.
    */
   interrupt(): void {
     const via = unblockRoute(this.deps.blocking);
     if (!this.isBlocked || this.blockingClientId === undefined || via === undefined) return;
     via.client('UNBLOCK', this.blockingClientId).catch((error: unknown) => {
-      this.deps.logger.debug?.(`Stream "${this.deps.stream}": CLIENT UNBLOCK failed (${describeError(error)}).`);
+      this.deps.logger.debug?.(`${this.deps.logPrefix} CLIENT UNBLOCK failed (${describeError(error)}).`);
     });
   }
 
@@ -138,7 +154,7 @@ export class BlockingRead {
         return;
       } catch (error) {
         this.deps.logger.warn(
-          `Stream "${this.deps.stream}": CLIENT UNBLOCK failed (${describeError(error)}); dropping the reader's connection instead.`,
+          `${this.deps.logPrefix} CLIENT UNBLOCK failed (${describeError(error)}); dropping the reader's connection instead.`,
         );
       }
     }
@@ -155,9 +171,7 @@ export class BlockingRead {
     const limitMs = this.deps.blockMs * 2 + 1_000;
     if (!this.isBlocked || this.isStopped || Date.now() - this.blockedSince < limitMs) return;
     if (this.deps.blocking.status !== 'ready') return;
-    this.deps.logger.warn(
-      `Stream "${this.deps.stream}" group "${this.deps.group}": blocking read hung for over ${limitMs} ms; reconnecting its connection.`,
-    );
+    this.deps.logger.warn(`${this.deps.logPrefix} blocking read hung for over ${limitMs} ms; reconnecting its connection.`);
     // Dropped at once: a polite disconnect() sends a FIN that a dead peer
     // never answers, and ioredis waits disconnectTimeout before destroying the socket.
     this.deps.blocking.stream.destroy();

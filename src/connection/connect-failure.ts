@@ -55,6 +55,6 @@ export function clientLimitError(target: string, refusal: unknown): RedisConnect
     fix:
       'Raise the limit (CONFIG SET maxclients <n>, or maxclients in redis.conf; it is also capped by the open-file limit, ulimit -n), ' +
       'or close connections nobody needs (CLIENT LIST shows them; INFO clients counts them). ' +
-      'Each RedisStreamsServer opens one connection plus one per bound stream; each RedisStreamsClient opens one.',
+      'Each RedisStreamsServer opens two connections (one more per further group of streams with other read settings, and on a cluster one per hash slot it reads; see unwrap()); each RedisStreamsClient opens one.',
   });
 }

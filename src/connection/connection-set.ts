@@ -7,6 +7,9 @@ import { connectionName, type ConnectionRole } from './connection-name.js';
 import type { ForwardedEvents } from './forwarded-events.js';
 import { abandon, connectWithin, createClient, createReader, quitQuietly, type RedisClient } from './redis-connection.js';
 import { defineScripts, type StreamScripts } from './scripts.js';
+import { isCluster } from './redis-client.js';
+import { keyPrefixOfClient } from './key-prefix.js';
+import { keySlot } from '../routing/hash-slot.js';
 
 /** Longest wait for a reply on the command connection before it counts as dead. */
 const COMMAND_SOCKET_TIMEOUT_MS = 10_000;
@@ -14,16 +17,23 @@ const COMMAND_SOCKET_TIMEOUT_MS = 10_000;
 /** Time past `shutdownTimeoutMs` that close() keeps waiting for an unreachable Redis. */
 const CLOSE_GRACE_MS = 1_000;
 
+/** A blocking connection and the streams it reads. */
+export interface ReaderConnection {
+  readonly connection: Redis;
+  readonly streams: readonly string[];
+}
+
 /**
  * Owns the server's connections: one shared command connection (on a
- * cluster, an ioredis Cluster) and one blocking connection per stream (on a
- * cluster, to the master serving the stream's slot). Reports their combined
- * state as one status and forwards their events to `on()` listeners.
+ * cluster, an ioredis Cluster) and one blocking connection per group of
+ * streams read together (on a cluster, to the master serving their slot).
+ * Reports their combined state as one status and forwards their events to
+ * `on()` listeners.
  */
 export class ConnectionSet {
   private commandClient: RedisClient | undefined;
   private commandScripts: StreamScripts | undefined;
-  private readonly readerClients = new Map<string, Redis>();
+  private readonly readerClients: ReaderConnection[] = [];
   private isClosing = false;
   private lastStatus: RedisStreamsStatus | undefined;
   private giveUpTimer: NodeJS.Timeout | undefined;
@@ -72,23 +82,36 @@ export class ConnectionSet {
     await connectWithin(client, this.options.connectTimeoutMs);
   }
 
-  /** Opens the blocking connection of one stream. */
-  async openReader(stream: string): Promise<Redis> {
-    const client = createReader(this.options.connection, this.commands, stream, {
+  /**
+   * Where a stream's key lives, for grouping streams into shared reads (see
+   * readGroupKey): streams of different partitions are never read by one
+   * command. Empty on a single Redis, where any streams can be read together;
+   * on a cluster the key's hash slot (a multi-key command must stay within
+   * one), and {@link openReader} then connects to the node serving that slot.
+   */
+  readPartition(stream: string): string {
+    const commands = this.commands;
+    return isCluster(commands) ? String(keySlot(`${keyPrefixOfClient(commands)}${stream}`)) : '';
+  }
+
+  /** Opens the blocking connection that reads `streams` (one read group, one partition). */
+  async openReader(streams: readonly string[]): Promise<Redis> {
+    const client = createReader(this.options.connection, this.commands, streams[0] ?? '', {
       connectionName: this.nameOf('read'),
       maxRetriesPerRequest: null,
       // A read resent after a reconnect could deliver entries to a call nobody
       // awaits any more; the loop issues a fresh read instead.
       autoResendUnfulfilledCommands: false,
     });
-    this.readerClients.set(stream, client);
-    this.watch(client, `reader of "${stream}"`);
+    this.readerClients.push({ connection: client, streams: [...streams] });
+    const first = streams.slice(0, 3).map((s) => `"${s}"`);
+    this.watch(client, `reader of ${first.join(', ')}${streams.length > 3 ? ` and ${streams.length - 3} more` : ''}`);
     await connectWithin(client, this.options.connectTimeoutMs);
     return client;
   }
 
   /** The clients, for `unwrap()`. */
-  clients(): { commands: RedisClient; readers: ReadonlyMap<string, Redis> } {
+  clients(): { commands: RedisClient; readers: readonly ReaderConnection[] } {
     return { commands: this.commands, readers: this.readerClients };
   }
 
@@ -116,12 +139,12 @@ export class ConnectionSet {
   async closeAll(): Promise<void> {
     this.isClosing = true;
     clearTimeout(this.giveUpTimer);
-    await Promise.all([...this.readerClients.values()].map((client) => quitQuietly(client)));
+    await Promise.all(this.readerClients.map(({ connection }) => quitQuietly(connection)));
     if (this.commandClient !== undefined) await quitQuietly(this.commandClient);
   }
 
   private all(): RedisClient[] {
-    return [...(this.commandClient ? [this.commandClient] : []), ...this.readerClients.values()];
+    return [...(this.commandClient ? [this.commandClient] : []), ...this.readerClients.map(({ connection }) => connection)];
   }
 
   private watch(client: RedisClient, role: string): void {

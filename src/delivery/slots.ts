@@ -6,6 +6,7 @@ export class Slots {
   private used = 0;
   private waiters: Waiter[] = [];
   private urgent: UrgentWaiter[] = [];
+  private freeListener: (() => void) | undefined;
 
   /**
    * @param onPressure - called when an urgent request finds no free slot (the
@@ -63,6 +64,20 @@ export class Slots {
     // Checked per waiter, so a reader waiting for half a batch is not woken
     // (and re-parked) by every single finished handler.
     if (this.waiters.length > 0) this.wake((waiter) => this.free >= waiter.minimum);
+    const listener = this.freeListener;
+    if (listener !== undefined && this.free > 0) {
+      this.freeListener = undefined;
+      listener();
+    }
+  }
+
+  /**
+   * Calls `listener` once, synchronously, at the first release that leaves a
+   * slot free (replacing a listener set before): a cheaper {@link whenFree}
+   * for a caller that only needs a nudge.
+   */
+  onceFree(listener: () => void): void {
+    this.freeListener = listener;
   }
 
   /**

@@ -67,7 +67,11 @@ export interface StreamHandlerOptions {
    */
   claimIdleMs?: number;
   /**
-   * How often each stream looks for due retries and abandoned entries.
+   * How often a stream is looked at for due retries and abandoned entries
+   * while some may be waiting (entries pending on other consumers, or on this
+   * one beyond its running handlers). A stream with none is looked at every
+   * `max(claimIntervalMs, claimIdleMs)`, and this consumer's own retries
+   * when they fall due.
    *
    * @defaultValue 1000
    */

@@ -23,15 +23,30 @@ export function checkDeadLetterSlots(routes: readonly DeadLetterRoute[], keyPref
     const slot = keySlot(`${keyPrefix}${stream}`);
     const deadLetterSlot = keySlot(`${keyPrefix}${deadLetterStream}`);
     if (slot === deadLetterSlot) continue;
-    const tag = hashTagOf(stream) ?? stream;
     throw new InvalidOptionsError(
       `deadLetter.stream (of ${pattern})`,
       `on a Redis Cluster the dead-letter stream must be in its source stream's hash slot, because the dead-letter move is one script over both keys: ` +
-        `"${deadLetterStream}" is in slot ${deadLetterSlot}, "${stream}" in slot ${slot}. ` +
-        `Give the dead-letter stream the source's hash tag: return "{${tag}}…" from deadLetter.stream, e.g. "${suggestion(stream)}" ` +
-        `(or bind a stream key with a hash tag, such as "{${tag}}:orders", whose default dead-letter stream shares it).`,
+        `"${keyPrefix}${deadLetterStream}" is in slot ${deadLetterSlot}, "${keyPrefix}${stream}" in slot ${slot}. ${fixFor(stream, keyPrefix)}`,
     );
   }
+}
+
+/** How to put the dead-letter stream of `stream` in its slot, with names that work. */
+function fixFor(stream: string, keyPrefix: string): string {
+  const key = `${keyPrefix}${stream}`;
+  if (keyPrefix === '' || hashTagOf(key) !== undefined) {
+    const tag = hashTagOf(stream) ?? stream;
+    return (
+      `Give the dead-letter stream the source's hash tag: return "{${tag}}…" from deadLetter.stream, e.g. "${suggestion(stream)}" ` +
+      `(or bind a stream key with a hash tag, such as "{${tag}}:orders", whose default dead-letter stream shares it).`
+    );
+  }
+  // The keyPrefix goes in front of the dead-letter key too, so its tag must name the whole prefixed source key.
+  return (
+    `With keyPrefix "${keyPrefix}", the stream's key "${key}" has no hash tag, so no default name shares its slot: ` +
+    `return "{${key}}:dlq" from deadLetter.stream (stored as "${keyPrefix}{${key}}:dlq"), ` +
+    `bind a stream with a hash tag ("{${stream}}"), or use a keyPrefix with one ("{${keyPrefix.replace(/[:{}]+$/, '')}}:"; every key then shares one slot).`
+  );
 }
 
 /** A dead-letter name in the same slot as `stream`: the default one. */

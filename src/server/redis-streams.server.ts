@@ -11,19 +11,38 @@ import { clusterKeyPrefix, isClusterConnection } from '../options/connection-opt
 import { REDIS_STREAMS_TRANSPORT } from '../constants.js';
 import { ConnectionSet } from '../connection/connection-set.js';
 import { ForwardedEvents } from '../connection/forwarded-events.js';
-import { StreamWorker } from '../consumers/stream-group/stream-worker.js';
+import { GroupConsumer } from '../consumers/stream-group/group-consumer.js';
 import { bindStreams, checkKeyPrefix } from './stream-binding.js';
 import { keyPrefixOf } from '../routing/key-prefix.js';
 import { runPreflight } from '../consumers/stream-group/preflight.js';
 import type { HandlerInvoker } from '../consumers/stream-group/entry-processor.js';
 import { awaitHandlerResult } from '../delivery/handler-result.js';
 
-/** The clients `unwrap()` returns. */
+/**
+ * The clients `unwrap()` returns: the command connection, and the blocking
+ * connections with the streams each one reads.
+ *
+ * Streams that can be read together share one blocking `XREADGROUP` and so
+ * one connection: on one Redis, all bound streams whose `blockMs` and
+ * `min(batchSize, concurrency)` agree (by default, all of them), so a server
+ * usually has two connections however many streams it reads.
+ *
+ * @example
+ * ```ts
+ * const { commands, readers } = server.unwrap<RedisStreamsServerClients>();
+ * await commands.ping();
+ * const reader = readers.find((r) => r.streams.includes('orders'))?.connection;
+ * ```
+ */
 export interface RedisStreamsServerClients {
-  /** Shared connection for acks, claims and group management: a `Cluster` on a Redis Cluster. */
+  /** Shared connection for acks, claims, group management, and backlog reads while the blocking connection waits: a `Cluster` on a Redis Cluster. */
   readonly commands: Redis | Cluster;
-  /** One blocking connection per bound stream (on a cluster, to the master serving the stream's slot). */
-  readonly readers: ReadonlyMap<string, Redis>;
+  /**
+   * One entry per blocking connection: the connection, and the bound streams it
+   * reads (in binding order). On a cluster, streams of one hash slot share one,
+   * to the master serving that slot.
+   */
+  readonly readers: ReadonlyArray<{ readonly connection: Redis; readonly streams: readonly string[] }>;
 }
 
 /**
@@ -44,7 +63,7 @@ export class RedisStreamsServer extends Server<RedisStreamsEvents, RedisStreamsS
 
   private options: ResolvedServerOptions | undefined;
   private connections: ConnectionSet | undefined;
-  private workers: StreamWorker[] = [];
+  private consumer: GroupConsumer | undefined;
   private closing: Promise<void> | undefined;
   private hasProcessingHooks = false;
   private readonly events = new ForwardedEvents();
@@ -57,7 +76,7 @@ export class RedisStreamsServer extends Server<RedisStreamsEvents, RedisStreamsS
     super();
   }
 
-  /** Connects, creates the groups and starts one reader per bound stream. */
+  /** Connects, creates the groups and starts reading the bound streams. */
   async listen(callback: (error?: unknown) => void): Promise<void> {
     try {
       await this.start();
@@ -125,25 +144,22 @@ export class RedisStreamsServer extends Server<RedisStreamsEvents, RedisStreamsS
       streams: deadLetters,
       connectionNames: [connections.nameOf('commands'), connections.nameOf('read')],
     });
-    const missing: string[] = [];
-    for (const binding of bindings) {
-      const worker = await StreamWorker.open({
-        binding,
-        server: options,
-        connections,
-        logger: this.logger,
-        invoke: this.createInvoker(binding.handler),
-        onFatal: (error) => this.onFatal(error),
-      });
-      this.workers.push(worker);
-      if (!worker.hasGroup) missing.push(binding.stream);
-    }
+    const consumer = await GroupConsumer.open({
+      bindings,
+      server: options,
+      connections,
+      logger: this.logger,
+      invokerOf: (binding) => this.createInvoker(binding.handler),
+      onFatal: (error) => this.onFatal(error),
+    });
+    this.consumer = consumer;
+    const missing = consumer.missingStreams;
     if (missing.length > 0) {
       this.logger.warn(
         `Waiting for stream(s) to be created: ${missing.map((s) => `"${s}"`).join(', ')} (missingStream: 'wait'); checking every ${options.streamWaitIntervalMs} ms.`,
       );
     }
-    for (const worker of this.workers) worker.start();
+    consumer.start();
     this._status$.next(RedisStreamsStatus.CONNECTED);
     this.logger.log(
       `Consumer "${options.consumer}" of group "${options.group}" reading ${bindings.map((b) => `"${b.stream}"`).join(', ') || 'no streams'}.`,
@@ -183,8 +199,8 @@ export class RedisStreamsServer extends Server<RedisStreamsEvents, RedisStreamsS
     const deadline = Date.now() + shutdownTimeoutMs;
     this.connections?.markClosing();
     try {
-      await Promise.all(this.workers.map((worker) => worker.stopReading()));
-      await Promise.all(this.workers.map((worker) => worker.finish(deadline)));
+      await this.consumer?.stopReading();
+      await this.consumer?.finish(deadline);
     } catch (error) {
       this.logger.error(`Shutdown did not finish cleanly: ${describeError(error)}`);
     } finally {

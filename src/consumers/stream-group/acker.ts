@@ -1,5 +1,6 @@
 import { describeError } from '../../errors/describe-error.js';
 import { reconnectDelayMs } from '../../connection/redis-connection.js';
+import { isCluster, type RedisClient } from '../../connection/redis-client.js';
 import type { StreamScope } from './stream-scope.js';
 
 /** A caller waiting for its ack to be confirmed. */
@@ -7,6 +8,14 @@ interface Waiter {
   resolve(): void;
   reject(error: Error): void;
 }
+
+/** Has an acker's {@link Acker.runScheduledFlush} run later in the turn. */
+export type FlushScheduler = (acker: Acker) => void;
+
+/** Flushes an acker on its own, at `setImmediate`. */
+const flushAlone: FlushScheduler = (acker) => {
+  setImmediate(() => acker.runScheduledFlush());
+};
 
 /**
  * Collects acknowledgements for one stream and sends them as one XACK per
@@ -23,7 +32,14 @@ export class Acker {
   private retryTimer: NodeJS.Timeout | undefined;
   private isClosed = false;
 
-  constructor(private readonly scope: StreamScope) {}
+  /**
+   * @param scheduleFlush - runs the flush of a turn's acks later in the turn:
+   *   on its own by default, or with the other streams' (see {@link AckTurn})
+   */
+  constructor(
+    private readonly scope: StreamScope,
+    private readonly scheduleFlush: FlushScheduler = flushAlone,
+  ) {}
 
   /** Queues an id; it is acknowledged with the others of this turn. */
   ack(id: string): void {
@@ -36,11 +52,14 @@ export class Acker {
     this.queued.push(id);
     if (!this.isScheduled && this.retryTimer === undefined) {
       this.isScheduled = true;
-      setImmediate(() => {
-        this.isScheduled = false;
-        void this.flush();
-      });
+      this.scheduleFlush(this);
     }
+  }
+
+  /** The flush {@link scheduleFlush} was asked for. */
+  runScheduledFlush(): void {
+    this.isScheduled = false;
+    void this.flush();
   }
 
   /**
@@ -133,5 +152,47 @@ export class Acker {
   private cancelRetry(): void {
     if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
+  }
+}
+
+/**
+ * Flushes the ackers of a server once per turn of the event loop, together,
+ * at `setImmediate`: after the turn's reads have left (a read does not wait
+ * behind acknowledgements), and with every stream's XACK in one socket write
+ * of the command connection instead of one write each.
+ *
+ * Measured on Redis 7.0: an XACK in the same socket write as the next
+ * XREADGROUP made the read come back 6-18 µs later, and XACKs written in
+ * front of the read on the blocking connection ran at 0.88× the hand-written
+ * loop at `concurrency` 1, against 0.98× this way; so the acknowledgements
+ * follow the reads instead of riding in front of them.
+ */
+export class AckTurn {
+  private readonly due = new Set<Acker>();
+  private isScheduled = false;
+
+  /** @param commands - the connection every XACK goes on */
+  constructor(private readonly commands: RedisClient) {}
+
+  /** A {@link FlushScheduler} that flushes `acker` with the others of this turn. */
+  readonly schedule: FlushScheduler = (acker) => {
+    this.due.add(acker);
+    if (this.isScheduled) return;
+    this.isScheduled = true;
+    setImmediate(() => this.flushAll());
+  };
+
+  private flushAll(): void {
+    this.isScheduled = false;
+    const { commands } = this;
+    // Corked only while the XACKs are written: one write for all of them (a cluster sends each to its node).
+    const socket = !isCluster(commands) && commands.status === 'ready' ? commands.stream : undefined;
+    socket?.cork();
+    try {
+      for (const acker of this.due) acker.runScheduledFlush();
+    } finally {
+      this.due.clear();
+      socket?.uncork();
+    }
   }
 }

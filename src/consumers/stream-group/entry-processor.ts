@@ -131,6 +131,7 @@ class EntryRun extends InFlightEntry implements EntryControl {
         logger.warn(
           `${logPrefix} could not read entry ${this.id} as bytes (${describeError(error)}); it stays pending and is delivered again after claimIdleMs.`,
         );
+        this.deps.scope.claimableIn(this.deps.scope.options.claimIdleMs);
         this.finish();
       },
     );
@@ -229,10 +230,12 @@ class EntryRun extends InFlightEntry implements EntryControl {
     const { scope } = this.deps;
     try {
       await makeClaimableAfter(scope, [this.id], delayMs);
+      scope.claimableIn(delayMs);
     } catch (error) {
       scope.logger.warn(
         `${scope.logPrefix} could not schedule entry ${this.id} for retry (${describeError(error)}); it stays pending on this consumer and will be reclaimed after claimIdleMs.`,
       );
+      scope.claimableIn(scope.options.claimIdleMs);
     }
   }
 
@@ -258,6 +261,7 @@ class EntryRun extends InFlightEntry implements EntryControl {
       logger.error(
         `${logPrefix} could not dead-letter entry ${this.id} to "${target}" (${describeError(error)}); it stays pending and will be tried again. Check that "${target}" is a stream.`,
       );
+      this.deps.scope.claimableIn(options.claimIdleMs);
     }
   }
 

@@ -3,6 +3,7 @@ import { isConfigurationError, redisReplyKind } from '../../errors/redis-reply.j
 import { asConfigurationError } from './consumer-group.js';
 import { parseClaimReply, type ClaimReply } from './claim-reply.js';
 import type { EntryProcessor } from './entry-processor.js';
+import type { LookOutcome, ScannedStream } from './pending-scanner.js';
 import type { StreamScope } from './stream-scope.js';
 
 /** XPENDING extended form: [id, consumer, idle ms, deliveries]. */
@@ -17,19 +18,20 @@ export interface PendingReclaimerDeps {
 }
 
 /**
- * Keeps pending entries moving for one stream, on a timer: claims entries idle
- * for `claimIdleMs` (failed ones whose retry delay is over, and those abandoned
- * by dead consumers), renews the lease on entries this consumer is still
- * handling, and deletes idle consumers that own nothing.
+ * Keeps pending entries moving for one stream, when the pending scanner says
+ * so: claims entries idle for `claimIdleMs` (failed ones whose retry delay is
+ * over, and those abandoned by dead consumers), renews the lease on entries
+ * this consumer is still handling, and deletes idle consumers that own nothing.
  *
  * Every claim goes through XCLAIM with a minimum idle time, which Redis checks
  * atomically: when several consumers race for an entry, exactly one gets it.
  */
-export class PendingReclaimer {
-  private timer: NodeJS.Timeout | undefined;
-  private leaseTimer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
+export class PendingReclaimer implements ScannedStream {
+  private running: Promise<LookOutcome> | undefined;
+  /** Looks and cleanups have stopped (shutdown, or the stream failed for good). */
   private isStopping = false;
+  /** Lease renewal has stopped. */
+  private hasStoppedLeases = false;
   private lastCleanup = Date.now();
 
   constructor(
@@ -37,47 +39,63 @@ export class PendingReclaimer {
     private readonly deps: PendingReclaimerDeps,
   ) {}
 
-  /** Starts the timers. */
-  start(): void {
-    const { claimIntervalMs, claimIdleMs } = this.scope.options;
-    this.timer = setInterval(() => {
-      void this.tick();
-    }, claimIntervalMs);
-    this.leaseTimer = setInterval(
-      () => {
-        void this.renewLeases();
-      },
-      Math.max(1, Math.floor(claimIdleMs / 3)),
-    );
-    this.timer.unref();
-    this.leaseTimer.unref();
+  /** How often leases of running handlers are renewed: a third of `claimIdleMs`. */
+  get leaseIntervalMs(): number {
+    return Math.max(1, Math.floor(this.scope.options.claimIdleMs / 3));
   }
 
   /**
-   * Stops claiming and waits for a scan under way. Lease renewal goes on, so
+   * How long a look that found nothing to watch holds: entries that reach a
+   * dead consumer after it become claimable `claimIdleMs` after their
+   * delivery, so looking again within `claimIdleMs` claims them as early as
+   * looking every `claimIntervalMs` would.
+   */
+  get quietMs(): number {
+    return Math.max(this.scope.options.claimIntervalMs, this.scope.options.claimIdleMs);
+  }
+
+  /** Whether looks and lease renewals have both stopped; the scanner forgets the stream then. */
+  get hasStopped(): boolean {
+    return this.isStopping && this.hasStoppedLeases;
+  }
+
+  /** Whether looks have stopped (shutdown, or the stream failed for good). */
+  get hasStoppedLooking(): boolean {
+    return this.isStopping;
+  }
+
+  /**
+   * Stops looking and waits for a look under way. Lease renewal goes on, so
    * handlers still running during shutdown keep their entries.
    */
   async stopClaiming(): Promise<void> {
     this.isStopping = true;
-    clearInterval(this.timer);
     await this.running;
   }
 
   /** Stops renewing leases; the entries of handlers still running become claimable in time. */
   stopLeases(): void {
-    clearInterval(this.leaseTimer);
+    this.hasStoppedLeases = true;
   }
 
-  /** Stops every timer at once, without waiting: the stream can no longer be used. */
+  /** Stops everything at once, without waiting: the stream can no longer be used. */
   stopForGood(): void {
     this.isStopping = true;
-    clearInterval(this.timer);
-    clearInterval(this.leaseTimer);
+    this.hasStoppedLeases = true;
   }
 
-  /** Runs one scan now (the timer calls this; tests may too). */
-  tick(): Promise<void> {
-    if (this.running !== undefined || this.isStopping) return this.running ?? Promise.resolve();
+  /**
+   * Looks at the stream's pending entries now (the scanner calls this; tests
+   * may too): an XPENDING summary, and only when it shows entries on other
+   * consumers, or own ones that no handler is running, a claim of those
+   * idle for `claimIdleMs`. Every so often it also deletes idle consumers.
+   *
+   * @returns `watched` when there were such entries (look again after
+   *   `claimIntervalMs`), `quiet` otherwise (after {@link quietMs})
+   */
+  look(): Promise<LookOutcome> {
+    if (this.running !== undefined) return this.running;
+    if (this.isStopping) return Promise.resolve('quiet');
     this.running = this.scan()
       .catch((error: unknown) => this.onScanError(error))
       .finally(() => {
@@ -86,9 +104,28 @@ export class PendingReclaimer {
     return this.running;
   }
 
-  private async scan(): Promise<void> {
-    await this.claimIdle();
+  private async scan(): Promise<LookOutcome> {
+    const outcome = (await this.hasClaimable()) ? 'watched' : 'quiet';
+    if (outcome === 'watched') await this.claimIdle();
     await this.cleanupConsumers();
+    return outcome;
+  }
+
+  /**
+   * Whether entries may wait to be claimed: pending on another consumer, or
+   * on this one beyond the entries its handlers are running (retries, reads
+   * whose reply was lost). One XPENDING summary: O(consumers) in Redis.
+   */
+  private async hasClaimable(): Promise<boolean> {
+    const { commands, stream, group, consumer } = this.scope;
+    const summary = (await commands.xpending(stream, group)) as [number, unknown, unknown, Array<[string, string]> | null];
+    if (Number(summary[0]) === 0) return false;
+    let own = 0;
+    for (const [name, count] of summary[3] ?? []) {
+      if (name !== consumer) return true;
+      own = Number(count);
+    }
+    return own > this.deps.processor.inFlight.size;
   }
 
   /**
@@ -146,10 +183,11 @@ export class PendingReclaimer {
     await commands.xack(stream, group, ...deleted);
   }
 
-  private async renewLeases(): Promise<void> {
+  /** Renews the lease of entries whose handlers have run for a third of `claimIdleMs` since the last renewal. */
+  async renewLeases(): Promise<void> {
     const { scripts, stream, group, consumer, options, logger, logPrefix } = this.scope;
     const { processor } = this.deps;
-    if (processor.inFlight.size === 0) return;
+    if (processor.inFlight.size === 0 || this.hasStoppedLeases) return;
     const now = Date.now();
     const threshold = options.claimIdleMs / 3;
     const stale = processor.inFlight.entries().filter((entry) => now - entry.renewedAt >= threshold);
@@ -180,14 +218,17 @@ export class PendingReclaimer {
     }
   }
 
-  private onScanError(error: unknown): void {
+  /** Carries out a failed look; returns when to look again. */
+  private onScanError(error: unknown): LookOutcome {
     const { stream, group, logger, logPrefix } = this.scope;
-    // NOGROUP is the reader's to repair; the next scan will find the new group.
-    if (redisReplyKind(error) === 'NOGROUP') return;
+    // NOGROUP is the reader's to repair (or the stream is still missing); a
+    // group created again has nothing pending.
+    if (redisReplyKind(error) === 'NOGROUP') return 'quiet';
     if (isConfigurationError(error)) {
       this.deps.onFatal(asConfigurationError(error, stream, group));
-      return;
+      return 'quiet';
     }
     logger.warn(`${logPrefix} pending scan failed (${describeError(error)}); will try again.`);
+    return 'watched';
   }
 }

@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import { describeError } from '../../errors/describe-error.js';
 import { isConfigurationError, isGroupGone } from '../../errors/redis-reply.js';
 import { StreamConfigurationError } from '../../errors/stream-configuration.error.js';
@@ -6,23 +5,18 @@ import type { MissingStreamPolicy } from '../../interfaces/server-options.interf
 import type { Acker } from './acker.js';
 import { asConfigurationError, ensureGroup } from './consumer-group.js';
 import type { EntryProcessor } from './entry-processor.js';
-import { BlockingRead, type ReadReply } from '../../connection/blocking-read.js';
-import { ConnectionLostError, reconnectDelayMs } from '../../connection/redis-connection.js';
+import { reconnectDelayMs } from '../../connection/redis-connection.js';
+import { readCountOf } from './read-group-key.js';
+import type { ReadCandidate } from './read-plan.js';
 import type { StreamScope } from './stream-scope.js';
 
-/** A read on the wire, with the slots reserved for its entries. */
-interface PendingRead {
-  readonly cursor: string;
-  readonly count: number;
-  readonly reply: Promise<ReadReply>;
-}
+/** Entries as XREADGROUP returns them: [id, flat fields, or null when deleted while pending]. */
+export type ReadEntries = Array<[string, string[] | null]>;
 
 /** What a stream reader needs besides its stream's scope. */
 export interface StreamReaderDeps {
   readonly missingStream: MissingStreamPolicy;
   readonly streamWaitIntervalMs: number;
-  /** Dedicated connection: XREADGROUP BLOCK holds it. */
-  readonly blocking: Redis;
   readonly processor: EntryProcessor;
   readonly acker: Acker;
   /** Called, once, when the reader gives up for good (configuration errors); it logs the error. */
@@ -30,147 +24,202 @@ export interface StreamReaderDeps {
 }
 
 /**
- * Reads one stream for one consumer in a single `while` loop: first the
- * consumer's own pending entries (from `0`), then new ones (`>`), never asking
- * for more than the free handler slots.
+ * - `waiting`: the stream does not exist yet (`missingStream: 'wait'`);
+ * - `active`: read with the others of its read group;
+ * - `checking`: a read it shared failed, and which stream the error is about is being found out;
+ * - `repairing`: its group vanished (NOGROUP) and is being created again;
+ * - `paused`: backing off after a failure of its own;
+ * - `stopped`: for good.
  */
-export class StreamReader {
-  /** Aborted by {@link stop}; also ends a pause between attempts. */
+type ReaderState = 'waiting' | 'active' | 'checking' | 'repairing' | 'paused' | 'stopped';
+
+/**
+ * One stream's part in its read group (see GroupReader, which reads it with
+ * the other streams that can share an XREADGROUP): where it reads from (its
+ * own pending entries from `0` first, then new ones, `>`), whether a read of
+ * it is on the wire, whether more entries are probably waiting. It reserves
+ * handler slots before each read and gives back what the read did not use,
+ * hands the entries to the entry processor, and repairs its stream when a
+ * read's error concerns it.
+ */
+export class StreamReader implements ReadCandidate {
+  /** Aborted by {@link stop}; also ends a pause or wait. */
   private readonly stopping = new AbortController();
-  private loop: Promise<void> | undefined;
+  private state: ReaderState;
+  /** `0` (then the last own pending id seen) while re-reading own pending entries; `>` after. */
+  private readCursor = '0';
+  private isBacklogged = false;
+  private isReading = false;
+  private failures = 0;
   /** Last id handed to this consumer; a recreated group resumes after it. */
   private lastSeenId: string;
-  private readonly reads: BlockingRead;
+  private onChange: () => void = () => undefined;
 
+  /**
+   * @param startId - where a recreated group resumes until a read has seen an entry
+   * @param hasGroup - false when the stream is missing and the group still has to be created
+   */
   constructor(
     private readonly scope: StreamScope,
     private readonly deps: StreamReaderDeps,
     startId: string,
+    hasGroup: boolean,
   ) {
     this.lastSeenId = startId;
-    const { stream, group, consumer, logger, options } = scope;
-    this.reads = new BlockingRead({ stream, group, consumer, blockMs: options.blockMs, blocking: deps.blocking, logger });
+    this.state = hasGroup ? 'active' : 'waiting';
   }
 
-  private get isStopping(): boolean {
-    return this.stopping.signal.aborted;
+  /** The stream key. */
+  get stream(): string {
+    return this.scope.stream;
+  }
+
+  /** Whether the group may read the stream now: active, no read of it on the wire, a free slot. */
+  get canRead(): boolean {
+    return this.state === 'active' && !this.isReading && this.scope.slots.free > 0;
+  }
+
+  /** Whether it stopped for good. */
+  get hasStopped(): boolean {
+    return this.state === 'stopped';
+  }
+
+  /** Free handler slots (for the read planner: see {@link ReadCandidate}). */
+  get free(): number {
+    return this.scope.slots.free;
+  }
+
+  /** `>`, or the last own pending id seen: the id a read of it uses. */
+  get cursor(): string {
+    return this.readCursor;
+  }
+
+  /** Its last read of new entries returned as many as it asked for. */
+  get hasBacklog(): boolean {
+    return this.isBacklogged;
   }
 
   /**
-   * Starts the loop; it runs until {@link stop}.
+   * Starts taking part: at once, or once the stream exists.
    *
-   * @param hasGroup - false when the stream is missing and the group still has to be created
+   * @param onChange - called whenever it may be read again (slots freed, repaired, the stream appeared)
    */
-  start(hasGroup: boolean): void {
-    this.loop ??= this.run(hasGroup);
+  start(onChange: () => void): void {
+    this.onChange = onChange;
+    if (this.state === 'waiting') void this.waitForStream();
   }
 
-  /** Stops reading, interrupting a blocked XREADGROUP, and waits for the loop to end. */
-  async stop(): Promise<void> {
+  /** Stops for good: no more reads, waits or repairs. */
+  stop(): void {
+    this.state = 'stopped';
     this.stopping.abort();
     this.scope.slots.wakeAll();
-    await this.reads.stop();
-    await this.loop;
   }
 
-  private async run(hasGroup: boolean): Promise<void> {
-    if (!hasGroup && !(await this.waitForStream())) return;
-    const { slots } = this.scope;
-    let cursor = '0';
-    let failures = 0;
-    // A read of new entries sent before the previous batch is dispatched.
-    let ahead: PendingRead | undefined;
-    // A read already sent is always finished, even when stopping: its entries
-    // are delivered to this consumer and must be handled.
-    while (!this.isStopping || ahead !== undefined) {
-      let read = ahead;
-      ahead = undefined;
-      if (read === undefined) {
-        // Any free slot is worth a read: waiting for more would leave slots
-        // idle behind one slow handler.
-        await slots.whenFree();
-        if (this.isStopping) break;
-        read = this.send(cursor);
-        if (read === undefined) continue;
-      }
-      let reply: ReadReply;
-      try {
-        reply = await read.reply;
-        failures = 0;
-      } catch (error) {
-        slots.release(read.count);
-        if (this.isStopping) break;
-        failures += 1;
-        const keepGoing = await this.recover(error, failures);
-        if (!keepGoing) break;
-        continue;
-      }
-      const entries = reply?.[0]?.[1] ?? [];
-      // Each dispatched entry keeps one reserved slot until it is settled.
-      slots.release(read.count - entries.length);
-      if (read.cursor === '>') {
-        // While this batch is decoded and handled, the next one travels, as
-        // far as free slots allow (none when concurrency equals batchSize).
-        if (entries.length > 0 && !this.isStopping) ahead = this.send('>');
-        this.dispatchNew(entries);
-      } else if (entries.length === 0) {
-        cursor = '>';
-      } else {
-        try {
-          await this.dispatchOwnPending(entries);
-          cursor = entries[entries.length - 1]![0];
-        } catch (error) {
-          // Delivery counts could not be read: give the slots back and read
-          // the same pending entries again after a backoff.
-          slots.release(entries.length);
-          failures += 1;
-          if (!(await this.recover(error, failures))) break;
-        }
-      }
-    }
+  /** Ends waits and repairs (the server is closing); reads on the wire still deliver. */
+  abort(): void {
+    this.stopping.abort();
+    this.scope.slots.wakeAll();
+  }
+
+  /** When every slot is taken, asks to be told (through `onChange`) once one frees. */
+  parkIfFull(): void {
+    if (this.state !== 'active' || this.isReading || this.scope.slots.free > 0) return;
+    this.scope.slots.onceFree(this.onChange);
   }
 
   /**
-   * Reserves free slots, up to `batchSize`, and sends a read for that many.
-   * Slots are reserved before the read, so the reclaimer cannot hand out the
-   * same ones while it blocks: in flight never exceeds concurrency.
-   *
-   * @returns undefined when no slot is free
+   * Reserves `count` slots for a read about to be sent. Slots are reserved
+   * before the read, so the reclaimer cannot hand out the same ones while it
+   * is on the wire: in flight never exceeds concurrency.
    */
-  private send(cursor: string): PendingRead | undefined {
-    const count = this.scope.slots.take(this.scope.options.batchSize);
-    if (count === 0) return undefined;
-    // Awaited by the loop in the same turn, so a failure is never unhandled.
-    return { cursor, count, reply: this.reads.read(cursor, count) };
+  reserve(count: number): void {
+    this.scope.slots.take(count);
+    this.isReading = true;
   }
 
-  /** Polls until a producer creates the stream, then creates the group on it. */
-  private async waitForStream(): Promise<boolean> {
-    const { commands, stream, group, logger, logPrefix } = this.scope;
-    const { missingStream } = this.deps;
-    while (!this.isStopping) {
-      try {
-        const state = await ensureGroup(commands, stream, group, '0', missingStream);
-        if (state !== 'missing-stream') {
-          logger.log(`Stream "${stream}" appeared; group "${group}" reads it from the beginning.`);
-          return true;
-        }
-      } catch (error) {
-        if (error instanceof StreamConfigurationError) {
-          this.deps.onFatal(error);
-          return false;
-        }
-        logger.warn(`${logPrefix} cannot check the stream (${describeError(error)}).`);
-      }
-      await this.pause(this.deps.streamWaitIntervalMs);
+  /**
+   * A read of `reserved` entries returned `entries`: gives back the slots it
+   * did not use (each entry keeps one until settled) and notes what comes next.
+   * Entries are handed to handlers by {@link deliver}, after the group has
+   * sent its next reads.
+   */
+  settle(reserved: number, entries: ReadEntries): void {
+    this.scope.slots.release(reserved - entries.length);
+    this.failures = 0;
+    if (this.cursor === '>') {
+      // A full read says more are probably waiting; but a stream read one
+      // entry at a time (concurrency 1) is read with the blocking read only,
+      // which returns at once when entries are there.
+      this.isBacklogged = entries.length === reserved && readCountOf(this.scope.options) > 1;
+      this.isReading = false;
+    } else if (entries.length === 0) {
+      this.readCursor = '>';
+      this.isReading = false;
     }
-    return false;
+    // Own pending entries stay "reading" until delivered: their delivery counts are read first.
   }
 
-  private dispatchNew(entries: Array<[string, string[] | null]>): void {
+  /** Hands a read's entries to the handlers (see {@link settle}). */
+  deliver(entries: ReadEntries): void {
+    if (entries.length === 0) return;
+    if (this.state === 'stopped') {
+      // The stream failed for good: its entries stay pending for another consumer.
+      this.scope.slots.release(entries.length);
+      return;
+    }
+    if (this.cursor === '>') this.deliverNew(entries);
+    else void this.deliverOwnPending(entries);
+  }
+
+  /**
+   * A read of it failed; gives its slots back. An error that concerns the
+   * stream (given when it was alone in the read, or when a check found it to
+   * be the culprit) is carried out here: configuration errors stop it for
+   * good, a vanished group is created again, anything else is backed off.
+   *
+   * @param error - undefined when the failure was not about this stream
+   */
+  readFailed(reserved: number, error?: unknown): void {
+    this.scope.slots.release(reserved);
+    this.isReading = false;
+    if (error !== undefined) this.carryOut(error);
+  }
+
+  /** A read it shared failed; it is left out of reads until {@link checked} says whether the error was about it. */
+  check(): void {
+    if (this.state === 'active') this.state = 'checking';
+  }
+
+  /** The outcome of the check: the error that concerns this stream, or undefined. */
+  checked(error: unknown): void {
+    if (this.state !== 'checking') return;
+    this.state = 'active';
+    if (error !== undefined) this.carryOut(error);
+    else this.onChange();
+  }
+
+  private carryOut(error: unknown): void {
+    const { stream, group, logger, logPrefix } = this.scope;
+    if (this.state === 'stopped') return;
+    if (isConfigurationError(error)) {
+      this.deps.onFatal(asConfigurationError(error, stream, group));
+      return;
+    }
+    if (isGroupGone(error)) {
+      logger.warn(`${logPrefix} the stream or group vanished (NOGROUP); recreating the group after ${this.lastSeenId}.`);
+      void this.repair();
+      return;
+    }
+    this.failures += 1;
+    const delayMs = reconnectDelayMs(this.failures);
+    logger.warn(`${logPrefix} read failed (${describeError(error)}); retrying in ${delayMs} ms.`);
+    void this.pauseFor(delayMs);
+  }
+
+  private deliverNew(entries: ReadEntries): void {
     const { slots } = this.scope;
     const { processor } = this.deps;
-    if (entries.length === 0) return;
     this.lastSeenId = entries[entries.length - 1]![0];
     const receivedAt = Date.now();
     for (const [id, flat] of entries) {
@@ -185,15 +234,25 @@ export class StreamReader {
     }
   }
 
-  private async dispatchOwnPending(entries: Array<[string, string[] | null]>): Promise<void> {
+  private async deliverOwnPending(entries: ReadEntries): Promise<void> {
     const { commands, stream, group, consumer, slots, logger, logPrefix } = this.scope;
     const { processor } = this.deps;
     const first = entries[0]![0];
     const last = entries[entries.length - 1]![0];
-    const pending = (await commands.xpending(stream, group, first, last, entries.length, consumer)) as Array<
-      [string, string, number, number]
-    >;
-    const deliveries = new Map(pending.map(([id, , , count]) => [id, count]));
+    let deliveries: Map<string, number>;
+    try {
+      const pending = (await commands.xpending(stream, group, first, last, entries.length, consumer)) as Array<
+        [string, string, number, number]
+      >;
+      deliveries = new Map(pending.map(([id, , , count]) => [id, count]));
+    } catch (error) {
+      // Delivery counts could not be read: give the slots back and read the
+      // same pending entries again after a backoff.
+      this.readFailed(entries.length, error);
+      return;
+    }
+    this.readCursor = last;
+    this.isReading = false;
     for (const [id, flat] of entries) {
       if (flat === null) {
         logger.warn(`${logPrefix} pending entry ${id} was deleted or trimmed; removing it from the pending list.`);
@@ -203,45 +262,72 @@ export class StreamReader {
       }
       processor.process(id, flat, deliveries.get(id) ?? 1);
     }
+    this.onChange();
   }
 
-  /**
-   * Decides what a failed read means: recreate a vanished group, stop on
-   * configuration errors, otherwise back off and try again.
-   *
-   * @returns whether the loop should continue
-   */
-  private async recover(error: unknown, failures: number): Promise<boolean> {
-    const { stream, group, logger, commands, logPrefix } = this.scope;
+  /** Polls until a producer creates the stream, then creates the group on it. */
+  private async waitForStream(): Promise<void> {
+    const { commands, stream, group, logger, logPrefix } = this.scope;
     const { missingStream } = this.deps;
-    if (isConfigurationError(error)) {
-      this.deps.onFatal(asConfigurationError(error, stream, group));
-      return false;
+    while (!this.isStopping) {
+      try {
+        const state = await ensureGroup(commands, stream, group, '0', missingStream);
+        if (state !== 'missing-stream') {
+          logger.log(`Stream "${stream}" appeared; group "${group}" reads it from the beginning.`);
+          this.becomeActive();
+          return;
+        }
+      } catch (error) {
+        if (error instanceof StreamConfigurationError) {
+          this.deps.onFatal(error);
+          return;
+        }
+        logger.warn(`${logPrefix} cannot check the stream (${describeError(error)}).`);
+      }
+      await this.pause(this.deps.streamWaitIntervalMs);
     }
-    if (isGroupGone(error)) {
-      logger.warn(`${logPrefix} the stream or group vanished (NOGROUP); recreating the group after ${this.lastSeenId}.`);
+  }
+
+  /** Creates the group again after the last entry seen, waiting for the stream if it must. */
+  private async repair(): Promise<void> {
+    const { commands, stream, group, logger, logPrefix } = this.scope;
+    const { missingStream } = this.deps;
+    this.state = 'repairing';
+    while (!this.isStopping) {
       try {
         const state = await ensureGroup(commands, stream, group, this.lastSeenId, missingStream);
-        if (state === 'missing-stream') {
-          await this.pause(this.deps.streamWaitIntervalMs);
+        if (state !== 'missing-stream') {
+          this.becomeActive();
+          return;
         }
-        return true;
-      } catch (recreateError) {
-        if (recreateError instanceof StreamConfigurationError) {
-          this.deps.onFatal(recreateError);
-          return false;
+        await this.pause(this.deps.streamWaitIntervalMs);
+      } catch (error) {
+        if (error instanceof StreamConfigurationError) {
+          this.deps.onFatal(error);
+          return;
         }
-        error = recreateError;
+        this.failures += 1;
+        const delayMs = reconnectDelayMs(this.failures);
+        logger.warn(`${logPrefix} could not recreate the group (${describeError(error)}); retrying in ${delayMs} ms.`);
+        await this.pause(delayMs);
       }
     }
-    const delayMs = reconnectDelayMs(failures);
-    if (error instanceof ConnectionLostError) {
-      logger.warn(`${logPrefix} the reader's connection dropped (${error.message}); reading again once it is back.`);
-    } else {
-      logger.warn(`${logPrefix} read failed (${describeError(error)}); retrying in ${delayMs} ms.`);
-    }
+  }
+
+  private async pauseFor(delayMs: number): Promise<void> {
+    this.state = 'paused';
     await this.pause(delayMs);
-    return true;
+    if (this.state === 'paused') this.becomeActive();
+  }
+
+  private becomeActive(): void {
+    if (this.state === 'stopped' || this.isStopping) return;
+    this.state = 'active';
+    this.onChange();
+  }
+
+  private get isStopping(): boolean {
+    return this.stopping.signal.aborted;
   }
 
   /** Waits `ms`, or until {@link stop}. */
@@ -257,10 +343,5 @@ export class StreamReader {
       const timer = setTimeout(wake, ms);
       signal.addEventListener('abort', wake);
     });
-  }
-
-  /** Ends a blocked read early so its slots free up (see {@link BlockingRead.interrupt}). */
-  interrupt(): void {
-    this.reads.interrupt();
   }
 }

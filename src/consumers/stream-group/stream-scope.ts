@@ -13,11 +13,17 @@ export interface StreamScope {
   readonly group: string;
   readonly consumer: string;
   readonly options: ResolvedStreamOptions;
-  /** Shared connection for everything that does not block (on a cluster, an ioredis Cluster). */
+  /** Shared connection for everything that does not block, and backlog reads (on a cluster, an ioredis Cluster). */
   readonly commands: RedisCommands;
   readonly scripts: StreamScripts;
   /** The stream's handler slots: never more than `options.concurrency` entries in flight. */
   readonly slots: Slots;
+  /**
+   * Says that an entry of this stream left pending on purpose (a retry) or
+   * by a failure becomes claimable in `delayMs`, so that the pending scanner
+   * looks for it then instead of at its next routine look.
+   */
+  readonly claimableIn: (delayMs: number) => void;
   readonly logger: Logger;
   /** `Stream "<stream>" group "<group>":`, the start of the log lines about this stream. */
   readonly logPrefix: string;

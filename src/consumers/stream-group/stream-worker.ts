@@ -1,16 +1,18 @@
 import type { Logger } from '@nestjs/common';
+import type { RedisClient } from '../../connection/redis-client.js';
 import type { MessageHandler } from '@nestjs/microservices';
-import type { Redis } from 'ioredis';
 import { describeError } from '../../errors/describe-error.js';
 import type { ResolvedServerOptions } from '../../options/resolve-server-options.js';
 import type { ResolvedStreamOptions } from '../../options/resolve-stream-group-options.js';
-import type { ConnectionSet } from '../../connection/connection-set.js';
+import type { StreamScripts } from '../../connection/scripts.js';
 import { Slots } from '../../delivery/slots.js';
-import { Acker } from './acker.js';
+import { Acker, type AckTurn } from './acker.js';
 import { makeClaimableAfter } from './claim-schedule.js';
 import { ensureGroup, lastDeliveredId } from './consumer-group.js';
 import { EntryProcessor, type HandlerInvoker } from './entry-processor.js';
+import type { GroupReader } from './group-reader.js';
 import { PendingReclaimer } from './pending-reclaimer.js';
+import type { PendingScanner } from './pending-scanner.js';
 import { StreamReader } from './stream-reader.js';
 import { createStreamScope, type StreamScope } from './stream-scope.js';
 
@@ -22,33 +24,57 @@ export interface StreamBinding {
   readonly options: ResolvedStreamOptions;
 }
 
-/** What a stream worker is built from. */
-export interface StreamWorkerDeps {
-  readonly binding: StreamBinding;
-  readonly server: ResolvedServerOptions;
-  readonly connections: ConnectionSet;
-  readonly logger: Logger;
-  readonly invoke: HandlerInvoker;
-  readonly onFatal: (error: Error) => void;
-}
-
-/** What {@link StreamWorker.open} finds out in Redis before the parts are built. */
-interface StreamStart {
+/** What {@link openStream} finds out in Redis before a worker is built. */
+export interface StreamStart {
   /** False when the stream is missing and the group still has to be created. */
   readonly hasGroup: boolean;
   /** Where a recreated group resumes: the last id the group handed out. */
   readonly resumeAfter: string;
-  /** The stream's dedicated blocking connection. */
-  readonly blocking: Redis;
+}
+
+/** What a stream worker is built from. */
+export interface StreamWorkerDeps {
+  readonly binding: StreamBinding;
+  readonly start: StreamStart;
+  readonly server: ResolvedServerOptions;
+  readonly commands: RedisClient;
+  readonly scripts: StreamScripts;
+  readonly logger: Logger;
+  readonly invoke: HandlerInvoker;
+  /** The read group the stream is read in. */
+  readonly reads: GroupReader;
+  /** The server's one pending scanner. */
+  readonly scanner: PendingScanner;
+  /** Flushes the server's acks together, once per turn. */
+  readonly acks: AckTurn;
+  readonly onFatal: (error: Error) => void;
 }
 
 /**
- * Everything that serves one bound stream: its reader, reclaimer, acker and
- * handler slots, built together and started and stopped together.
+ * Creates the group of a stream (or finds it) and where a recreated one would
+ * resume, before its worker is built.
+ *
+ * @throws StreamConfigurationError for a key of the wrong type or missing permissions
+ */
+export async function openStream(
+  commands: RedisClient,
+  stream: string,
+  server: ResolvedServerOptions,
+  logger: Logger,
+): Promise<StreamStart> {
+  const state = await ensureGroup(commands, stream, server.group, server.startId, server.missingStream);
+  const hasGroup = state !== 'missing-stream';
+  const resumeAfter = hasGroup ? ((await lastDeliveredId(commands, stream, server.group)) ?? '0') : '0';
+  if (state === 'created') logger.log(`Created group "${server.group}" on stream "${stream}" at ${server.startId}.`);
+  return { hasGroup, resumeAfter };
+}
+
+/**
+ * Everything that serves one bound stream: its reader (its part in its read
+ * group), reclaimer (visited by the server's pending scanner), acker and
+ * handler slots, built together and stopped together.
  */
 export class StreamWorker {
-  /** False when the stream is missing and the worker waits for it (`missingStream: 'wait'`). */
-  readonly hasGroup: boolean;
   private readonly scope: StreamScope;
   private readonly acker: Acker;
   private readonly processor: EntryProcessor;
@@ -56,45 +82,25 @@ export class StreamWorker {
   private readonly reclaimer: PendingReclaimer;
   private hasFailed = false;
 
-  /**
-   * Creates the group, opens the blocking connection, then builds the worker.
-   *
-   * @throws StreamConfigurationError for a key of the wrong type or missing permissions
-   */
-  static async open(deps: StreamWorkerDeps): Promise<StreamWorker> {
-    const { binding, server, connections, logger } = deps;
-    const { stream } = binding;
-    const commands = connections.commands;
-    const state = await ensureGroup(commands, stream, server.group, server.startId, server.missingStream);
-    const hasGroup = state !== 'missing-stream';
-    const resumeAfter = hasGroup ? ((await lastDeliveredId(commands, stream, server.group)) ?? '0') : '0';
-    if (state === 'created') logger.log(`Created group "${server.group}" on stream "${stream}" at ${server.startId}.`);
-    const blocking = await connections.openReader(stream);
-    return new StreamWorker(deps, { hasGroup, resumeAfter, blocking });
-  }
-
-  private constructor(
-    private readonly deps: StreamWorkerDeps,
-    start: StreamStart,
-  ) {
-    const { binding, server, connections, logger } = deps;
-    this.hasGroup = start.hasGroup;
+  constructor(private readonly deps: StreamWorkerDeps) {
+    const { binding, server, logger, reads, scanner } = deps;
     // A claim that finds every slot taken interrupts the blocking read, whose
     // reserved slots then come back.
-    const slots = new Slots(binding.options.concurrency, () => this.reader.interrupt());
+    const slots = new Slots(binding.options.concurrency, () => reads.interrupt());
     const scope = createStreamScope({
       stream: binding.stream,
       group: server.group,
       consumer: server.consumer,
       options: binding.options,
-      commands: connections.commands,
-      scripts: connections.scripts,
+      commands: deps.commands,
+      scripts: deps.scripts,
       slots,
       logger,
+      claimableIn: (delayMs) => scanner.lookIn(this.reclaimer, delayMs),
     });
     const onFatal = (error: Error) => this.failForGood(error);
     this.scope = scope;
-    this.acker = new Acker(scope);
+    this.acker = new Acker(scope, deps.acks.schedule);
     this.processor = new EntryProcessor(scope, {
       pattern: binding.pattern,
       acker: this.acker,
@@ -106,18 +112,30 @@ export class StreamWorker {
       {
         missingStream: server.missingStream,
         streamWaitIntervalMs: server.streamWaitIntervalMs,
-        blocking: start.blocking,
         processor: this.processor,
         acker: this.acker,
         onFatal,
       },
-      start.resumeAfter,
+      deps.start.resumeAfter,
+      deps.start.hasGroup,
     );
     this.reclaimer = new PendingReclaimer(scope, {
       idleConsumerCleanupMs: server.idleConsumerCleanupMs,
       processor: this.processor,
       onFatal,
     });
+    reads.add(this.reader);
+    scanner.add(this.reclaimer, binding.options.claimIntervalMs);
+  }
+
+  /** The stream key. */
+  get stream(): string {
+    return this.scope.stream;
+  }
+
+  /** False when the stream is missing and the worker waits for it (`missingStream: 'wait'`). */
+  get hasGroup(): boolean {
+    return this.deps.start.hasGroup;
   }
 
   /**
@@ -130,20 +148,14 @@ export class StreamWorker {
     this.hasFailed = true;
     this.reclaimer.stopForGood();
     this.acker.close();
-    void this.reader.stop();
+    this.reader.stop();
+    this.deps.reads.forget(this.reader);
     this.deps.onFatal(error);
   }
 
-  /** Starts reading and reclaiming. */
-  start(): void {
-    this.reader.start(this.hasGroup);
-    this.reclaimer.start();
-  }
-
-  /** Stops taking new work: the reclaimer's timers and the reader's loop. */
-  async stopReading(): Promise<void> {
-    await this.reclaimer.stopClaiming();
-    await this.reader.stop();
+  /** Stops claiming (lease renewal goes on); waits for a look under way. */
+  stopClaiming(): Promise<void> {
+    return this.reclaimer.stopClaiming();
   }
 
   /**

@@ -82,7 +82,7 @@ describe('on a Redis Cluster (three masters)', () => {
     }
     const clients = server.unwrap<RedisStreamsServerClients>();
     expect(clients.commands).toBeInstanceOf(Cluster);
-    expect(clients.readers.size).toBe(6);
+    expect(clients.readers).toHaveLength(6);
     expect(logger.all()).not.toMatch(/CROSSSLOT|MOVED|ASK /);
   });
 

@@ -167,7 +167,8 @@ describe('server lifecycle', () => {
     expect(await firstValueFrom(server.status)).toBe(RedisStreamsStatus.CONNECTED);
     const clients = server.unwrap<RedisStreamsServerClients>();
     expect(await clients.commands.ping()).toBe('PONG');
-    expect([...clients.readers.keys()]).toEqual([scene.stream]);
+    expect(clients.readers.map((reader) => reader.streams)).toEqual([[scene.stream]]);
+    expect(clients.readers[0]!.connection.status).toBe('ready');
   });
 
   it('runs in a hybrid app: HTTP emits through the client, the stream handler receives', async () => {

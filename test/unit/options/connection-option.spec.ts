@@ -83,4 +83,14 @@ describe('the dead-letter slot check on a cluster', () => {
     expect(() => checkDeadLetterSlots([route('orders', 'orders:dlq')], '{app}:')).not.toThrow();
     expect(() => checkDeadLetterSlots([route('orders', 'orders:dlq')], 'app:')).toThrow(InvalidOptionsError);
   });
+
+  it('with a keyPrefix without a hash tag, names a dead-letter stream that works under that prefix', () => {
+    const error = failure(() => checkDeadLetterSlots([route('orders', '{orders}:dlq')], 'app:'));
+    expect(error.message).toContain('keyPrefix "app:"');
+    expect(error.message).toContain('"{app:orders}:dlq"');
+    // The suggested name, prefixed as ioredis stores it, lies in the source key's slot.
+    expect(keySlot('app:{app:orders}:dlq')).toBe(keySlot('app:orders'));
+    expect(() => checkDeadLetterSlots([route('orders', '{app:orders}:dlq')], 'app:')).not.toThrow();
+    expect(error.message).toContain('"{app}:"');
+  });
 });

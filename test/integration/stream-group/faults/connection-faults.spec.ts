@@ -109,7 +109,8 @@ describe('the reader recovers', () => {
         expect(readers[0]!.id).not.toBe(killedId);
       }
       // Reads that lost their connection leave no listener behind.
-      expect(consumer.server.unwrap().readers.get(scene.stream)!.listenerCount('close')).toBeLessThan(5);
+      const reader = consumer.server.unwrap().readers.find((r) => r.streams.includes(scene.stream))!.connection;
+      expect(reader.listenerCount('close')).toBeLessThan(5);
       expect(statuses).toContain(RedisStreamsStatus.RECONNECTING);
       expect(statuses.at(-1)).toBe(RedisStreamsStatus.CONNECTED);
       await waitFor(async () => (await scene.probe.pendingCount()) === 0, { message: 'nothing pending' });
