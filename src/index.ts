@@ -10,7 +10,10 @@ export type {
   DeadLetterOptions,
   GroupStart,
   MissingStreamPolicy,
+  EnvelopeOption,
+  ArgoEventsEnvelopeOptions,
 } from './interfaces/server-options.interface.js';
+export type { ArgoEvent, ArgoEventContext } from './codec/argo-events-envelope.js';
 export type { RedisStreamsClientOptions } from './interfaces/client-options.interface.js';
 export type { RetryOptions, RetryStrategy } from './interfaces/retry-options.interface.js';
 export type { RedisStreamsEvents } from './interfaces/events.interface.js';

@@ -15,6 +15,34 @@ export type GroupStart = 'latest' | 'beginning' | (string & {});
  */
 export type MissingStreamPolicy = 'create' | 'wait';
 
+/**
+ * The argo-events envelope with its origin set: `source` and `subject` of
+ * every event's context.
+ */
+export interface ArgoEventsEnvelopeOptions {
+  readonly format: 'argo-events';
+  /**
+   * The context's `source` (in argo-events, the event source's name).
+   *
+   * @defaultValue the consumer group's name
+   */
+  readonly source?: string;
+  /**
+   * The context's `subject` (in argo-events, the event's name).
+   *
+   * @defaultValue the stream key
+   */
+  readonly subject?: string;
+}
+
+/**
+ * How a handler receives an entry: by default its payload (our client's
+ * value, or a foreign entry's field map); `'argo-events'` hands it the event
+ * the argo-events Redis Streams source dispatches,
+ * `{ context: { id, source, specversion, type, datacontenttype, subject, time }, data: { stream, message_id, values } }`.
+ */
+export type EnvelopeOption = 'argo-events' | ArgoEventsEnvelopeOptions;
+
 /** Where dead entries go. */
 export interface DeadLetterOptions {
   /**
@@ -86,6 +114,14 @@ export interface StreamHandlerOptions {
   retry?: RetryOptions;
   /** Where entries go after `maxDeliveries`, or when undecodable. */
   deadLetter?: DeadLetterOptions;
+  /**
+   * Hands the handler the argo-events event of each entry instead of its
+   * payload (see {@link EnvelopeOption}); a handler written for argo-events
+   * works unchanged.
+   *
+   * @defaultValue undefined (the payload)
+   */
+  envelope?: EnvelopeOption;
 }
 
 /** Options of {@link RedisStreamsServer}. */

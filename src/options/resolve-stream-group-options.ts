@@ -2,6 +2,7 @@ import { DEFAULT_BATCH_SIZE, DEFAULT_BLOCK_MS, DEFAULT_CLAIM_IDLE_MS, DEFAULT_CL
 import { InvalidOptionsError } from '../errors/invalid-options.error.js';
 import type { StreamHandlerOptions } from '../interfaces/server-options.interface.js';
 import { resolveDeliveryPolicy, type ResolvedDeliveryPolicy } from './resolve-delivery-policy.js';
+import { resolveEnvelope, type ResolvedEnvelope } from './resolve-envelope.js';
 import { wholeNumber } from './validate.js';
 import { onlyKnownKeys } from './validate-shape.js';
 
@@ -15,6 +16,7 @@ export const STREAM_OPTION_KEYS = [
   'maxDeliveries',
   'retry',
   'deadLetter',
+  'envelope',
 ] as const satisfies ReadonlyArray<keyof StreamHandlerOptions>;
 
 /** Settings of one stream reader: server options plus the handler's extras. */
@@ -23,6 +25,8 @@ export interface ResolvedStreamOptions extends ResolvedDeliveryPolicy {
   readonly blockMs: number;
   readonly claimIdleMs: number;
   readonly claimIntervalMs: number;
+  /** The envelope entries are handed over in; undefined for the payload. */
+  readonly envelope: ResolvedEnvelope | undefined;
 }
 
 /**
@@ -69,5 +73,6 @@ export function resolveStreamOptions(
     retry: policy.retry,
     deadLetterStream: policy.deadLetterStream,
     deadLetterMaxLen: policy.deadLetterMaxLen,
+    envelope: resolveEnvelope(options.envelope, base?.envelope, `${prefix}envelope`),
   };
 }

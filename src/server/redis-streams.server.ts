@@ -153,12 +153,6 @@ export class RedisStreamsServer extends Server<RedisStreamsEvents, RedisStreamsS
       onFatal: (error) => this.onFatal(error),
     });
     this.consumer = consumer;
-    const missing = consumer.missingStreams;
-    if (missing.length > 0) {
-      this.logger.warn(
-        `Waiting for stream(s) to be created: ${missing.map((s) => `"${s}"`).join(', ')} (missingStream: 'wait'); checking every ${options.streamWaitIntervalMs} ms.`,
-      );
-    }
     consumer.start();
     this._status$.next(RedisStreamsStatus.CONNECTED);
     this.logger.log(

@@ -1,5 +1,13 @@
 import type { ConsumerDeserializer } from '@nestjs/microservices';
-import { decodeFlat, fromBytes, mayHaveLostBytes, type FieldValue, type StreamFields } from '../../codec/stream-codec.js';
+import {
+  decodeFlat,
+  fromBytes,
+  mayHaveLostBytes,
+  type DecodedEntry,
+  type FieldValue,
+  type StreamFields,
+} from '../../codec/stream-codec.js';
+import { argoEventOf, type ArgoEventOrigin } from '../../codec/argo-events-envelope.js';
 import { RedisStreamsContext, type EntryControl } from '../../context/redis-streams.context.js';
 import { describeError } from '../../errors/describe-error.js';
 import type { Acker } from './acker.js';
@@ -19,6 +27,8 @@ export interface EntryProcessorDeps {
   readonly acker: Acker;
   readonly invoke: HandlerInvoker;
   readonly deserializer: ConsumerDeserializer | undefined;
+  /** Set when the handler receives the argo-events event of each entry instead of its payload. */
+  readonly argoEvents?: ArgoEventOrigin;
 }
 
 /** Per-run view of the processor's dependencies, shared by every run. */
@@ -89,7 +99,12 @@ class EntryRun extends InFlightEntry implements EntryControl {
       this.finishAfter(this.deadLetter(exhausted.reason));
       return;
     }
-    const decoded = decodeFlat(this.flat);
+    const { argoEvents } = this.deps;
+    // An envelope copies the fields as read: nothing to decode, nothing undecodable.
+    const decoded: DecodedEntry =
+      argoEvents === undefined
+        ? decodeFlat(this.flat)
+        : { kind: 'envelope', data: argoEventOf(argoEvents, this.id, this.flat, this.renewedAt), metadata: undefined };
     if (decoded.kind === 'undecodable') {
       this.finishAfter(this.deadLetter(`undecodable: ${decoded.reason}`));
       return;

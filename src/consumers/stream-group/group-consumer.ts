@@ -5,6 +5,7 @@ import { AckTurn } from './acker.js';
 import type { HandlerInvoker } from './entry-processor.js';
 import { GroupReader } from './group-reader.js';
 import { PendingScanner } from './pending-scanner.js';
+import { waitForStreams } from './stream-gate.js';
 import { readCountOf, readGroupKey } from './read-group-key.js';
 import { openStream, StreamWorker, type StreamBinding } from './stream-worker.js';
 
@@ -25,7 +26,12 @@ export interface GroupConsumerDeps {
  * together (see readGroupKey), one pending scanner for all of them.
  */
 export class GroupConsumer {
+  private readonly stopping = new AbortController();
+  /** Set while reading waits for missing streams (`missingStream: 'wait'`). */
+  private gate: Promise<void> | undefined;
+
   private constructor(
+    private readonly deps: GroupConsumerDeps,
     private readonly workers: readonly StreamWorker[],
     private readonly readers: readonly GroupReader[],
     private readonly scanner: PendingScanner,
@@ -90,6 +96,7 @@ export class GroupConsumer {
       }
     }
     return new GroupConsumer(
+      deps,
       workers,
       groups.map(({ reader }) => reader),
       scanner,
@@ -101,14 +108,32 @@ export class GroupConsumer {
     return this.workers.filter((worker) => !worker.hasGroup).map((worker) => worker.stream);
   }
 
-  /** Starts reading and scanning. */
+  /**
+   * Starts reading and scanning: at once, or, when bound streams are missing
+   * (`missingStream: 'wait'`), once all of them exist; this does not wait for them.
+   */
   start(): void {
+    const missing = this.missingStreams;
+    if (missing.length === 0) {
+      this.startReading();
+      return;
+    }
+    const { connections, logger, server } = this.deps;
+    const deps = { commands: connections.commands, logger, intervalMs: server.streamWaitIntervalMs };
+    this.gate = waitForStreams(missing, deps, this.stopping.signal).then((allExist) => {
+      if (allExist) this.startReading();
+    });
+  }
+
+  private startReading(): void {
     for (const reader of this.readers) reader.start();
     this.scanner.start();
   }
 
   /** Stops taking new work: claims first, then reads (interrupting the blocking ones). */
   async stopReading(): Promise<void> {
+    this.stopping.abort();
+    await this.gate;
     await Promise.all(this.workers.map((worker) => worker.stopClaiming()));
     await Promise.all(this.readers.map((reader) => reader.stop()));
   }

@@ -6,6 +6,7 @@ import type { Acker } from './acker.js';
 import { asConfigurationError, ensureGroup } from './consumer-group.js';
 import type { EntryProcessor } from './entry-processor.js';
 import { reconnectDelayMs } from '../../connection/redis-connection.js';
+import { abortablePause } from '../../delivery/abortable-pause.js';
 import { readCountOf } from './read-group-key.js';
 import type { ReadCandidate } from './read-plan.js';
 import type { StreamScope } from './stream-scope.js';
@@ -331,17 +332,7 @@ export class StreamReader implements ReadCandidate {
   }
 
   /** Waits `ms`, or until {@link stop}. */
-  private pause(ms: number): Promise<void> {
-    const { signal } = this.stopping;
-    if (signal.aborted) return Promise.resolve();
-    return new Promise((resolve) => {
-      const wake = () => {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', wake);
-        resolve();
-      };
-      const timer = setTimeout(wake, ms);
-      signal.addEventListener('abort', wake);
-    });
+  private async pause(ms: number): Promise<void> {
+    await abortablePause(ms, this.stopping.signal);
   }
 }

@@ -1,3 +1,4 @@
+import type { ArgoEventOrigin } from '../../codec/argo-events-envelope.js';
 import type { Logger } from '@nestjs/common';
 import type { RedisClient } from '../../connection/redis-client.js';
 import type { MessageHandler } from '@nestjs/microservices';
@@ -106,6 +107,7 @@ export class StreamWorker {
       acker: this.acker,
       invoke: deps.invoke,
       deserializer: server.deserializer,
+      argoEvents: argoEventOrigin(binding, server.group),
     });
     this.reader = new StreamReader(
       scope,
@@ -208,4 +210,11 @@ function waitUntil(promise: Promise<void>, deadline: number): Promise<void> {
       timer = setTimeout(resolve, remaining);
     }),
   ]).finally(() => clearTimeout(timer));
+}
+
+/** Where the argo-events events of a binding say they come from, when it asks for them. */
+function argoEventOrigin({ stream, options }: StreamBinding, group: string): ArgoEventOrigin | undefined {
+  const { envelope } = options;
+  if (envelope === undefined) return undefined;
+  return { stream, source: envelope.source ?? group, subject: envelope.subject ?? stream };
 }

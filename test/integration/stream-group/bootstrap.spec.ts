@@ -3,6 +3,7 @@ import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { firstValueFrom, filter } from 'rxjs';
 import { RedisStreamsStatus, StreamConfigurationError, type RedisStreamsContext } from '../../../src/index.js';
 import { fastOptions } from '../../support/apps.js';
+import { CapturingLogger } from '../../support/logs.js';
 import { redisUrl } from '../../support/redis.js';
 import { useScene } from '../../support/scene.js';
 import { waitFor } from '../../support/wait.js';
@@ -49,6 +50,54 @@ describe('group bootstrap', () => {
     expect(await scene.redis.exists(scene.stream)).toBe(0);
     const first = await scene.produce.add('n', '1');
     await waitFor(() => seen.includes(first), { message: 'first entry of the new stream' });
+  });
+
+  it('with several streams and missingStream wait: reads none until all exist, naming the missing ones; listen() does not wait', async () => {
+    const present = scene.stream;
+    const [late1, late2] = [scene.name('late1'), scene.name('late2')];
+    await scene.redis.xadd(present, '*', 'n', 'before');
+    const seenBy: Record<string, string[]> = { [present]: [], [late1]: [], [late2]: [] };
+    @Controller()
+    class Handlers {
+      @EventPattern<string>(`stream:${present}`)
+      a(@Payload() _data: unknown, @Ctx() ctx: RedisStreamsContext) {
+        seenBy[present]!.push(ctx.getMessageId());
+      }
+      @EventPattern<string>(`stream:${late1}`)
+      b(@Payload() _data: unknown, @Ctx() ctx: RedisStreamsContext) {
+        seenBy[late1]!.push(ctx.getMessageId());
+      }
+      @EventPattern<string>(`stream:${late2}`)
+      c(@Payload() _data: unknown, @Ctx() ctx: RedisStreamsContext) {
+        seenBy[late2]!.push(ctx.getMessageId());
+      }
+    }
+    const logger = new CapturingLogger();
+    await scene.start(
+      [Handlers],
+      fastOptions({ group: scene.group, consumer: 'c1', missingStream: 'wait', streamWaitIntervalMs: 50, startFrom: 'beginning' }),
+      [],
+      { logger },
+    );
+    expect(logger.matching('warn', `"${late1}", "${late2}"`)).toHaveLength(1);
+    const early = await scene.redis.xadd(present, '*', 'n', 'while-waiting');
+    const first = await scene.redis.xadd(late1, '*', 'n', '1');
+    await waitFor(() => logger.matching('log', `still waiting for stream "${late2}"`).length > 0, {
+      message: 'the first late stream noticed',
+    });
+    // One of three exists no longer suffices: nothing read, nothing pending yet.
+    expect(seenBy[present]).toEqual([]);
+    expect(seenBy[late1]).toEqual([]);
+    expect(await scene.redis.xpending(present, scene.group)).toEqual([0, null, null, null]);
+    const second = await scene.redis.xadd(late2, '*', 'n', '2');
+    await waitFor(() => seenBy[present]!.length === 2 && seenBy[late1]!.includes(first!) && seenBy[late2]!.includes(second!), {
+      message: 'every stream read once all exist',
+    });
+    expect(seenBy[present]).toContain(early);
+    expect(logger.matching('log', 'every bound stream exists')).toHaveLength(1);
+    for (const stream of [late1, late2]) {
+      await waitFor(async () => (await scene.redis.xpending(stream, scene.group))[0] === 0, { message: `${stream} acked` });
+    }
   });
 
   it('fails start-up naming the key and the fix when the key is not a stream', async () => {

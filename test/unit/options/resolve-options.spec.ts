@@ -92,6 +92,25 @@ describe('server option resolution', () => {
     expect(extras({ concurency: 1 })).toThrow('did you mean "concurrency"?');
   });
 
+  it('takes the argo-events envelope on the server or a handler, with source and subject', () => {
+    expect(resolveServerOptions({ group: 'g' }).envelope).toBeUndefined();
+    const server = resolveServerOptions({ group: 'g', envelope: 'argo-events' });
+    expect(server.envelope).toEqual({ format: 'argo-events', source: undefined, subject: undefined });
+    // Inherited by handlers, or set by one of them.
+    expect(resolveStreamOptions({}, server, 'extras: ').envelope).toEqual(server.envelope);
+    const own = resolveStreamOptions(
+      { envelope: { format: 'argo-events', source: 'shop', subject: 'order' } },
+      resolveServerOptions({ group: 'g' }),
+      'extras: ',
+    );
+    expect(own.envelope).toEqual({ format: 'argo-events', source: 'shop', subject: 'order' });
+    const bad = (envelope: unknown) => () => resolveServerOptions({ group: 'g', envelope } as never);
+    expect(bad('cloudevents')).toThrow('"envelope"');
+    expect(bad({ format: 'cloudevents' })).toThrow('"envelope.format"');
+    expect(bad({ format: 'argo-events', source: '' })).toThrow('"envelope.source"');
+    expect(bad({ format: 'argo-events', subjekt: 'x' })).toThrow('did you mean "subject"?');
+  });
+
   it('says where connection settings go when they are given at the top level', () => {
     expect(() => resolveServerOptions({ group: 'g', host: 'redis' } as never)).toThrow('go under "connection"');
   });

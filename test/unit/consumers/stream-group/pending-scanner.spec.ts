@@ -43,7 +43,8 @@ describe('pending scanner', () => {
     const offsets = streams.map((s) => s.looks[0]! - startedAt);
     // In turn, not all in the same instant.
     expect(offsets).toEqual([...offsets].sort((a, b) => a - b));
-    expect(offsets[3]! - offsets[0]!).toBeGreaterThanOrEqual(20);
+    // The last is due about 30 ms in; timers fire late under load, never that early.
+    expect(offsets[3]!).toBeGreaterThanOrEqual(20);
     // A quiet stream waits for quietMs (a minute here): a few more claimIntervalMs bring no look.
     const watched = new FakeStream(60_000);
     watched.outcome = 'watched';
