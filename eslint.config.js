@@ -16,7 +16,8 @@ const LAYERS = [
   ['context'],
   ['consumers'],
   ['server', 'client'],
-  ['decorators', 'filters'],
+  ['admin'],
+  ['decorators', 'filters', 'cli'],
 ];
 
 /** Glob patterns of imports of the given src/ folders, from anywhere inside src/. */

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { entryIdMs } from './entry-id.js';
 import { toFieldMap, type FieldValue, type StreamFields } from './stream-codec.js';
 
 /** The `context` of an argo-events event: CloudEvents attributes. */
@@ -70,8 +71,5 @@ export function entryUuid(stream: string, id: string): string {
 
 /** The time in an entry id (`<ms>-<seq>`), RFC 3339 UTC; `fallback` (epoch ms) when it is beyond what a Date holds. */
 export function entryTime(id: string, fallback: number): string {
-  const dash = id.indexOf('-');
-  const ms = Number(dash === -1 ? id : id.slice(0, dash));
-  const time = new Date(Number.isSafeInteger(ms) ? ms : Number.NaN);
-  return Number.isNaN(time.getTime()) ? new Date(fallback).toISOString() : time.toISOString();
+  return new Date(entryIdMs(id) ?? fallback).toISOString();
 }
