@@ -32,7 +32,7 @@ export async function connectAdmin(url: string, cluster: boolean): Promise<Admin
   } catch {
     throw new Error(`--url / REDIS_URL is not a URL; give one like ${DEFAULT_URL}`);
   }
-  const once = { lazyConnect: true, connectTimeout: CONNECT_TIMEOUT_MS, maxRetriesPerRequest: 1, enableOfflineQueue: true };
+  const once = { lazyConnect: true, connectTimeout: CONNECT_TIMEOUT_MS, maxRetriesPerRequest: 1, disconnectTimeout: 0 };
   const redis: AdminClient = cluster
     ? new Cluster([{ host: parsed.hostname, port: Number(parsed.port || 6379) }], {
         lazyConnect: true,
@@ -42,23 +42,30 @@ export async function connectAdmin(url: string, cluster: boolean): Promise<Admin
           ...(parsed.password === '' ? {} : { password: decodeURIComponent(parsed.password) }),
           ...(parsed.protocol === 'rediss:' ? { tls: {} } : {}),
           connectTimeout: CONNECT_TIMEOUT_MS,
+          disconnectTimeout: 0,
         },
       })
     : new Redis(url, { ...once, retryStrategy: () => null });
-  redis.on('error', () => undefined);
+  // The socket's own error (ECONNREFUSED, a TLS failure) comes as an event; connect() rejects with "Connection is closed".
+  let socketError: unknown;
+  redis.on('error', (error: unknown) => {
+    socketError ??= error;
+  });
   try {
     await redis.connect();
-  } catch (error) {
+  } catch (rejection) {
+    // disconnectTimeout 0: the failed socket is destroyed at once, so the process exits at once.
     redis.disconnect();
-    const code = (error as { code?: unknown }).code;
-    throw Object.assign(
-      new Error(
-        `cannot connect to ${redactUrl(url)} (${describeError(error)}); check --url or REDIS_URL${cluster ? ' (a node of the cluster)' : ''}`,
-      ),
-      {
-        code,
-      },
+    const error = socketError ?? rejection;
+    const failure = new ConnectFailure(
+      `cannot connect to ${redactUrl(url)} (${describeError(error)}); check --url or REDIS_URL${cluster ? ' (a node of the cluster)' : ''}`,
     );
+    throw Object.assign(failure, { code: (error as { code?: unknown }).code });
   }
   return redis;
+}
+
+/** Redis could not be reached: the message says where and why. */
+export class ConnectFailure extends Error {
+  override readonly name = 'ConnectFailure';
 }

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { AdminClient } from '../admin/admin-client.js';
 import { describeError } from '../errors/describe-error.js';
-import { connectAdmin, DEFAULT_URL } from './connect.js';
+import { ConnectFailure, connectAdmin, DEFAULT_URL } from './connect.js';
 import { createOutput } from './output.js';
 import { UsageError } from './usage-error.js';
 import type { Verb } from './verb.js';
@@ -102,7 +102,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       io.stderr(`nrs ${verb.name}: ${error.message}\n\n${help(verb)}\n`);
       return 2;
     }
-    io.stderr(`nrs ${verb.name}: ${describeError(error)}\n`);
+    io.stderr(`nrs ${verb.name}: ${error instanceof ConnectFailure ? error.message : describeError(error)}\n`);
     return 1;
   } finally {
     client?.disconnect();

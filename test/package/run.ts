@@ -160,6 +160,14 @@ async function checkApp(root: string, app: AppSpec, dir: string, tarball: string
     timeoutMs: APP_TIMEOUT_MS,
     label: `${app.name}: node dist/main.js`,
   });
+  // The CLI as npm installs it: the bin link, run on its own (no NestJS needed).
+  const streams = await run(join(dir, 'node_modules', '.bin', 'nrs'), ['streams', '--json', '--match', `${env['COMPAT_PREFIX']}*`], {
+    cwd: dir,
+    env,
+    timeoutMs: APP_TIMEOUT_MS,
+    label: `${app.name}: nrs streams`,
+  });
+  if (!Array.isArray(JSON.parse(streams))) throw new Error(`${app.name}: nrs streams --json printed no list`);
   return output.trim().split('\n').at(-1) ?? '';
 }
 
