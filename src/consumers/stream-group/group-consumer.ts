@@ -5,7 +5,7 @@ import { AckTurn } from './acker.js';
 import type { HandlerInvoker } from './entry-processor.js';
 import { GroupReader } from './group-reader.js';
 import { PendingScanner } from './pending-scanner.js';
-import { readCountOf, readGroupKey } from './read-group-key.js';
+import { readCountOf, readGroupKey } from '../../delivery/read-group-key.js';
 import { openStream, StreamWorker, type StreamBinding } from './stream-worker.js';
 
 /** What the consumer-group mode of a server is built from. */

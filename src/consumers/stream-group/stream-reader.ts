@@ -6,12 +6,12 @@ import type { Acker } from './acker.js';
 import { asConfigurationError, ensureGroup } from './consumer-group.js';
 import type { EntryProcessor } from './entry-processor.js';
 import { reconnectDelayMs } from '../../connection/redis-connection.js';
-import { readCountOf } from './read-group-key.js';
-import type { ReadCandidate } from './read-plan.js';
+import { readCountOf } from '../../delivery/read-group-key.js';
+import type { ReadEntries } from '../../connection/read-command.js';
+import type { ReadMember } from '../../delivery/shared-reader.js';
 import type { StreamScope } from './stream-scope.js';
 
-/** Entries as XREADGROUP returns them: [id, flat fields, or null when deleted while pending]. */
-export type ReadEntries = Array<[string, string[] | null]>;
+export type { ReadEntries } from '../../connection/read-command.js';
 
 /** What a stream reader needs besides its stream's scope. */
 export interface StreamReaderDeps {
@@ -42,7 +42,7 @@ type ReaderState = 'waiting' | 'active' | 'checking' | 'repairing' | 'paused' | 
  * hands the entries to the entry processor, and repairs its stream when a
  * read's error concerns it.
  */
-export class StreamReader implements ReadCandidate {
+export class StreamReader implements ReadMember {
   /** Aborted by {@link stop}; also ends a pause or wait. */
   private readonly stopping = new AbortController();
   private state: ReaderState;
@@ -94,9 +94,9 @@ export class StreamReader implements ReadCandidate {
     return this.readCursor;
   }
 
-  /** Its last read of new entries returned as many as it asked for. */
-  get hasBacklog(): boolean {
-    return this.isBacklogged;
+  /** It reads new entries (`>`) and its last read returned fewer than it asked for: it waits in the blocking read. */
+  get isCaughtUp(): boolean {
+    return this.readCursor === '>' && !this.isBacklogged;
   }
 
   /**
