@@ -10,6 +10,8 @@ export type {
   DeadLetterOptions,
   GroupStart,
   MissingStreamPolicy,
+  BroadcastHandlerOptions,
+  BroadcastStart,
 } from './interfaces/server-options.interface.js';
 export type { RedisStreamsClientOptions } from './interfaces/client-options.interface.js';
 export type { RetryOptions, RetryStrategy } from './interfaces/retry-options.interface.js';

@@ -88,6 +88,60 @@ export interface StreamHandlerOptions {
   deadLetter?: DeadLetterOptions;
 }
 
+/**
+ * Where a broadcast handler starts reading its stream: `latest` (the entries
+ * added after `listen()`; the position is fixed when the server starts, so
+ * entries added before its first read are not missed), `beginning` (every
+ * entry in the stream), or an entry id (the entries after it, as with a
+ * group's `startFrom`).
+ */
+export type BroadcastStart = 'latest' | 'beginning' | (string & {});
+
+/**
+ * The `@EventPattern` extras of a broadcast handler: the stream is read
+ * without a consumer group, with plain `XREAD`, so every instance of the app
+ * sees every entry, at most once per instance. Nothing is acknowledged,
+ * retried or dead-lettered: a failing handler is logged and the reader moves
+ * on. The group-only options (`claimIdleMs`, `claimIntervalMs`,
+ * `maxDeliveries`, `retry`, `deadLetter`) are refused here.
+ *
+ * @example
+ * ```ts
+ * @EventPattern('stream:prices', { broadcast: true } satisfies BroadcastHandlerOptions)
+ * onPrice(@Payload() price: Price) {
+ *   this.cache.set(price.sku, price);
+ * }
+ * ```
+ */
+export interface BroadcastHandlerOptions {
+  /** Reads the stream without a consumer group: every instance gets every entry. */
+  broadcast: true;
+  /**
+   * Where to start.
+   *
+   * @defaultValue 'latest'
+   */
+  startFrom?: BroadcastStart;
+  /**
+   * Most entries one `XREAD` returns.
+   *
+   * @defaultValue the server's `batchSize` (100)
+   */
+  batchSize?: number;
+  /**
+   * How long one `XREAD` blocks waiting for new entries.
+   *
+   * @defaultValue the server's `blockMs` (5000)
+   */
+  blockMs?: number;
+  /**
+   * Most handlers running at once for the stream; reading pauses while all run.
+   *
+   * @defaultValue the server's `concurrency` (200)
+   */
+  concurrency?: number;
+}
+
 /** Options of {@link RedisStreamsServer}. */
 export interface RedisStreamsServerOptions extends StreamHandlerOptions {
   /**

@@ -6,6 +6,7 @@ import type { ResolvedServerOptions } from '../../options/resolve-server-options
 import type { ResolvedStreamOptions } from '../../options/resolve-stream-group-options.js';
 import type { StreamScripts } from '../../connection/scripts.js';
 import { Slots } from '../../delivery/slots.js';
+import { waitUntil } from '../../delivery/deadline.js';
 import { Acker, type AckTurn } from './acker.js';
 import { makeClaimableAfter } from './claim-schedule.js';
 import { ensureGroup, lastDeliveredId } from './consumer-group.js';
@@ -196,16 +197,4 @@ export class StreamWorker {
       );
     }
   }
-}
-
-function waitUntil(promise: Promise<void>, deadline: number): Promise<void> {
-  const remaining = deadline - Date.now();
-  if (remaining <= 0) return Promise.resolve();
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, remaining);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }
