@@ -67,7 +67,7 @@ export class BroadcastReader extends SharedReader<BroadcastStream> {
   /** Looks at the tips of the idle streams; restarts those deleted or recreated. */
   private async look(): Promise<void> {
     if (this.isLooking || this.isStopping) return;
-    const idle = this.members.filter((stream) => stream.isIdle);
+    const idle = this.members.filter((stream) => stream.isDueForLook());
     if (idle.length === 0) return;
     this.isLooking = true;
     const { commands, logger } = this.broadcastDeps;

@@ -35,7 +35,7 @@ export class BroadcastStream implements ReadMember {
   private isReading = false;
   /** A look found the stream recreated while a read of it was on the wire: applied when it returns. */
   private isRestartDue = false;
-  /** Whether a read returned entries since the last look at the stream's tip. */
+  /** Whether a read returned entries since the last round of looks at the streams' tips. */
   private hasReadSinceLook = false;
   private failures = 0;
   private pauseTimer: NodeJS.Timeout | undefined;
@@ -102,11 +102,14 @@ export class BroadcastStream implements ReadMember {
   }
 
   /**
-   * Whether its tip is worth a look: active and no entry read since the last
-   * look (a stream that is being read is not stuck).
+   * Whether its tip is worth a look this round: active, and no entry read
+   * since the previous round (a stream that is being read is not stuck).
+   * Starts the next round.
    */
-  get isIdle(): boolean {
-    return this.state === 'active' && !this.hasReadSinceLook;
+  isDueForLook(): boolean {
+    const isDue = this.state === 'active' && !this.hasReadSinceLook;
+    this.hasReadSinceLook = false;
+    return isDue;
   }
 
   start(onChange: () => void): void {
@@ -198,7 +201,6 @@ export class BroadcastStream implements ReadMember {
    *   blocked, the caller interrupts it so that the next read uses the new position
    */
   looked(tip: StreamTip): TipVerdict {
-    this.hasReadSinceLook = false;
     const verdict = judgeTip(tip, this.highestKnown);
     if (verdict === 'same') {
       if (tip !== 'missing') this.highestKnown = higherId(this.highestKnown, tip.lastId);
