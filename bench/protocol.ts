@@ -118,6 +118,8 @@ export interface RunResult {
   readonly idleTopCommands?: string;
   /** CPU of the consumer process while idle, in % of one core. */
   readonly idleCpuPercent?: number;
+  /** CPU time (user + system) of the consumer process per message handled, over a drain, in µs. */
+  readonly cpuUsPerMessage?: number;
   /** Each instance's rate, for rows of several app instances (broadcast); `rate` is the slowest. */
   readonly instanceRates?: readonly number[];
 }

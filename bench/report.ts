@@ -245,6 +245,7 @@ export function streamsTable(runs: Runs): string {
 
 /** (g) broadcast: each row's rate (a broadcast row's slowest instance) against one consumer-group reader. */
 export function broadcastTable(runs: Runs): string {
+  const cpu = (r: RunResult): number | undefined => r.cpuUsPerMessage;
   const rows = [...runs.keys()].map((c) => {
     const last = (runs.get(c) ?? []).filter((r): r is RunResult => r !== undefined).at(-1);
     const each = last?.instanceRates === undefined ? '' : last.instanceRates.map(int).join(' / ');
@@ -254,11 +255,22 @@ export function broadcastTable(runs: Runs): string {
       intSpread(spread(runs, c, rate)),
       times(ratio(runs, c, 'broadcast-group', rate)),
       each,
+      numSpread(spread(runs, c, cpu), 2),
+      times(ratio(runs, c, 'broadcast-group', cpu)),
       notes(runs, c),
     ];
   });
   return table(
-    ['contender', 'instances', 'msgs/s per instance, median (min–max)', '× broadcast-group', 'each instance, last round', 'notes'],
+    [
+      'contender',
+      'instances',
+      'msgs/s per instance, median (min–max)',
+      '× broadcast-group',
+      'each instance, last round',
+      'CPU µs per entry and instance',
+      'CPU × broadcast-group',
+      'notes',
+    ],
     rows,
   );
 }

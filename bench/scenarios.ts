@@ -190,7 +190,14 @@ export async function runBroadcast(ctx: BenchContext, contender: ConsumerName): 
     messages: Math.min(...results.map((r) => r.messages)),
     timedOut: results.some((r) => r.timedOut),
     instanceRates: results.map((r) => r.rate),
+    // Each instance does the same work: their mean is the row's cost per entry and instance.
+    cpuUsPerMessage: mean(results.map((r) => r.cpuUsPerMessage)),
   };
+}
+
+function mean(values: ReadonlyArray<number | undefined>): number | undefined {
+  const known = values.filter((v): v is number => v !== undefined);
+  return known.length === 0 ? undefined : known.reduce((a, b) => a + b, 0) / known.length;
 }
 
 /** (e) Producer throughput: our emit() against raw pipelined XADD. */
