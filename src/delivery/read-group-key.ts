@@ -41,3 +41,21 @@ export function readGroupKey(stream: string, options: ReadSettings, partition: (
   const how = `block=${options.blockMs} count=${readCountOf(options)}`;
   return where === '' ? how : `${where} ${how}`;
 }
+
+/**
+ * The read groups of some bound streams (see {@link readGroupKey}): each as
+ * the indexes of its streams in `bindings`, in binding order.
+ */
+export function readGroupsOf(
+  bindings: ReadonlyArray<{ readonly stream: string; readonly options: ReadSettings }>,
+  partition: (stream: string) => string,
+): number[][] {
+  const byKey = new Map<string, number[]>();
+  bindings.forEach((binding, index) => {
+    const key = readGroupKey(binding.stream, binding.options, partition);
+    const members = byKey.get(key);
+    if (members === undefined) byKey.set(key, [index]);
+    else members.push(index);
+  });
+  return [...byKey.values()];
+}

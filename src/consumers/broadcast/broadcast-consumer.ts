@@ -3,7 +3,7 @@ import type { MessageHandler } from '@nestjs/microservices';
 import type { ConnectionSet } from '../../connection/connection-set.js';
 import type { HandlerInvoker } from '../../context/handler-invoker.js';
 import { waitUntil } from '../../delivery/deadline.js';
-import { readCountOf, readGroupKey } from '../../delivery/read-group-key.js';
+import { readCountOf, readGroupsOf } from '../../delivery/read-group-key.js';
 import { Slots } from '../../delivery/slots.js';
 import { isConfigurationError } from '../../errors/redis-reply.js';
 import { asConfigurationError } from '../../errors/stream-configuration.error.js';
@@ -56,16 +56,9 @@ export class BroadcastConsumer {
     const { bindings, server, connections, logger } = deps;
     const commands = connections.commands;
     const tips = await Promise.all(bindings.map((binding) => tipOnStart(deps, binding.stream)));
-    const byKey = new Map<string, number[]>();
-    bindings.forEach((binding, index) => {
-      const key = readGroupKey(binding.stream, binding.options, (stream) => connections.readPartition(stream));
-      const members = byKey.get(key);
-      if (members === undefined) byKey.set(key, [index]);
-      else members.push(index);
-    });
     const streams: BroadcastStream[] = new Array<BroadcastStream>(bindings.length);
     const readers = await Promise.all(
-      [...byKey.values()].map(async (indexes) => {
+      readGroupsOf(bindings, (stream) => connections.readPartition(stream)).map(async (indexes) => {
         const keys = indexes.map((index) => bindings[index]!.stream);
         const blocking = await connections.openReader(keys, 'broadcast');
         const { options } = bindings[indexes[0]!]!;

@@ -2,7 +2,7 @@ import { FIRST_ENTRY_ID } from '../../codec/entry-id.js';
 import type { ReadEntries } from '../../connection/read-command.js';
 import { reconnectDelayMs } from '../../connection/redis-connection.js';
 import { readCountOf } from '../../delivery/read-group-key.js';
-import type { ReadMember } from '../../delivery/shared-reader.js';
+import { SlottedMember } from '../../delivery/slotted-member.js';
 import { describeError } from '../../errors/describe-error.js';
 import { isConfigurationError, isGroupGone } from '../../errors/redis-reply.js';
 import { asConfigurationError } from '../../errors/stream-configuration.error.js';
@@ -10,13 +10,8 @@ import { BroadcastRun } from './broadcast-run.js';
 import type { BroadcastScope } from './broadcast-scope.js';
 import { higherId, judgeTip, type StreamTip, type TipVerdict } from './stream-tip.js';
 
-/**
- * - `active`: read with the other broadcast streams of its reader;
- * - `checking`: a read it shared failed, and which stream the error is about is being found out;
- * - `paused`: backing off after a failure of its own;
- * - `stopped`: for good.
- */
-type BroadcastState = 'active' | 'checking' | 'paused' | 'stopped';
+/** Besides `active`, `checking` and `stopped` (see MemberState): `paused`, backing off after a failure of its own. */
+type BroadcastState = 'paused';
 
 /**
  * One broadcast stream's part in its reader (see BroadcastReader): its
@@ -26,20 +21,17 @@ type BroadcastState = 'active' | 'checking' | 'paused' | 'stopped';
  * handlers run: nothing is acknowledged, and an entry is handed to this
  * instance's handler once.
  */
-export class BroadcastStream implements ReadMember {
-  private state: BroadcastState = 'active';
+export class BroadcastStream extends SlottedMember<BroadcastState> {
   private position: string;
   /** The highest id known to exist(ed) in the stream: a tip below it means the stream was recreated. */
   private highestKnown: string | undefined;
   private isBacklogged = false;
-  private isReading = false;
   /** A look found the stream recreated while a read of it was on the wire: applied when it returns. */
   private isRestartDue = false;
   /** Whether a read returned entries since the last round of looks at the streams' tips. */
   private hasReadSinceLook = false;
   private failures = 0;
   private pauseTimer: NodeJS.Timeout | undefined;
-  private onChange: () => void = () => undefined;
 
   /**
    * @param position - where reads start (see startPosition)
@@ -52,6 +44,7 @@ export class BroadcastStream implements ReadMember {
     tip: StreamTip,
     private readonly onFatal: (error: Error) => void,
   ) {
+    super(scope.slots, 'active');
     this.position = position;
     this.highestKnown = tip === 'missing' ? undefined : tip.lastId;
   }
@@ -71,16 +64,6 @@ export class BroadcastStream implements ReadMember {
     return this.position;
   }
 
-  /** Whether it may be read now: active, no read of it on the wire, a free slot. */
-  get canRead(): boolean {
-    return this.state === 'active' && !this.isReading && this.scope.slots.free > 0;
-  }
-
-  /** Free handler slots (for the read planner). */
-  get free(): number {
-    return this.scope.slots.free;
-  }
-
   /** Its last read returned fewer entries than asked for: it waits in the blocking read. */
   get isCaughtUp(): boolean {
     return !this.isBacklogged;
@@ -96,11 +79,6 @@ export class BroadcastStream implements ReadMember {
     return this.scope.slots.whenIdle();
   }
 
-  /** Whether it stopped for good. */
-  get hasStopped(): boolean {
-    return this.state === 'stopped';
-  }
-
   /**
    * Whether its tip is worth a look this round: active, and no entry read
    * since the previous round (a stream that is being read is not stuck).
@@ -110,10 +88,6 @@ export class BroadcastStream implements ReadMember {
     const isDue = this.state === 'active' && !this.hasReadSinceLook;
     this.hasReadSinceLook = false;
     return isDue;
-  }
-
-  start(onChange: () => void): void {
-    this.onChange = onChange;
   }
 
   /** Stops for good. */
@@ -126,16 +100,6 @@ export class BroadcastStream implements ReadMember {
   abort(): void {
     clearTimeout(this.pauseTimer);
     this.scope.slots.wakeAll();
-  }
-
-  parkIfFull(): void {
-    if (this.state !== 'active' || this.isReading || this.scope.slots.free > 0) return;
-    this.scope.slots.onceFree(this.onChange);
-  }
-
-  reserve(count: number): void {
-    this.scope.slots.take(count);
-    this.isReading = true;
   }
 
   settle(reserved: number, entries: ReadEntries): void {
@@ -175,23 +139,6 @@ export class BroadcastStream implements ReadMember {
     }
   }
 
-  readFailed(reserved: number, error?: unknown): void {
-    this.scope.slots.release(reserved);
-    this.isReading = false;
-    if (error !== undefined) this.carryOut(error);
-  }
-
-  check(): void {
-    if (this.state === 'active') this.state = 'checking';
-  }
-
-  checked(error: unknown): void {
-    if (this.state !== 'checking') return;
-    this.state = 'active';
-    if (error !== undefined) this.carryOut(error);
-    else this.onChange();
-  }
-
   /**
    * What a look at the stream's tip found. A stream that vanished or was
    * recreated is read again from its start (after `0-0`; a missing key is
@@ -223,7 +170,7 @@ export class BroadcastStream implements ReadMember {
     this.onChange();
   }
 
-  private carryOut(error: unknown): void {
+  protected carryOut(error: unknown): void {
     if (this.state === 'stopped') return;
     if (isConfigurationError(error)) {
       this.onFatal(asConfigurationError(error, this.scope.stream, ''));

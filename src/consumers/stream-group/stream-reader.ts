@@ -8,7 +8,7 @@ import type { EntryProcessor } from './entry-processor.js';
 import { reconnectDelayMs } from '../../connection/redis-connection.js';
 import { readCountOf } from '../../delivery/read-group-key.js';
 import type { ReadEntries } from '../../connection/read-command.js';
-import type { ReadMember } from '../../delivery/shared-reader.js';
+import { SlottedMember } from '../../delivery/slotted-member.js';
 import type { StreamScope } from './stream-scope.js';
 
 export type { ReadEntries } from '../../connection/read-command.js';
@@ -24,14 +24,12 @@ export interface StreamReaderDeps {
 }
 
 /**
+ * Besides `active`, `checking` and `stopped` (see MemberState):
  * - `waiting`: the stream does not exist yet (`missingStream: 'wait'`);
- * - `active`: read with the others of its read group;
- * - `checking`: a read it shared failed, and which stream the error is about is being found out;
  * - `repairing`: its group vanished (NOGROUP) and is being created again;
- * - `paused`: backing off after a failure of its own;
- * - `stopped`: for good.
+ * - `paused`: backing off after a failure of its own.
  */
-type ReaderState = 'waiting' | 'active' | 'checking' | 'repairing' | 'paused' | 'stopped';
+type ReaderState = 'waiting' | 'repairing' | 'paused';
 
 /**
  * One stream's part in its read group (see GroupReader, which reads it with
@@ -42,18 +40,15 @@ type ReaderState = 'waiting' | 'active' | 'checking' | 'repairing' | 'paused' | 
  * hands the entries to the entry processor, and repairs its stream when a
  * read's error concerns it.
  */
-export class StreamReader implements ReadMember {
+export class StreamReader extends SlottedMember<ReaderState> {
   /** Aborted by {@link stop}; also ends a pause or wait. */
   private readonly stopping = new AbortController();
-  private state: ReaderState;
   /** `0` (then the last own pending id seen) while re-reading own pending entries; `>` after. */
   private readCursor = '0';
   private isBacklogged = false;
-  private isReading = false;
   private failures = 0;
   /** Last id handed to this consumer; a recreated group resumes after it. */
   private lastSeenId: string;
-  private onChange: () => void = () => undefined;
 
   /**
    * @param startId - where a recreated group resumes until a read has seen an entry
@@ -65,28 +60,13 @@ export class StreamReader implements ReadMember {
     startId: string,
     hasGroup: boolean,
   ) {
+    super(scope.slots, hasGroup ? 'active' : 'waiting');
     this.lastSeenId = startId;
-    this.state = hasGroup ? 'active' : 'waiting';
   }
 
   /** The stream key. */
   get stream(): string {
     return this.scope.stream;
-  }
-
-  /** Whether the group may read the stream now: active, no read of it on the wire, a free slot. */
-  get canRead(): boolean {
-    return this.state === 'active' && !this.isReading && this.scope.slots.free > 0;
-  }
-
-  /** Whether it stopped for good. */
-  get hasStopped(): boolean {
-    return this.state === 'stopped';
-  }
-
-  /** Free handler slots (for the read planner: see {@link ReadCandidate}). */
-  get free(): number {
-    return this.scope.slots.free;
   }
 
   /** `>`, or the last own pending id seen: the id a read of it uses. */
@@ -104,8 +84,8 @@ export class StreamReader implements ReadMember {
    *
    * @param onChange - called whenever it may be read again (slots freed, repaired, the stream appeared)
    */
-  start(onChange: () => void): void {
-    this.onChange = onChange;
+  override start(onChange: () => void): void {
+    super.start(onChange);
     if (this.state === 'waiting') void this.waitForStream();
   }
 
@@ -120,22 +100,6 @@ export class StreamReader implements ReadMember {
   abort(): void {
     this.stopping.abort();
     this.scope.slots.wakeAll();
-  }
-
-  /** When every slot is taken, asks to be told (through `onChange`) once one frees. */
-  parkIfFull(): void {
-    if (this.state !== 'active' || this.isReading || this.scope.slots.free > 0) return;
-    this.scope.slots.onceFree(this.onChange);
-  }
-
-  /**
-   * Reserves `count` slots for a read about to be sent. Slots are reserved
-   * before the read, so the reclaimer cannot hand out the same ones while it
-   * is on the wire: in flight never exceeds concurrency.
-   */
-  reserve(count: number): void {
-    this.scope.slots.take(count);
-    this.isReading = true;
   }
 
   /**
@@ -172,34 +136,7 @@ export class StreamReader implements ReadMember {
     else void this.deliverOwnPending(entries);
   }
 
-  /**
-   * A read of it failed; gives its slots back. An error that concerns the
-   * stream (given when it was alone in the read, or when a check found it to
-   * be the culprit) is carried out here: configuration errors stop it for
-   * good, a vanished group is created again, anything else is backed off.
-   *
-   * @param error - undefined when the failure was not about this stream
-   */
-  readFailed(reserved: number, error?: unknown): void {
-    this.scope.slots.release(reserved);
-    this.isReading = false;
-    if (error !== undefined) this.carryOut(error);
-  }
-
-  /** A read it shared failed; it is left out of reads until {@link checked} says whether the error was about it. */
-  check(): void {
-    if (this.state === 'active') this.state = 'checking';
-  }
-
-  /** The outcome of the check: the error that concerns this stream, or undefined. */
-  checked(error: unknown): void {
-    if (this.state !== 'checking') return;
-    this.state = 'active';
-    if (error !== undefined) this.carryOut(error);
-    else this.onChange();
-  }
-
-  private carryOut(error: unknown): void {
+  protected carryOut(error: unknown): void {
     const { stream, group, logger, logPrefix } = this.scope;
     if (this.state === 'stopped') return;
     if (isConfigurationError(error)) {
