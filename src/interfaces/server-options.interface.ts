@@ -172,7 +172,9 @@ export interface RedisStreamsServerOptions extends StreamHandlerOptions {
    */
   missingStream?: MissingStreamPolicy;
   /**
-   * How often to look for missing streams when `missingStream` is `wait`.
+   * How often to look for missing streams when `missingStream` is `wait`,
+   * and at broadcast streams that read nothing since the last look, for
+   * having been deleted or recreated (one `XINFO STREAM` each).
    *
    * @defaultValue 5000
    */
