@@ -30,6 +30,26 @@ export async function oursConsumer(job: ConsumerJob, probe: Probe, monitor: Redi
   };
 }
 
+/**
+ * ours-broadcast: one app instance of the row, on RedisStreamsServer with
+ * default options, its handler bound by broadcast from the beginning of the
+ * stream. Nothing is ever pending, so nothing is left unsettled.
+ */
+export async function oursBroadcastConsumer(job: ConsumerJob, probe: Probe): Promise<RunningConsumer> {
+  const server = new RedisStreamsServer({
+    connection: { host: '127.0.0.1', port: job.port },
+    group: KEYS.group,
+    // Each instance its own name: one name on two live servers fails their start.
+    consumer: `broadcast-${job.instance ?? 0}`,
+  });
+  const app = await createBenchApp(probe, { strategy: server }, undefined, { broadcast: true, startFrom: 'beginning' });
+  return {
+    start: () => app.listen(),
+    stop: () => app.close(),
+    unsettled: () => Promise.resolve(0),
+  };
+}
+
 /** nest-redis: NestJS' built-in Redis (pub/sub) transport, subscribed before `start()`. */
 export async function nestRedisConsumer(job: ConsumerJob, probe: Probe): Promise<RunningConsumer> {
   const app = await createBenchApp(probe, {

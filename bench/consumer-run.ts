@@ -154,6 +154,7 @@ export async function runConsumer(job: ConsumerJob): Promise<RunResult> {
   await waitForGo();
   const rssBaselineMb = rss?.reset();
   const profiler = job.profilePath === undefined ? undefined : await startWindowProfiler(job.profilePath);
+  const cpuAtStart = process.cpuUsage();
   const t0 = performance.now();
   await consumer.start();
   const startupMs = performance.now() - t0;
@@ -176,6 +177,7 @@ export async function runConsumer(job: ConsumerJob): Promise<RunResult> {
     };
   } else {
     const { end, timedOut, unsettled, lost } = await drain(job, probe, consumer, monitor, t0);
+    const cpu = process.cpuUsage(cpuAtStart);
     const heapLiveMb = rss === undefined ? undefined : liveHeapMb();
     const elapsedMs = end - t0;
     result = {
@@ -184,6 +186,7 @@ export async function runConsumer(job: ConsumerJob): Promise<RunResult> {
       rate: (probe.count * 1000) / elapsedMs,
       timedOut,
       unsettled,
+      cpuUsPerMessage: probe.count === 0 ? undefined : (cpu.user + cpu.system) / probe.count,
       ...(lost === undefined ? {} : { lost }),
       ...(rss === undefined ? {} : { rssBaselineMb, rssPeakMb: rss.peakMb, heapPeakMb: rss.heapPeakMb, heapLiveMb }),
     };

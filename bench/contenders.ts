@@ -6,7 +6,7 @@
  */
 
 /** Scenario identifiers, in the order they run. */
-export type ScenarioId = 'drain' | 'steady' | 'latency' | 'memory' | 'emit' | 'streams';
+export type ScenarioId = 'drain' | 'steady' | 'latency' | 'memory' | 'emit' | 'streams' | 'broadcast';
 
 /** What a contender is, and so which code a child runs for it. */
 export type ContenderKind =
@@ -17,6 +17,7 @@ export type ContenderKind =
   | 'nest-held'
   | 'ours'
   | 'ours-idle'
+  | 'ours-broadcast'
   | 'bullmq'
   | 'nest-redis'
   | 'xadd-raw'
@@ -87,6 +88,15 @@ export const KINDS: Readonly<Record<ContenderKind, KindFacts>> = {
       'ours bound to <streams> empty streams (one generated handler each, default options): the time `listen()` takes, ' +
       'its connections (CLIENT LIST), and, once started, Redis commands per second (INFO commandstats) and CPU of the process while idle.',
   },
+  'ours-broadcast': {
+    role: 'consumer',
+    family: 'stream',
+    isCompetitor: false,
+    description:
+      "ours with the controller's handler bound by broadcast (`{ broadcast: true, startFrom: 'beginning' }`, default options): " +
+      '<instances> app instance(s), each in its own process, read the same backlog with XREAD (no group, nothing acknowledged); ' +
+      'they start together, and the rate is that of the slowest instance.',
+  },
   bullmq: {
     role: 'consumer',
     family: 'bullmq',
@@ -131,6 +141,8 @@ export interface Contender {
    * streams, or that many empty streams for ours-idle). Undefined: one.
    */
   readonly streams?: number;
+  /** App instances, each in its own process (ours-broadcast). Undefined: one. */
+  readonly instances?: number;
   /** Scenarios it runs in; their run order is the order of the rows. */
   readonly scenarios: readonly ScenarioId[];
   /**
@@ -205,6 +217,22 @@ export const CONTENDERS = [
     representsFamily: true,
     notes: 'the same backlog spread over 100 streams',
   },
+  {
+    name: 'broadcast-group',
+    kind: 'ours',
+    scenarios: ['broadcast'],
+    representsFamily: true,
+    notes: 'one consumer-group reader (default options) draining the backlog',
+  },
+  { name: 'broadcast-x1', kind: 'ours-broadcast', instances: 1, scenarios: ['broadcast'], notes: 'one broadcast reader' },
+  {
+    name: 'broadcast-x3',
+    kind: 'ours-broadcast',
+    instances: 3,
+    scenarios: ['broadcast'],
+    representsFamily: true,
+    notes: 'three instances, each reading every entry',
+  },
   { name: 'xadd-raw', kind: 'xadd-raw', batchSize: 100, scenarios: ['emit'], notes: '' },
   { name: 'emit-ours', kind: 'emit-ours', concurrency: 100, scenarios: ['emit'], notes: '' },
 ] as const satisfies readonly Contender[];
@@ -250,6 +278,11 @@ export function batchSizeOf(name: string): number {
 /** Streams the row binds (1 unless it says otherwise). */
 export function streamsOf(name: string): number {
   return contender(name).streams ?? 1;
+}
+
+/** App instances the row runs (1 unless it says otherwise). */
+export function instancesOf(name: string): number {
+  return contender(name).instances ?? 1;
 }
 
 /** The row's concurrency, for kinds that need one. */

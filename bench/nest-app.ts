@@ -19,6 +19,19 @@ export class BenchController {
   }
 }
 
+/** {@link BenchController}'s handler, bound by broadcast from the beginning of the stream (ours-broadcast). */
+@Controller()
+export class BroadcastBenchController {
+  constructor(private readonly probe: Probe) {}
+
+  /** No-op async event handler, read by broadcast. */
+  @EventPattern(KEYS.pattern, { broadcast: true, startFrom: 'beginning' })
+  onEvent(@Payload() payload: BenchPayload): Promise<void> {
+    this.probe.record(payload);
+    return Promise.resolve();
+  }
+}
+
 /**
  * A transport that does nothing: it lets Nest build its handlers so that the
  * Nest ceiling can call them from a hand-written loop.
@@ -73,10 +86,18 @@ export function streamsController(keys: readonly string[]): Type<unknown> {
 
 /**
  * Creates (without listening) a Nest microservice whose controller reports to
- * `probe`: {@link BenchController}, or one handler per key of `keys`.
+ * `probe`: {@link BenchController} ({@link BroadcastBenchController} when
+ * `broadcast` is set), or one handler per key of `keys`.
  */
-export async function createBenchApp(probe: Probe, options: MicroserviceOptions, keys?: readonly string[]): Promise<INestMicroservice> {
-  const controller = keys === undefined || (keys.length === 1 && keys[0] === KEYS.stream) ? BenchController : streamsController(keys);
+export async function createBenchApp(
+  probe: Probe,
+  options: MicroserviceOptions,
+  keys?: readonly string[],
+  broadcast?: { broadcast: true; startFrom: 'beginning' },
+): Promise<INestMicroservice> {
+  const isOneStream = keys === undefined || (keys.length === 1 && keys[0] === KEYS.stream);
+  const single = broadcast === undefined ? BenchController : BroadcastBenchController;
+  const controller = isOneStream ? single : streamsController(keys);
   @Module({ controllers: [controller], providers: [{ provide: Probe, useValue: probe }] })
   class BenchModule {}
   return NestFactory.createMicroservice<MicroserviceOptions>(BenchModule, { ...options, logger: false });

@@ -13,6 +13,8 @@ export interface Settings {
   readonly emitCount: number;
   /** Backlog of the streams scenario's drains (in one stream, or spread over many). */
   readonly streamsDrainCount: number;
+  /** Backlog of the broadcast scenario's drains (one group reader, or each broadcast instance). */
+  readonly broadcastCount: number;
   /** Window of the streams scenario's idle runs. */
   readonly idleMs: number;
   /** Longest a drain may take before the child reports what it has handled. */
@@ -43,6 +45,7 @@ function baseSettings(quick: boolean): Settings {
       memoryCounts: [20_000, 50_000],
       emitCount: 20_000,
       streamsDrainCount: 20_000,
+      broadcastCount: 20_000,
       idleMs: 3_000,
       drainCapMs: 1_000,
       budgetMs: 50_000,
@@ -58,6 +61,7 @@ function baseSettings(quick: boolean): Settings {
     memoryCounts: [100_000, 1_000_000],
     emitCount: 200_000,
     streamsDrainCount: 200_000,
+    broadcastCount: 200_000,
     idleMs: 65_000,
     drainCapMs: 25_000,
     budgetMs: 40 * 60_000,
@@ -76,7 +80,7 @@ function rowsOf(id: ScenarioId): readonly Contender[] {
  * (`representsFamily`) in the others.
  */
 export function contendersOf(id: Exclude<ScenarioId, 'emit'>, quick: boolean): readonly ConsumerName[] {
-  const rows = rowsOf(id).filter((c) => !quick || id === 'drain' || id === 'streams' || c.representsFamily === true);
+  const rows = rowsOf(id).filter((c) => !quick || id === 'drain' || id === 'streams' || id === 'broadcast' || c.representsFamily === true);
   return rows.map((c) => c.name as ConsumerName);
 }
 

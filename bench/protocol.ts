@@ -41,6 +41,8 @@ export interface ConsumerJob {
   readonly template: EntryTemplate;
   /** When set, a CPU profile of the measured window is written to this path. */
   readonly profilePath?: string;
+  /** Which of the row's app instances this child is (0 for the first); names its consumer. */
+  readonly instance?: number;
 }
 
 /** What a producer child does. */
@@ -116,6 +118,10 @@ export interface RunResult {
   readonly idleTopCommands?: string;
   /** CPU of the consumer process while idle, in % of one core. */
   readonly idleCpuPercent?: number;
+  /** CPU time (user + system) of the consumer process per message handled, over a drain, in µs. */
+  readonly cpuUsPerMessage?: number;
+  /** Each instance's rate, for rows of several app instances (broadcast); `rate` is the slowest. */
+  readonly instanceRates?: readonly number[];
 }
 
 /** Prefix of the lines a child writes for the parent; anything else is ignored. */

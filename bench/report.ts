@@ -14,6 +14,8 @@ export interface BenchResults {
   readonly emit: Runs;
   /** Many streams: idle servers bound to many streams, and drains spread over many streams. */
   readonly streams: Runs;
+  /** Broadcast: one group reader against instances that each read every entry. */
+  readonly broadcast: Runs;
   /** Runs that crashed or errored, with the reason. */
   readonly failures: readonly string[];
   /** Runs not started because the time budget was spent. */
@@ -50,7 +52,7 @@ function notes(runs: Runs, contender: string): string {
 /** A row's batch size or concurrency as the report shows it: ours' default where unset, else a dash. */
 function setting(c: Contender, value: number | undefined, oursDefault: number): string {
   if (value !== undefined) return String(value);
-  return c.kind === 'ours' || c.kind === 'ours-idle' ? `${oursDefault} (default)` : '–';
+  return c.kind === 'ours' || c.kind === 'ours-idle' || c.kind === 'ours-broadcast' ? `${oursDefault} (default)` : '–';
 }
 
 /** The contenders among `names`, in table order (bench/contenders.ts). */
@@ -79,7 +81,15 @@ export function kindsLegend(names: Iterable<string>): string {
 
 /** Every contender that has a result in `results`. */
 export function contendersIn(results: BenchResults): string[] {
-  const all = [results.drain, results.steady, results.latency, ...results.memory.values(), results.emit, results.streams];
+  const all = [
+    results.drain,
+    results.steady,
+    results.latency,
+    ...results.memory.values(),
+    results.emit,
+    results.streams,
+    results.broadcast,
+  ];
   return [...new Set(all.flatMap((runs) => [...runs.keys()]))];
 }
 
@@ -233,6 +243,38 @@ export function streamsTable(runs: Runs): string {
   );
 }
 
+/** (g) broadcast: each row's rate (a broadcast row's slowest instance) against one consumer-group reader. */
+export function broadcastTable(runs: Runs): string {
+  const cpu = (r: RunResult): number | undefined => r.cpuUsPerMessage;
+  const rows = [...runs.keys()].map((c) => {
+    const last = (runs.get(c) ?? []).filter((r): r is RunResult => r !== undefined).at(-1);
+    const each = last?.instanceRates === undefined ? '' : last.instanceRates.map(int).join(' / ');
+    return [
+      c,
+      int(contender(c).instances ?? 1),
+      intSpread(spread(runs, c, rate)),
+      times(ratio(runs, c, 'broadcast-group', rate)),
+      each,
+      numSpread(spread(runs, c, cpu), 2),
+      times(ratio(runs, c, 'broadcast-group', cpu)),
+      notes(runs, c),
+    ];
+  });
+  return table(
+    [
+      'contender',
+      'instances',
+      'msgs/s per instance, median (min–max)',
+      '× broadcast-group',
+      'each instance, last round',
+      'CPU µs per entry and instance',
+      'CPU × broadcast-group',
+      'notes',
+    ],
+    rows,
+  );
+}
+
 /** The idle row's busiest commands in its last successful round. */
 function lastTop(runs: Runs, c: string): string {
   const last = (runs.get(c) ?? []).filter((r): r is RunResult => r !== undefined).at(-1);
@@ -249,6 +291,11 @@ export function allTables(results: BenchResults, settings: Settings): string {
     `### (e) Producer: ${int(settings.emitCount)} messages\n\n${emitTable(results.emit)}`,
     `### (f) Many streams: idle servers (${settings.idleMs / 1000} s windows) and a drain of ${int(settings.streamsDrainCount)} messages in one stream or spread over many\n\n${streamsTable(results.streams)}`,
   ];
+  if (results.broadcast.size > 0) {
+    sections.push(
+      `### (g) Broadcast: a backlog of ${int(settings.broadcastCount)} messages drained by one group reader, or read in full by each broadcast instance\n\n${broadcastTable(results.broadcast)}`,
+    );
+  }
   const walls = [...results.wallSeconds].map(([scenario, seconds]) => `${scenario} ${seconds.toFixed(0)} s`);
   if (walls.length > 0)
     sections.push(`Wall-clock time per scenario (all rounds, pre-fill and process start included): ${walls.join(', ')}.`);

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [--only drain,latency,streams] [--contenders a,b] [--rounds n] [--profile]`
+ * `npm run bench [-- --quick] [--only drain,latency,streams,broadcast] [--contenders a,b] [--rounds n] [--profile]`
  *
  * Starts a throwaway redis-server, runs every contender (one row each in
  * bench/contenders.ts) in a fresh child process, round by round, and prints
@@ -21,11 +21,11 @@ import { learnTemplate } from './prefill.js';
 import { allTables, contendersIn, contendersTable, type BenchResults } from './report.js';
 import { resultsMarkdown } from './results-file.js';
 import { log, newJournal, rounds } from './rounds.js';
-import { runDrain, runEmit, runLatency, runMemory, runSteady, runStreams, type BenchContext } from './scenarios.js';
+import { runBroadcast, runDrain, runEmit, runLatency, runMemory, runSteady, runStreams, type BenchContext } from './scenarios.js';
 import type { Runs } from './stats.js';
 import { targetsSection } from './targets.js';
 
-const SCENARIOS: readonly ScenarioId[] = ['drain', 'steady', 'latency', 'memory', 'emit', 'streams'];
+const SCENARIOS: readonly ScenarioId[] = ['drain', 'steady', 'latency', 'memory', 'emit', 'streams', 'broadcast'];
 
 interface Args {
   readonly quick: boolean;
@@ -66,7 +66,7 @@ async function measure(ctx: BenchContext, args: Args): Promise<BenchResults> {
   const wanted = (id: ScenarioId): boolean => args.only === undefined || args.only.has(id);
   const pick = <T extends string>(list: readonly T[]): T[] => list.filter((c) => args.contenders?.has(c) ?? true);
   const none: Runs = new Map();
-  const consumers = (id: 'drain' | 'steady' | 'latency' | 'streams', fn: typeof runDrain): Promise<Runs> =>
+  const consumers = (id: 'drain' | 'steady' | 'latency' | 'streams' | 'broadcast', fn: typeof runDrain): Promise<Runs> =>
     wanted(id) ? rounds(id, settings, pick(contendersOf(id, settings.quick)), (c) => fn(ctx, c), journal) : Promise.resolve(none);
   const drain = await consumers('drain', runDrain);
   const steady = await consumers('steady', runSteady);
@@ -78,8 +78,9 @@ async function measure(ctx: BenchContext, args: Args): Promise<BenchResults> {
   }
   const emit = wanted('emit') ? await rounds('emit', settings, pick(EMIT_CONTENDERS), (c) => runEmit(ctx, c), journal) : none;
   const streams = await consumers('streams', runStreams);
+  const broadcast = await consumers('broadcast', runBroadcast);
   const { failures, skipped, wallSeconds } = journal;
-  return { drain, steady, latency, memory, emit, streams, failures, skipped, wallSeconds };
+  return { drain, steady, latency, memory, emit, streams, broadcast, failures, skipped, wallSeconds };
 }
 
 async function main(): Promise<number> {

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { startChild, type ChildRun } from './child.js';
-import { contender as rowOf, familyOf, streamsOf, type ConsumerName, type ProducerName } from './contenders.js';
+import { contender as rowOf, familyOf, instancesOf, streamsOf, type ConsumerName, type ProducerName } from './contenders.js';
 import type { Settings } from './plan.js';
 import { prefillQueue, prefillStream, prefillStreams, resetStream } from './prefill.js';
 import type { ConsumerJob, ConsumerMode, EmitJob, EntryTemplate, ProducerJob, RunResult } from './protocol.js';
@@ -34,8 +34,9 @@ function consumerJob(
   count: number,
   durationMs: number,
   capMs: number,
+  instance?: number,
 ): ConsumerJob {
-  const profile = profilePath(ctx, contender, mode);
+  const profile = profilePath(ctx, contender, instance === undefined ? mode : `${mode}-${instance}`);
   return {
     kind: 'consumer',
     contender,
@@ -46,6 +47,7 @@ function consumerJob(
     capMs,
     template: ctx.template,
     ...(profile === undefined ? {} : { profilePath: profile }),
+    ...(instance === undefined ? {} : { instance }),
   };
 }
 
@@ -77,33 +79,37 @@ async function prepare(ctx: BenchContext, contender: ConsumerName, count: number
 }
 
 /**
- * Waits until the consumer, the producer (if any) and the data (`prepared`)
- * are ready, lets both children go together and returns the consumer's result.
+ * Waits until the consumers, the producer (if any) and the data (`prepared`)
+ * are ready, lets all children go together and returns the consumers' results.
  * Children only connect while setting up (nothing is read before `go`), so
  * Redis is prepared while they boot.
  */
-async function together(
-  consumer: ChildRun,
+async function togetherAll(
+  consumers: readonly ChildRun[],
   producer: ChildRun | undefined,
   prepared: Promise<void> = Promise.resolve(),
-): Promise<RunResult> {
+): Promise<RunResult[]> {
+  const children = [...consumers, ...(producer === undefined ? [] : [producer])];
   try {
     await prepared;
-    await consumer.ready;
-    await producer?.ready;
-    consumer.go();
-    producer?.go();
-    const result = await consumer.result;
+    for (const child of children) await child.ready;
+    for (const child of children) child.go();
+    const results = await Promise.all(consumers.map((consumer) => consumer.result));
     await producer?.result;
-    return result;
+    return results;
   } catch (error) {
-    consumer.kill();
-    producer?.kill();
+    for (const child of children) child.kill();
     throw error;
   } finally {
     // The next run starts only once these processes are gone.
-    await Promise.allSettled([consumer.result, producer?.result, consumer.exited, producer?.exited]);
+    await Promise.allSettled(children.flatMap((child) => [child.result, child.exited]));
   }
+}
+
+/** {@link togetherAll} for one consumer. */
+async function together(consumer: ChildRun, producer: ChildRun | undefined, prepared?: Promise<void>): Promise<RunResult> {
+  const [result] = await togetherAll([consumer], producer, prepared);
+  return result!;
 }
 
 /** (a) Drain a pre-filled backlog; pub/sub has no backlog, so it gets a burst from a ClientProxy producer. */
@@ -160,6 +166,38 @@ export async function runStreams(ctx: BenchContext, contender: ConsumerName): Pr
   }
   const consumer = startChild(consumerJob(ctx, contender, 'drain', streamsDrainCount, 0, drainCapMs), drainCapMs + KILL_SLACK_MS);
   return together(consumer, undefined, prefillStreams(ctx.redis, ctx.template, streamsDrainCount, streamsOf(contender)));
+}
+
+/**
+ * (g) Broadcast: the same backlog drained by one consumer-group reader, or
+ * read in full by each of the row's broadcast instances (one process each,
+ * started together). A broadcast row's rate is its slowest instance's: every
+ * instance has received every entry by then.
+ */
+export async function runBroadcast(ctx: BenchContext, contender: ConsumerName): Promise<RunResult> {
+  const { broadcastCount, drainCapMs } = ctx.settings;
+  if (rowOf(contender).kind !== 'ours-broadcast') {
+    const consumer = startChild(consumerJob(ctx, contender, 'drain', broadcastCount, 0, drainCapMs), drainCapMs + KILL_SLACK_MS);
+    return together(consumer, undefined, prepare(ctx, contender, broadcastCount));
+  }
+  const instances = Array.from({ length: instancesOf(contender) }, (_, instance) =>
+    startChild(consumerJob(ctx, contender, 'drain', broadcastCount, 0, drainCapMs, instance), drainCapMs + KILL_SLACK_MS),
+  );
+  const results = await togetherAll(instances, undefined, prepare(ctx, contender, broadcastCount));
+  const slowest = results.reduce((a, b) => (b.rate < a.rate ? b : a));
+  return {
+    ...slowest,
+    messages: Math.min(...results.map((r) => r.messages)),
+    timedOut: results.some((r) => r.timedOut),
+    instanceRates: results.map((r) => r.rate),
+    // Each instance does the same work: their mean is the row's cost per entry and instance.
+    cpuUsPerMessage: mean(results.map((r) => r.cpuUsPerMessage)),
+  };
+}
+
+function mean(values: ReadonlyArray<number | undefined>): number | undefined {
+  const known = values.filter((v): v is number => v !== undefined);
+  return known.length === 0 ? undefined : known.reduce((a, b) => a + b, 0) / known.length;
 }
 
 /** (e) Producer throughput: our emit() against raw pipelined XADD. */

@@ -118,6 +118,17 @@ export function streamsChecks(streams: Runs): Check[] {
   ];
 }
 
+/** Issue 13, broadcast: three instances each receive every entry at ≥ 0.9× the rate of one consumer-group reader. */
+export function broadcastChecks(broadcast: Runs): Check[] {
+  return [
+    atLeast(
+      'broadcast: each of 3 instances ≥ 0.9× one consumer-group reader (slowest instance)',
+      ratio(broadcast, 'broadcast-x3', 'broadcast-group', rate),
+      0.9,
+    ),
+  ];
+}
+
 /** The issue's targets, each with the measured ratio (medians of per-round ratios). */
 export function targetChecks(results: BenchResults): Check[] {
   const { drain, steady, latency, memory, emit } = results;
@@ -148,6 +159,7 @@ export function targetChecks(results: BenchResults): Check[] {
   }
   checks.push(atLeast('producer: emit-ours ≥ 0.8× xadd-raw', ratio(emit, 'emit-ours', 'xadd-raw', rate), 0.8));
   checks.push(...streamsChecks(results.streams));
+  checks.push(...broadcastChecks(results.broadcast));
   for (const [ours, raw, nest] of [
     ['ours-c1', 'raw-c1', 'nest-c1'],
     ['ours-c10', 'raw-c10', undefined],

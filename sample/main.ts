@@ -6,7 +6,7 @@ import { RedisStreamsServer } from '../src/index.js';
 import { AppModule } from './app.module.js';
 import { OrderLedger } from './order-ledger.js';
 import { startLocalRedis, type LocalRedis } from '../test/support/local-redis.js';
-import { ORDERS_STREAM } from './orders.js';
+import { ORDERS_STREAM, PRICES_STREAM } from './orders.js';
 
 const logger = new Logger('Sample');
 
@@ -20,13 +20,14 @@ async function redisForSample(): Promise<{ url: string; local?: LocalRedis }> {
   return { url: local.url, local };
 }
 
-/** Emits a few orders and invoices so there is something to see at once. */
+/** Emits a few orders, invoices and price updates so there is something to see at once. */
 async function seed(url: string): Promise<void> {
   const redis = new Redis(url);
   try {
     for (let i = 0; i < 5; i += 1) {
       const orderId = await redis.xadd(ORDERS_STREAM, '*', 'sku', `SKU-${i}`, 'qty', String(i + 1));
       await redis.xadd('invoices', '*', 'orderEntryId', orderId ?? '');
+      await redis.xadd(PRICES_STREAM, '*', 'sku', `SKU-${i}`, 'price', `${10 + i}.00`);
     }
   } finally {
     redis.disconnect();
@@ -50,6 +51,7 @@ async function main(): Promise<void> {
   logger.log(`  curl ${appUrl}/orders/status`);
   logger.log(`  redis-cli -u ${url} XPENDING invoices sample     # failed invoices wait here for a retry`);
   logger.log(`  redis-cli -u ${url} XRANGE '{invoices}:dlq' - +     # and land here after 3 tries`);
+  logger.log(`  redis-cli -u ${url} XADD ${PRICES_STREAM} '*' sku A1 price 9.99   # every instance's cache hears it (broadcast)`);
   await seed(url);
 
   let isStopping = false;
@@ -65,12 +67,13 @@ async function main(): Promise<void> {
   if (isOnce) {
     const ledger = app.get(OrderLedger);
     const deadline = Date.now() + 10_000;
-    while (ledger.summary().shipped < 5 && Date.now() < deadline) {
+    const isDone = (): boolean => ledger.summary().shipped >= 5 && ledger.summary().prices >= 5;
+    while (!isDone() && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     logger.log(`Handled so far: ${JSON.stringify(ledger.summary())}`);
     await stop();
-    if (ledger.summary().shipped < 5) process.exitCode = 1;
+    if (!isDone()) process.exitCode = 1;
   }
 }
 

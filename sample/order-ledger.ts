@@ -6,6 +6,8 @@ export class OrderLedger {
   private readonly shippedIds: string[] = [];
   private readonly invoicedIds: string[] = [];
   private failures = 0;
+  /** The latest price per SKU: a cache every instance keeps for itself, fed by broadcast. */
+  private readonly prices = new Map<string, string>();
 
   shipped(id: string): void {
     this.shippedIds.push(id);
@@ -19,7 +21,11 @@ export class OrderLedger {
     this.failures += 1;
   }
 
-  summary(): { shipped: number; invoiced: number; failures: number } {
-    return { shipped: this.shippedIds.length, invoiced: this.invoicedIds.length, failures: this.failures };
+  priced(sku: string, price: string): void {
+    this.prices.set(sku, price);
+  }
+
+  summary(): { shipped: number; invoiced: number; failures: number; prices: number } {
+    return { shipped: this.shippedIds.length, invoiced: this.invoicedIds.length, failures: this.failures, prices: this.prices.size };
   }
 }

@@ -1,8 +1,8 @@
 import { Body, Controller, Get, Inject, Logger, Post } from '@nestjs/common';
 import { Ctx, EventPattern, Payload, type ClientProxy } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
-import { StreamEvent, type RedisStreamsContext } from '../src/index.js';
-import { ORDERS_CLIENT, ORDERS_STREAM, type Order } from './orders.js';
+import { StreamEvent, type BroadcastHandlerOptions, type RedisStreamsContext } from '../src/index.js';
+import { ORDERS_CLIENT, ORDERS_STREAM, PRICES_STREAM, type Order } from './orders.js';
 import { OrderLedger } from './order-ledger.js';
 
 /** HTTP side: POST /orders emits an order event onto the stream. */
@@ -52,5 +52,15 @@ export class OrdersStreamController {
       throw new Error(`payment provider declined (try ${ctx.getDeliveryCount()})`);
     }
     this.ledger.invoiced(invoice.orderEntryId);
+  }
+
+  /**
+   * Broadcast: every instance of the app gets every price update (plain
+   * XREAD, no consumer group), at most once, to keep a cache of its own.
+   * Nothing is acknowledged or retried; a failure is only logged.
+   */
+  @EventPattern<string>(`stream:${PRICES_STREAM}`, { broadcast: true } satisfies BroadcastHandlerOptions)
+  price(@Payload() update: { sku: string; price: string }): void {
+    this.ledger.priced(update.sku, update.price);
   }
 }

@@ -9,3 +9,5 @@ export interface Order {
 export const ORDERS_CLIENT = 'ORDERS_CLIENT';
 /** Stream the sample writes orders to. */
 export const ORDERS_STREAM = 'orders';
+/** Stream of price updates that every instance reads (broadcast). */
+export const PRICES_STREAM = 'prices';

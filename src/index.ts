@@ -12,6 +12,8 @@ export type {
   MissingStreamPolicy,
   EnvelopeOption,
   ArgoEventsEnvelopeOptions,
+  BroadcastHandlerOptions,
+  BroadcastStart,
 } from './interfaces/server-options.interface.js';
 export type { ArgoEvent, ArgoEventContext } from './codec/argo-events-envelope.js';
 export type { RedisStreamsClientOptions } from './interfaces/client-options.interface.js';

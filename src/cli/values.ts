@@ -1,4 +1,5 @@
 import type { OptionValues } from './verb.js';
+import { isEntryId } from '../codec/entry-id.js';
 import { UsageError } from './usage-error.js';
 
 /** A string option, or undefined. */
@@ -30,8 +31,8 @@ export function flag(values: OptionValues, name: string): boolean {
 
 /** Refuses what is not a stream entry id (`<ms>-<seq>`, `<ms>`, or `$`/`0` where allowed). */
 export function entryId(text: string, what: string, special: readonly string[] = []): string {
-  if (special.includes(text) || /^\d+(-\d+)?$/.test(text)) return text;
+  if (special.includes(text) || isEntryId(text)) return text;
   throw new UsageError(
-    `${what} must be an entry id such as 1764594252123-0${special.length > 0 ? ` (or ${special.join(', ')})` : ''}, got "${text}"`,
+    `${what} must be an entry id such as 1764594252123-0${special.length > 0 ? ` (or ${special.join(', ')})` : ''}, got ${JSON.stringify(text)}`,
   );
 }

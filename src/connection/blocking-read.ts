@@ -2,31 +2,28 @@ import type { Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { describeError } from '../errors/describe-error.js';
 import { ConnectionLostError, GuardedConnection } from './redis-connection.js';
+import { sendRead, type ReadAs, type ReadReply, type ReadRequest } from './read-command.js';
 import { unblockRoute } from './slot-reader.js';
 
-/** Raw XREADGROUP reply: per stream, entries as [id, flat fields or null when deleted]. */
-export type ReadReply = Array<[string, Array<[string, string[] | null]>]> | null;
+export type { ReadEntries, ReadReply } from './read-command.js';
 
 /**
  * What a read on the blocking connection reads: its streams, the id of each
- * (`>` for new entries; another id re-reads own pending entries, which Redis
- * serves at once, ignoring BLOCK), and COUNT.
+ * (for a group, `>` for new entries; another id re-reads own pending entries,
+ * which Redis serves at once, ignoring BLOCK; for XREAD, the id after which
+ * entries are returned), and COUNT.
  */
-export interface BlockingReadRequest {
-  readonly streams: readonly string[];
-  readonly ids: readonly string[];
-  readonly count: number;
-}
+export type BlockingReadRequest = ReadRequest;
 
 /** What a blocking read needs. */
 export interface BlockingReadDeps {
   /** Names the streams in log lines: `Streams "a", "b" group "g":`. */
   readonly logPrefix: string;
-  readonly group: string;
-  readonly consumer: string;
+  /** A group's consumer (XREADGROUP), or `broadcast` (XREAD). */
+  readonly as: ReadAs;
   readonly blockMs: number;
   /**
-   * Dedicated connection (from `createReader()`): XREADGROUP BLOCK holds it.
+   * Dedicated connection (from `createReader()`): XREADGROUP (XREAD) BLOCK holds it.
    * CLIENT UNBLOCK for it goes out where `unblockRoute()` says: the command
    * connection, or on a cluster the command cluster's connection to its node.
    */
@@ -35,7 +32,8 @@ export interface BlockingReadDeps {
 }
 
 /**
- * `XREADGROUP ... BLOCK ... STREAMS k1 k2 ... > > ...` on a dedicated
+ * `XREADGROUP ... BLOCK ... STREAMS k1 k2 ... > > ...` (or, for broadcast
+ * streams, `XREAD ... BLOCK ... STREAMS k1 k2 ... id1 id2 ...`) on a dedicated
  * connection: sent only while the connection is ready (never queued offline),
  * failed at once when the connection is lost, replaced when it hangs, and
  * interruptible with CLIENT UNBLOCK from the command connection (on a cluster,
@@ -108,15 +106,11 @@ export class BlockingRead {
    * @returns the reply; fails with ConnectionLostError when the connection is not {@link isReady}
    */
   read(request: BlockingReadRequest): Promise<ReadReply> {
-    const { group, consumer, blockMs } = this.deps;
+    const { as, blockMs } = this.deps;
     const connection = this.connection;
-    if (!this.isReady) return Promise.reject(new ConnectionLostError('XREADGROUP'));
-    const { count, streams, ids } = request;
-    const read = connection.send(
-      'XREADGROUP',
-      (redis) =>
-        redis.xreadgroup('GROUP', group, consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', ...streams, ...ids) as Promise<ReadReply>,
-    );
+    const name = as === 'broadcast' ? 'XREAD' : 'XREADGROUP';
+    if (!this.isReady) return Promise.reject(new ConnectionLostError(name));
+    const read = connection.send(name, (redis) => sendRead(redis, as, request, blockMs));
     this.isBlocked = true;
     this.blockedSince = Date.now();
     this.watchdog ??= setInterval(() => this.checkHung(), Math.max(100, Math.min(blockMs, 5_000))).unref();

@@ -1,5 +1,5 @@
-/** What a connection of the server is for. */
-export type ConnectionRole = 'commands' | 'read';
+/** What a connection of the server is for: commands, a group's blocking reads, or broadcast streams' blocking reads. */
+export type ConnectionRole = 'commands' | 'read' | 'broadcast';
 
 /**
  * The CLIENT SETNAME name of a server connection: `nrs:<group>:<consumer>:<role>`.

@@ -17,10 +17,11 @@ const COMMAND_SOCKET_TIMEOUT_MS = 10_000;
 /** Time past `shutdownTimeoutMs` that close() keeps waiting for an unreachable Redis. */
 const CLOSE_GRACE_MS = 1_000;
 
-/** A blocking connection and the streams it reads. */
+/** A blocking connection, the streams it reads, and how: as the consumer group's consumer, or by broadcast (plain XREAD). */
 export interface ReaderConnection {
   readonly connection: Redis;
   readonly streams: readonly string[];
+  readonly mode: 'group' | 'broadcast';
 }
 
 /**
@@ -94,18 +95,25 @@ export class ConnectionSet {
     return isCluster(commands) ? String(keySlot(`${keyPrefixOfClient(commands)}${stream}`)) : '';
   }
 
-  /** Opens the blocking connection that reads `streams` (one read group, one partition). */
-  async openReader(streams: readonly string[]): Promise<Redis> {
+  /**
+   * Opens the blocking connection that reads `streams` (one read group, one
+   * partition): the group's XREADGROUP (named `…:read`), or broadcast
+   * streams' XREAD (named `…:broadcast`).
+   */
+  async openReader(streams: readonly string[], mode: ReaderConnection['mode'] = 'group'): Promise<Redis> {
     const client = createReader(this.options.connection, this.commands, streams[0] ?? '', {
-      connectionName: this.nameOf('read'),
+      connectionName: this.nameOf(mode === 'group' ? 'read' : 'broadcast'),
       maxRetriesPerRequest: null,
       // A read resent after a reconnect could deliver entries to a call nobody
       // awaits any more; the loop issues a fresh read instead.
       autoResendUnfulfilledCommands: false,
     });
-    this.readerClients.push({ connection: client, streams: [...streams] });
+    this.readerClients.push({ connection: client, streams: [...streams], mode });
     const first = streams.slice(0, 3).map((s) => `"${s}"`);
-    this.watch(client, `reader of ${first.join(', ')}${streams.length > 3 ? ` and ${streams.length - 3} more` : ''}`);
+    this.watch(
+      client,
+      `${mode === 'group' ? '' : 'broadcast '}reader of ${first.join(', ')}${streams.length > 3 ? ` and ${streams.length - 3} more` : ''}`,
+    );
     await connectWithin(client, this.options.connectTimeoutMs);
     return client;
   }

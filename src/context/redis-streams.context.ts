@@ -87,17 +87,17 @@ export class RedisStreamsContext extends BaseRpcContext<RedisStreamsContextArgs>
     return this.args[9] ?? {};
   }
 
-  /** The consumer group reading the stream. */
+  /** The consumer group reading the stream; `''` for a broadcast handler (`{ broadcast: true }`), which reads without one. */
   getGroup(): string {
     return this.args[3];
   }
 
-  /** This consumer's name inside the group. */
+  /** This consumer's name inside the group (for a broadcast handler, the server's `consumer` option: which instance this is). */
   getConsumer(): string {
     return this.args[4];
   }
 
-  /** Redis' delivery counter for the entry: 1 on the first delivery. */
+  /** Redis' delivery counter for the entry: 1 on the first delivery; always 1 for a broadcast handler. */
   getDeliveryCount(): number {
     return this.args[5];
   }
@@ -106,7 +106,8 @@ export class RedisStreamsContext extends BaseRpcContext<RedisStreamsContextArgs>
    * Acknowledges the entry now, whatever the handler does next. Resolves once
    * Redis has confirmed the XACK (it travels with the other acks of this turn);
    * rejects if the server closes before it could be sent, and the entry is
-   * then delivered again.
+   * then delivered again. For a broadcast handler, resolves at once: nothing
+   * is acknowledged.
    */
   ack(): Promise<void> {
     return this.args[6].ack();
@@ -118,6 +119,7 @@ export class RedisStreamsContext extends BaseRpcContext<RedisStreamsContextArgs>
    * @param delayMs - milliseconds, capped at the stream's `retry.maxDelayMs`;
    *   without it, the backoff delay a failure on this delivery would get
    * @throws RangeError (as a rejection) when `delayMs` is not a number >= 0
+   * @throws NotSupportedError (as a rejection) for a broadcast handler: broadcast reads are at most once per instance
    */
   retry(delayMs?: number): Promise<void> {
     return this.args[6].retry(delayMs);
@@ -127,6 +129,7 @@ export class RedisStreamsContext extends BaseRpcContext<RedisStreamsContextArgs>
    * Moves the entry to the dead-letter stream now.
    *
    * @param reason - stored as the dead-letter entry's last error
+   * @throws NotSupportedError (as a rejection) for a broadcast handler, which has no dead-letter stream
    */
   deadLetter(reason: string): Promise<void> {
     return this.args[6].deadLetter(reason);

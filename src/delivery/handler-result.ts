@@ -19,3 +19,17 @@ export function isUnrecoverable(error: unknown): boolean {
   if (error instanceof UnrecoverableError) return true;
   return typeof error === 'object' && error !== null && (error as { kind?: unknown }).kind === UNRECOVERABLE_MARKER;
 }
+
+/**
+ * Follows a handler's outcome to its end: `succeed` once its promise resolved
+ * (and a returned Observable completed), `fail` with the error otherwise.
+ * Without an async function of its own: per entry, only the handler's
+ * promise and one `then` on it.
+ */
+export function followHandler(outcome: Promise<unknown>, succeed: () => void, fail: (error: unknown) => void): void {
+  outcome.then((result) => {
+    const completion = awaitHandlerResult(result);
+    if (completion === undefined) succeed();
+    else completion.then(succeed, fail);
+  }, fail);
+}

@@ -54,6 +54,11 @@ export function isGroupGone(error: unknown): boolean {
   return kind === 'NOGROUP' || kind === 'UNBLOCKED';
 }
 
+/** A command about one key found no key (XINFO STREAM: `ERR no such key`). */
+export function isNoSuchKey(error: unknown): boolean {
+  return /^ERR no such key/i.test(messageOf(error));
+}
+
 /** Configuration errors that retrying cannot fix. */
 export function isConfigurationError(error: unknown): boolean {
   const kind = redisReplyKind(error);

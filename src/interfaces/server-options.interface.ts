@@ -124,6 +124,66 @@ export interface StreamHandlerOptions {
   envelope?: EnvelopeOption;
 }
 
+/**
+ * Where a broadcast handler starts reading its stream: `latest` (the entries
+ * added after `listen()`; the position is fixed when the server starts, so
+ * entries added before its first read are not missed), `beginning` (every
+ * entry in the stream), or an entry id (the entries after it, as with a
+ * group's `startFrom`).
+ */
+export type BroadcastStart = 'latest' | 'beginning' | (string & {});
+
+/**
+ * The `@EventPattern` extras of a broadcast handler: the stream is read
+ * without a consumer group, with plain `XREAD`, so every instance of the app
+ * sees every entry, at most once per instance. Nothing is acknowledged,
+ * retried or dead-lettered: a failing handler is logged and the reader moves
+ * on. The group-only options (`claimIdleMs`, `claimIntervalMs`,
+ * `maxDeliveries`, `retry`, `deadLetter`) are refused here.
+ *
+ * @example
+ * ```ts
+ * @EventPattern('stream:prices', { broadcast: true } satisfies BroadcastHandlerOptions)
+ * onPrice(@Payload() price: Price) {
+ *   this.cache.set(price.sku, price);
+ * }
+ * ```
+ */
+export interface BroadcastHandlerOptions {
+  /** Reads the stream without a consumer group: every instance gets every entry. */
+  broadcast: true;
+  /**
+   * Where to start.
+   *
+   * @defaultValue 'latest'
+   */
+  startFrom?: BroadcastStart;
+  /**
+   * Most entries one `XREAD` returns.
+   *
+   * @defaultValue the server's `batchSize` (100)
+   */
+  batchSize?: number;
+  /**
+   * How long one `XREAD` blocks waiting for new entries.
+   *
+   * @defaultValue the server's `blockMs` (5000)
+   */
+  blockMs?: number;
+  /**
+   * Most handlers running at once for the stream; reading pauses while all run.
+   *
+   * @defaultValue the server's `concurrency` (200)
+   */
+  concurrency?: number;
+  /**
+   * Hands the handler the argo-events event of each entry instead of its payload.
+   *
+   * @defaultValue the server's `envelope` (unset: the payload)
+   */
+  envelope?: EnvelopeOption;
+}
+
 /** Options of {@link RedisStreamsServer}. */
 export interface RedisStreamsServerOptions extends StreamHandlerOptions {
   /**
@@ -154,7 +214,9 @@ export interface RedisStreamsServerOptions extends StreamHandlerOptions {
    */
   missingStream?: MissingStreamPolicy;
   /**
-   * How often to look for missing streams when `missingStream` is `wait`.
+   * How often to look for missing streams when `missingStream` is `wait`,
+   * and at broadcast streams that read nothing since the last look, for
+   * having been deleted or recreated (one `XINFO STREAM` each).
    *
    * @defaultValue 5000
    */

@@ -1,3 +1,4 @@
+import type { ArgoEventOrigin } from '../codec/argo-events-envelope.js';
 import { InvalidOptionsError } from '../errors/invalid-options.error.js';
 import type { ArgoEventsEnvelopeOptions } from '../interfaces/server-options.interface.js';
 import { describeValue, isPlainObject, onlyKnownKeys } from './validate-shape.js';
@@ -36,4 +37,13 @@ export function resolveEnvelope(value: unknown, base: ResolvedEnvelope | undefin
     source: nonEmptyString(`${option}.source`, value['source']),
     subject: nonEmptyString(`${option}.subject`, value['subject']),
   };
+}
+
+/**
+ * Where the argo-events events of a stream say they come from, when its
+ * handler asks for them: `source` defaults to the group (the service), `subject` to the stream.
+ */
+export function argoEventOriginOf(envelope: ResolvedEnvelope | undefined, stream: string, group: string): ArgoEventOrigin | undefined {
+  if (envelope === undefined) return undefined;
+  return { stream, source: envelope.source ?? group, subject: envelope.subject ?? stream };
 }

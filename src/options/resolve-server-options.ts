@@ -10,6 +10,7 @@ import {
 import { InvalidOptionsError } from '../errors/invalid-options.error.js';
 import type { RedisConnection } from '../interfaces/connection.interface.js';
 import type { MissingStreamPolicy, RedisStreamsServerOptions } from '../interfaces/server-options.interface.js';
+import { isEntryId } from '../codec/entry-id.js';
 import { nonEmptyString, oneOf, wholeNumber } from './validate.js';
 import { connectionOption } from './connection-option.js';
 import { objectWithMethod, onlyKnownKeys } from './validate-shape.js';
@@ -47,8 +48,6 @@ export interface ResolvedServerOptions extends ResolvedStreamOptions {
   readonly deserializer: ConsumerDeserializer | undefined;
 }
 
-const STREAM_ID = /^\d+(-\d+)?$/;
-
 /** A consumer name unique to this process and instance. */
 export function defaultConsumerName(): string {
   return `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
@@ -57,7 +56,7 @@ export function defaultConsumerName(): string {
 function resolveStartId(value: unknown): string {
   if (value === undefined || value === 'latest') return '$';
   if (value === 'beginning') return '0';
-  if (typeof value === 'string' && STREAM_ID.test(value)) return value;
+  if (isEntryId(value)) return value;
   throw new InvalidOptionsError(
     'startFrom',
     `must be 'latest', 'beginning' or an entry id such as '1700000000000-0', got ${JSON.stringify(value)}`,

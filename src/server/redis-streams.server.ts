@@ -11,11 +11,12 @@ import { clusterKeyPrefix, isClusterConnection } from '../options/connection-opt
 import { REDIS_STREAMS_TRANSPORT } from '../constants.js';
 import { ConnectionSet } from '../connection/connection-set.js';
 import { ForwardedEvents } from '../connection/forwarded-events.js';
+import { BroadcastConsumer } from '../consumers/broadcast/broadcast-consumer.js';
 import { GroupConsumer } from '../consumers/stream-group/group-consumer.js';
 import { bindStreams, checkKeyPrefix } from './stream-binding.js';
 import { keyPrefixOf } from '../routing/key-prefix.js';
 import { runPreflight } from '../consumers/stream-group/preflight.js';
-import type { HandlerInvoker } from '../consumers/stream-group/entry-processor.js';
+import type { HandlerInvoker } from '../context/handler-invoker.js';
 import { awaitHandlerResult } from '../delivery/handler-result.js';
 
 /**
@@ -25,7 +26,9 @@ import { awaitHandlerResult } from '../delivery/handler-result.js';
  * Streams that can be read together share one blocking `XREADGROUP` and so
  * one connection: on one Redis, all bound streams whose `blockMs` and
  * `min(batchSize, concurrency)` agree (by default, all of them), so a server
- * usually has two connections however many streams it reads.
+ * usually has two connections however many streams it reads. Broadcast
+ * streams (`{ broadcast: true }`) share blocking `XREAD`s the same way, on
+ * connections of their own (`mode: 'broadcast'`): a third connection.
  *
  * @example
  * ```ts
@@ -38,16 +41,24 @@ export interface RedisStreamsServerClients {
   /** Shared connection for acks, claims, group management, and backlog reads while the blocking connection waits: a `Cluster` on a Redis Cluster. */
   readonly commands: Redis | Cluster;
   /**
-   * One entry per blocking connection: the connection, and the bound streams it
-   * reads (in binding order). On a cluster, streams of one hash slot share one,
-   * to the master serving that slot.
+   * One entry per blocking connection: the connection, the bound streams it
+   * reads (in binding order), and how: `group` (XREADGROUP, named
+   * `nrs:<group>:<consumer>:read`) or `broadcast` (XREAD, named
+   * `nrs:<group>:<consumer>:broadcast`). On a cluster, streams of one hash
+   * slot share one, to the master serving that slot.
    */
-  readonly readers: ReadonlyArray<{ readonly connection: Redis; readonly streams: readonly string[] }>;
+  readonly readers: ReadonlyArray<{
+    readonly connection: Redis;
+    readonly streams: readonly string[];
+    readonly mode: 'group' | 'broadcast';
+  }>;
 }
 
 /**
  * NestJS transport strategy that binds `@EventPattern('stream:<key>')` handlers
- * to a Redis consumer group and delivers entries at least once.
+ * to a Redis consumer group and delivers entries at least once; handlers with
+ * `{ broadcast: true }` read their stream without a group, every instance
+ * every entry, at most once per instance.
  *
  * @example
  * ```ts
@@ -64,6 +75,7 @@ export class RedisStreamsServer extends Server<RedisStreamsEvents, RedisStreamsS
   private options: ResolvedServerOptions | undefined;
   private connections: ConnectionSet | undefined;
   private consumer: GroupConsumer | undefined;
+  private broadcast: BroadcastConsumer | undefined;
   private closing: Promise<void> | undefined;
   private hasProcessingHooks = false;
   private readonly events = new ForwardedEvents();
@@ -123,9 +135,10 @@ export class RedisStreamsServer extends Server<RedisStreamsEvents, RedisStreamsS
   private async start(): Promise<void> {
     const options = resolveServerOptions(this.rawOptions);
     this.options = options;
-    const bindings = bindStreams(this.messageHandlers, options, this.logger);
-    checkKeyPrefix(bindings, keyPrefixOf(options.connection));
-    if (bindings.length === 0) {
+    const bound = bindStreams(this.messageHandlers, options, this.logger);
+    const bindings = bound.group;
+    checkKeyPrefix(bound, keyPrefixOf(options.connection));
+    if (bindings.length === 0 && bound.broadcast.length === 0) {
       this.logger.warn('No @EventPattern("stream:<key>") handlers found; nothing to read.');
     }
     const deadLetters = bindings.map(({ pattern, stream, options: streamOptions }) => ({
@@ -142,7 +155,8 @@ export class RedisStreamsServer extends Server<RedisStreamsEvents, RedisStreamsS
       consumer: options.consumer,
       missingStream: options.missingStream,
       streams: deadLetters,
-      connectionNames: [connections.nameOf('commands'), connections.nameOf('read')],
+      broadcastStreams: bound.broadcast.map((binding) => binding.stream),
+      connectionNames: [connections.nameOf('commands'), connections.nameOf('read'), connections.nameOf('broadcast')],
     });
     const consumer = await GroupConsumer.open({
       bindings,
@@ -153,10 +167,22 @@ export class RedisStreamsServer extends Server<RedisStreamsEvents, RedisStreamsS
       onFatal: (error) => this.onFatal(error),
     });
     this.consumer = consumer;
+    const broadcast = await BroadcastConsumer.open({
+      bindings: bound.broadcast,
+      server: options,
+      connections,
+      logger: this.logger,
+      invokerOf: (binding) => this.createInvoker(binding.handler),
+      onFatal: (error) => this.onFatal(error),
+    });
+    this.broadcast = broadcast;
     consumer.start();
+    broadcast.start();
     this._status$.next(RedisStreamsStatus.CONNECTED);
+    const named = (list: ReadonlyArray<{ stream: string }>): string => list.map((b) => `"${b.stream}"`).join(', ');
+    const broadcastNote = bound.broadcast.length > 0 ? `; broadcast reads of ${named(bound.broadcast)}` : '';
     this.logger.log(
-      `Consumer "${options.consumer}" of group "${options.group}" reading ${bindings.map((b) => `"${b.stream}"`).join(', ') || 'no streams'}.`,
+      `Consumer "${options.consumer}" of group "${options.group}" reading ${named(bindings) || 'no streams'}${broadcastNote}.`,
     );
   }
 
@@ -193,8 +219,8 @@ export class RedisStreamsServer extends Server<RedisStreamsEvents, RedisStreamsS
     const deadline = Date.now() + shutdownTimeoutMs;
     this.connections?.markClosing();
     try {
-      await this.consumer?.stopReading();
-      await this.consumer?.finish(deadline);
+      await Promise.all([this.consumer?.stopReading(), this.broadcast?.stopReading()]);
+      await Promise.all([this.consumer?.finish(deadline), this.broadcast?.finish(deadline)]);
     } catch (error) {
       this.logger.error(`Shutdown did not finish cleanly: ${describeError(error)}`);
     } finally {

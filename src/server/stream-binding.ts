@@ -1,4 +1,5 @@
 import type { Logger } from '@nestjs/common';
+import type { BroadcastBinding } from '../consumers/broadcast/broadcast-consumer.js';
 import type { StreamBinding } from '../consumers/stream-group/stream-worker.js';
 import type { MessageHandler } from '@nestjs/microservices';
 import { STREAM_PATTERN_PREFIX } from '../constants.js';
@@ -6,17 +7,27 @@ import { InvalidOptionsError } from '../errors/invalid-options.error.js';
 import type { StreamHandlerOptions } from '../interfaces/server-options.interface.js';
 import { describeValue } from '../options/validate-shape.js';
 import { resolveStreamOptions, type ResolvedStreamOptions } from '../options/resolve-stream-group-options.js';
+import { isBroadcastExtras, resolveBroadcastOptions } from '../options/resolve-broadcast-options.js';
 import { parsePattern, streamPattern } from '../routing/stream-route.js';
 import { assertPrefixOnce } from '../routing/key-prefix.js';
 
+/** The bound streams of a server, by mode. */
+export interface Bindings {
+  /** Read through the consumer group. */
+  readonly group: StreamBinding[];
+  /** Read by broadcast (`{ broadcast: true }`): plain XREAD, no group. */
+  readonly broadcast: BroadcastBinding[];
+}
+
 /**
  * Picks the `stream:<key>` event handlers out of Nest's handler map and merges
- * each one's `@EventPattern` extras over the server options.
+ * each one's `@EventPattern` extras over the server options; `broadcast: true`
+ * binds the stream for broadcast reads instead of the consumer group.
  *
  * @throws InvalidOptionsError when a pattern names no stream or extras are invalid
  */
-export function bindStreams(handlers: ReadonlyMap<string, MessageHandler>, base: ResolvedStreamOptions, logger: Logger): StreamBinding[] {
-  const bindings: StreamBinding[] = [];
+export function bindStreams(handlers: ReadonlyMap<string, MessageHandler>, base: ResolvedStreamOptions, logger: Logger): Bindings {
+  const bindings: Bindings = { group: [], broadcast: [] };
   for (const [pattern, handler] of handlers) {
     const route = parsePattern(pattern);
     if (route === undefined) {
@@ -30,15 +41,40 @@ export function bindStreams(handlers: ReadonlyMap<string, MessageHandler>, base:
       );
       continue;
     }
-    const extras = mergeHandlerExtras(stream, handlersOf(handler));
-    bindings.push({
-      pattern,
-      stream,
-      handler,
-      options: resolveStreamOptions(extras, base, `@EventPattern("${pattern}") extras: `),
-    });
+    const chained = handlersOf(handler);
+    const prefix = `@EventPattern("${pattern}") extras: `;
+    const extras = mergeHandlerExtras(stream, chained) as Record<string, unknown>;
+    if (isBroadcastPattern(stream, chained, prefix)) {
+      bindings.broadcast.push({ pattern, stream, handler, options: resolveBroadcastOptions(extras, base, prefix) });
+      continue;
+    }
+    const { broadcast: _broadcast, ...groupExtras } = extras;
+    if (groupExtras.startFrom !== undefined) {
+      throw new InvalidOptionsError(
+        `${prefix}startFrom`,
+        `applies to broadcast handlers ({ broadcast: true, startFrom }) only; where the consumer group of stream "${stream}" starts is the server option startFrom.`,
+      );
+    }
+    bindings.group.push({ pattern, stream, handler, options: resolveStreamOptions(groupExtras, base, prefix) });
   }
   return bindings;
+}
+
+/**
+ * Whether the handlers of one pattern read their stream by broadcast. They
+ * share one reader, so they must agree: a stream read through the group by
+ * one handler and by broadcast by another would hand some entries to one
+ * instance and all of them to every instance, under one pattern.
+ *
+ * @throws InvalidOptionsError when some set `broadcast: true` and others do not
+ */
+function isBroadcastPattern(stream: string, handlers: readonly MessageHandler[], prefix: string): boolean {
+  const modes = handlers.map((handler) => isBroadcastExtras((handler.extras ?? {}) as Record<string, unknown>, prefix));
+  if (modes.every((mode) => mode === modes[0])) return modes[0] ?? false;
+  throw new InvalidOptionsError(
+    `${prefix}broadcast`,
+    `some handlers of stream "${stream}" set broadcast: true and others do not. Handlers of one pattern share one reader: set broadcast: true on all of them or on none. To read a stream both through the group and by broadcast, do it in two apps (or servers).`,
+  );
 }
 
 /** Every handler Nest chained onto one pattern (a second `@EventPattern` of it becomes `next`). */
@@ -109,9 +145,10 @@ function conflict(stream: string, key: string, first: unknown, second: unknown):
  *
  * @throws InvalidOptionsError naming the pattern and the name to use
  */
-export function checkKeyPrefix(bindings: readonly StreamBinding[], keyPrefix: string): void {
-  for (const { pattern, stream, options } of bindings) {
+export function checkKeyPrefix(bindings: Bindings, keyPrefix: string): void {
+  for (const { pattern, stream, options } of bindings.group) {
     assertPrefixOnce(keyPrefix, stream, pattern);
     assertPrefixOnce(keyPrefix, options.deadLetterStream(stream), `${pattern} deadLetter.stream`);
   }
+  for (const { pattern, stream } of bindings.broadcast) assertPrefixOnce(keyPrefix, stream, pattern);
 }

@@ -7,6 +7,9 @@ import { redisUrl, uniqueName } from '../support/redis.js';
 /** The marker in README.md that the minimal ACL rule's fenced block follows. */
 const RULE_MARKER = '<!-- redis-acl-rule -->';
 
+/** The marker in README.md that the broadcast ACL rule's fenced block follows. */
+export const BROADCAST_RULE_MARKER = '<!-- redis-broadcast-acl-rule -->';
+
 /** The marker in README.md that the Redis Cluster ACL rule's fenced block follows. */
 export const CLUSTER_RULE_MARKER = '<!-- redis-cluster-acl-rule -->';
 
@@ -18,7 +21,8 @@ export function readmeAclRule(marker = RULE_MARKER): string {
   const readme = readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8');
   const at = readme.indexOf(marker);
   if (at === -1) throw new Error(`README.md has no ${marker} marker`);
-  const block = /```text\n(.+)\n```/.exec(readme.slice(at));
+  // A block inside a list item is indented.
+  const block = /```text\n[ \t]*(.+)\n[ \t]*```/.exec(readme.slice(at));
   if (block === null) throw new Error(`README.md has no fenced block after ${marker}`);
   return block[1]!;
 }
@@ -47,11 +51,11 @@ export class AclUsers {
     return { name, password, url: urlFor(name, password) };
   }
 
-  /** Creates a user from the README rule, its placeholders filled in. */
-  async fromReadme(stream: string, edit: (rule: string) => string = (rule) => rule): Promise<AclUser> {
+  /** Creates a user from the README rule (the one after `marker`), its placeholders filled in. */
+  async fromReadme(stream: string, edit: (rule: string) => string = (rule) => rule, marker?: string): Promise<AclUser> {
     const name = uniqueName('acl-user');
     const password = `secret-${randomBytes(8).toString('hex')}`;
-    const rule = edit(readmeAclRule()).replaceAll('<user>', name).replaceAll('<password>', password).replaceAll('<stream>', stream);
+    const rule = edit(readmeAclRule(marker)).replaceAll('<user>', name).replaceAll('<password>', password).replaceAll('<stream>', stream);
     const [acl, setuser, ...args] = rule.split(/\s+/);
     this.created.push(name);
     await this.admin.call(acl!, setuser!, ...args);

@@ -1,9 +1,10 @@
 import type { RedisCommands } from '../../connection/redis-client.js';
 import type { MissingStreamPolicy } from '../../interfaces/server-options.interface.js';
-import { redactError } from '../../errors/redact.js';
 import { StreamConfigurationError } from '../../errors/stream-configuration.error.js';
-import { describeError } from '../../errors/describe-error.js';
 import { isConfigurationError, redisReplyKind } from '../../errors/redis-reply.js';
+import { asConfigurationError } from '../../errors/stream-configuration.error.js';
+
+export { asConfigurationError } from '../../errors/stream-configuration.error.js';
 import { subcommandKey } from '../../connection/key-prefix.js';
 
 /** Outcome of making sure a group exists. */
@@ -60,25 +61,5 @@ function wrongType(stream: string, group: string, type: string): StreamConfigura
     stream,
     group,
     `key holds a ${type}, not a stream (WRONGTYPE). Rename the key or bind the handler to another stream.`,
-  );
-}
-
-/**
- * Turns WRONGTYPE / NOPERM replies into an error that names the key and the fix.
- */
-export function asConfigurationError(error: unknown, stream: string, group: string): StreamConfigurationError {
-  if (redisReplyKind(error) === 'WRONGTYPE') {
-    return new StreamConfigurationError(
-      stream,
-      group,
-      'key holds another type, not a stream (WRONGTYPE). Rename the key or bind the handler to another stream.',
-      { cause: redactError(error, stream) },
-    );
-  }
-  return new StreamConfigurationError(
-    stream,
-    group,
-    `permission denied (${describeError(error)}). Grant the Redis user the commands and keys of the README's "Redis ACL" section.`,
-    { cause: redactError(error, stream) },
   );
 }

@@ -8,18 +8,19 @@ import {
   type StreamFields,
 } from '../../codec/stream-codec.js';
 import { argoEventOf, type ArgoEventOrigin } from '../../codec/argo-events-envelope.js';
+import type { HandlerInvoker } from '../../context/handler-invoker.js';
 import { RedisStreamsContext, type EntryControl } from '../../context/redis-streams.context.js';
+import { describeDeserializerError, deserializePacket } from '../../delivery/deserialize.js';
 import { describeError } from '../../errors/describe-error.js';
 import type { Acker } from './acker.js';
 import { makeClaimableAfter } from './claim-schedule.js';
 import { moveToDeadLetter } from './dead-letter.js';
-import { awaitHandlerResult } from '../../delivery/handler-result.js';
+import { followHandler } from '../../delivery/handler-result.js';
 import { judgeDelivery, judgeFailure, retryDelayMs } from '../../delivery/failure-policy.js';
 import { InFlightEntry, InFlightList } from '../../delivery/in-flight.js';
 import type { StreamScope } from './stream-scope.js';
 
-/** Runs the bound Nest handler for a decoded payload; resolves or rejects with its outcome. */
-export type HandlerInvoker = (data: unknown, context: RedisStreamsContext) => Promise<unknown>;
+export type { HandlerInvoker } from '../../context/handler-invoker.js';
 
 /** What an entry processor needs besides its stream's scope; one per stream. */
 export interface EntryProcessorDeps {
@@ -115,7 +116,7 @@ class EntryRun extends InFlightEntry implements EntryControl {
       this.invoke(decoded.data, fields, metadata);
       return;
     }
-    this.deserialize(deserializer, decoded.data, metadata).then(
+    deserializePacket(deserializer, this.deps.pattern, scope.stream, decoded.data, metadata).then(
       (data) => this.invoke(data, fields, metadata),
       (error: unknown) => this.finishAfter(this.deadLetter(`undecodable: deserializer failed (${describeDeserializerError(error)})`)),
     );
@@ -173,16 +174,9 @@ class EntryRun extends InFlightEntry implements EntryControl {
       this.fail(error);
       return;
     }
-    outcome.then(
-      (result) => {
-        const completion = awaitHandlerResult(result);
-        if (completion === undefined) this.succeed();
-        else
-          completion.then(
-            () => this.succeed(),
-            (error: unknown) => this.fail(error),
-          );
-      },
+    followHandler(
+      outcome,
+      () => this.succeed(),
       (error: unknown) => this.fail(error),
     );
   }
@@ -297,23 +291,4 @@ class EntryRun extends InFlightEntry implements EntryControl {
     );
     await this.scheduleRetry(verdict.delayMs);
   }
-
-  private deserialize(deserializer: ConsumerDeserializer, data: unknown, metadata: Record<string, unknown> | undefined): Promise<unknown> {
-    const { pattern } = this.deps;
-    const { stream } = this.deps.scope;
-    const packet = { pattern, data, ...(metadata === undefined ? {} : { metadata }) };
-    // Inside the executor, a deserializer that throws rejects instead of escaping.
-    return new Promise<{ data?: unknown }>((resolve) => {
-      resolve(deserializer.deserialize(packet, { channel: stream }) as { data?: unknown } | Promise<{ data?: unknown }>);
-    }).then((incoming) => incoming.data);
-  }
-}
-
-/**
- * A deserializer's error for logs and dead letters. A SyntaxError (JSON.parse
- * inside the deserializer) quotes the payload in its message, so only its name is kept.
- */
-function describeDeserializerError(error: unknown): string {
-  if (error instanceof SyntaxError) return `${error.name}: the payload is not valid JSON`;
-  return describeError(error);
 }

@@ -6,7 +6,7 @@ import type { HandlerInvoker } from './entry-processor.js';
 import { GroupReader } from './group-reader.js';
 import { PendingScanner } from './pending-scanner.js';
 import { waitForStreams } from './stream-gate.js';
-import { readCountOf, readGroupKey } from './read-group-key.js';
+import { readCountOf, readGroupsOf } from '../../delivery/read-group-key.js';
 import { openStream, StreamWorker, type StreamBinding } from './stream-worker.js';
 
 /** What the consumer-group mode of a server is built from. */
@@ -47,15 +47,8 @@ export class GroupConsumer {
     const { bindings, server, connections, logger } = deps;
     const commands = connections.commands;
     const starts = await Promise.all(bindings.map((binding) => openStream(commands, binding.stream, server, logger)));
-    const byKey = new Map<string, number[]>();
-    bindings.forEach((binding, index) => {
-      const key = readGroupKey(binding.stream, binding.options, (stream) => connections.readPartition(stream));
-      const members = byKey.get(key);
-      if (members === undefined) byKey.set(key, [index]);
-      else members.push(index);
-    });
     const groups = await Promise.all(
-      [...byKey.values()].map(async (indexes) => {
+      readGroupsOf(bindings, (stream) => connections.readPartition(stream)).map(async (indexes) => {
         const streams = indexes.map((index) => bindings[index]!.stream);
         const blocking = await connections.openReader(streams);
         const { options } = bindings[indexes[0]!]!;

@@ -14,8 +14,10 @@ export interface PreflightPlan {
   readonly group: string;
   readonly consumer: string;
   readonly missingStream: MissingStreamPolicy;
-  /** Every bound stream with its dead-letter stream. */
+  /** Every stream bound to the group, with its dead-letter stream. */
   readonly streams: ReadonlyArray<{ readonly stream: string; readonly deadLetterStream: string }>;
+  /** Every stream read by broadcast (plain XREAD, no group). */
+  readonly broadcastStreams?: readonly string[];
   /** The CLIENT SETNAME names this server gives its connections; the first is the command connection's. */
   readonly connectionNames: readonly [string, ...string[]];
 }
@@ -100,6 +102,14 @@ export function probes(
     // XADD refuses the id 0-0 before writing (and NOMKSTREAM would not create the key).
     list.push({ acl: 'xadd', key: dlq, args: ['XADD', dlq, 'NOMKSTREAM', '0-0', 'f', 'v'] });
   }
+  for (const s of plan.broadcastStreams ?? []) {
+    list.push(
+      { acl: 'xread', key: s, args: ['XREAD', 'COUNT', 1, 'STREAMS', s, INVALID_ID] },
+      // The stream's last-generated-id: where 'latest' starts, and how a recreated stream is noticed.
+      { acl: 'xinfo|stream', key: s, args: ['XINFO', 'STREAM', subcommandKey(s)] },
+      { acl: 'xrange', key: s, args: ['XRANGE', s, '0-0', '0-0'] },
+    );
+  }
   // Last, so that the name set above is in the list it returns.
   list.push({ acl: 'client|list', args: ['CLIENT', 'LIST', 'TYPE', 'normal'] });
   return list;
@@ -148,10 +158,12 @@ export async function runPreflight(client: RedisClient, plan: PreflightPlan): Pr
     missing.push(denial);
   });
   if (missing.length > 0) {
-    const stream = plan.streams.find(({ stream: s, deadLetterStream }) =>
-      missing.some((m) => m.key === prefixedKey(prefix, s) || m.key === prefixedKey(prefix, deadLetterStream)),
-    )?.stream;
-    throw new MissingPermissionsError(stream ?? plan.streams[0]?.stream ?? '(no stream bound)', plan.group, userOf(client), missing);
+    const stream =
+      plan.streams.find(({ stream: s, deadLetterStream }) =>
+        missing.some((m) => m.key === prefixedKey(prefix, s) || m.key === prefixedKey(prefix, deadLetterStream)),
+      )?.stream ?? plan.broadcastStreams?.find((s) => missing.some((m) => m.key === prefixedKey(prefix, s)));
+    const first = plan.streams[0]?.stream ?? plan.broadcastStreams?.[0];
+    throw new MissingPermissionsError(stream ?? first ?? '(no stream bound)', plan.group, userOf(client), missing);
   }
   if (!isCluster(client) && isClusterNode(replies[list.findIndex((probe) => probe.acl === 'info')]?.[1])) {
     throw new InvalidOptionsError(

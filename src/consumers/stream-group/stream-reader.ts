@@ -7,12 +7,12 @@ import { asConfigurationError, ensureGroup } from './consumer-group.js';
 import type { EntryProcessor } from './entry-processor.js';
 import { reconnectDelayMs } from '../../connection/redis-connection.js';
 import { abortablePause } from '../../delivery/abortable-pause.js';
-import { readCountOf } from './read-group-key.js';
-import type { ReadCandidate } from './read-plan.js';
+import { readCountOf } from '../../delivery/read-group-key.js';
+import type { ReadEntries } from '../../connection/read-command.js';
+import { SlottedMember } from '../../delivery/slotted-member.js';
 import type { StreamScope } from './stream-scope.js';
 
-/** Entries as XREADGROUP returns them: [id, flat fields, or null when deleted while pending]. */
-export type ReadEntries = Array<[string, string[] | null]>;
+export type { ReadEntries } from '../../connection/read-command.js';
 
 /** What a stream reader needs besides its stream's scope. */
 export interface StreamReaderDeps {
@@ -25,14 +25,12 @@ export interface StreamReaderDeps {
 }
 
 /**
+ * Besides `active`, `checking` and `stopped` (see MemberState):
  * - `waiting`: the stream does not exist yet (`missingStream: 'wait'`);
- * - `active`: read with the others of its read group;
- * - `checking`: a read it shared failed, and which stream the error is about is being found out;
  * - `repairing`: its group vanished (NOGROUP) and is being created again;
- * - `paused`: backing off after a failure of its own;
- * - `stopped`: for good.
+ * - `paused`: backing off after a failure of its own.
  */
-type ReaderState = 'waiting' | 'active' | 'checking' | 'repairing' | 'paused' | 'stopped';
+type ReaderState = 'waiting' | 'repairing' | 'paused';
 
 /**
  * One stream's part in its read group (see GroupReader, which reads it with
@@ -43,18 +41,15 @@ type ReaderState = 'waiting' | 'active' | 'checking' | 'repairing' | 'paused' | 
  * hands the entries to the entry processor, and repairs its stream when a
  * read's error concerns it.
  */
-export class StreamReader implements ReadCandidate {
+export class StreamReader extends SlottedMember<ReaderState> {
   /** Aborted by {@link stop}; also ends a pause or wait. */
   private readonly stopping = new AbortController();
-  private state: ReaderState;
   /** `0` (then the last own pending id seen) while re-reading own pending entries; `>` after. */
   private readCursor = '0';
   private isBacklogged = false;
-  private isReading = false;
   private failures = 0;
   /** Last id handed to this consumer; a recreated group resumes after it. */
   private lastSeenId: string;
-  private onChange: () => void = () => undefined;
 
   /**
    * @param startId - where a recreated group resumes until a read has seen an entry
@@ -66,8 +61,8 @@ export class StreamReader implements ReadCandidate {
     startId: string,
     hasGroup: boolean,
   ) {
+    super(scope.slots, hasGroup ? 'active' : 'waiting');
     this.lastSeenId = startId;
-    this.state = hasGroup ? 'active' : 'waiting';
   }
 
   /** The stream key. */
@@ -75,29 +70,14 @@ export class StreamReader implements ReadCandidate {
     return this.scope.stream;
   }
 
-  /** Whether the group may read the stream now: active, no read of it on the wire, a free slot. */
-  get canRead(): boolean {
-    return this.state === 'active' && !this.isReading && this.scope.slots.free > 0;
-  }
-
-  /** Whether it stopped for good. */
-  get hasStopped(): boolean {
-    return this.state === 'stopped';
-  }
-
-  /** Free handler slots (for the read planner: see {@link ReadCandidate}). */
-  get free(): number {
-    return this.scope.slots.free;
-  }
-
   /** `>`, or the last own pending id seen: the id a read of it uses. */
   get cursor(): string {
     return this.readCursor;
   }
 
-  /** Its last read of new entries returned as many as it asked for. */
-  get hasBacklog(): boolean {
-    return this.isBacklogged;
+  /** It reads new entries (`>`) and its last read returned fewer than it asked for: it waits in the blocking read. */
+  get isCaughtUp(): boolean {
+    return this.readCursor === '>' && !this.isBacklogged;
   }
 
   /**
@@ -105,8 +85,8 @@ export class StreamReader implements ReadCandidate {
    *
    * @param onChange - called whenever it may be read again (slots freed, repaired, the stream appeared)
    */
-  start(onChange: () => void): void {
-    this.onChange = onChange;
+  override start(onChange: () => void): void {
+    super.start(onChange);
     if (this.state === 'waiting') void this.waitForStream();
   }
 
@@ -121,22 +101,6 @@ export class StreamReader implements ReadCandidate {
   abort(): void {
     this.stopping.abort();
     this.scope.slots.wakeAll();
-  }
-
-  /** When every slot is taken, asks to be told (through `onChange`) once one frees. */
-  parkIfFull(): void {
-    if (this.state !== 'active' || this.isReading || this.scope.slots.free > 0) return;
-    this.scope.slots.onceFree(this.onChange);
-  }
-
-  /**
-   * Reserves `count` slots for a read about to be sent. Slots are reserved
-   * before the read, so the reclaimer cannot hand out the same ones while it
-   * is on the wire: in flight never exceeds concurrency.
-   */
-  reserve(count: number): void {
-    this.scope.slots.take(count);
-    this.isReading = true;
   }
 
   /**
@@ -173,34 +137,7 @@ export class StreamReader implements ReadCandidate {
     else void this.deliverOwnPending(entries);
   }
 
-  /**
-   * A read of it failed; gives its slots back. An error that concerns the
-   * stream (given when it was alone in the read, or when a check found it to
-   * be the culprit) is carried out here: configuration errors stop it for
-   * good, a vanished group is created again, anything else is backed off.
-   *
-   * @param error - undefined when the failure was not about this stream
-   */
-  readFailed(reserved: number, error?: unknown): void {
-    this.scope.slots.release(reserved);
-    this.isReading = false;
-    if (error !== undefined) this.carryOut(error);
-  }
-
-  /** A read it shared failed; it is left out of reads until {@link checked} says whether the error was about it. */
-  check(): void {
-    if (this.state === 'active') this.state = 'checking';
-  }
-
-  /** The outcome of the check: the error that concerns this stream, or undefined. */
-  checked(error: unknown): void {
-    if (this.state !== 'checking') return;
-    this.state = 'active';
-    if (error !== undefined) this.carryOut(error);
-    else this.onChange();
-  }
-
-  private carryOut(error: unknown): void {
+  protected carryOut(error: unknown): void {
     const { stream, group, logger, logPrefix } = this.scope;
     if (this.state === 'stopped') return;
     if (isConfigurationError(error)) {

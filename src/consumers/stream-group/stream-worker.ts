@@ -1,4 +1,4 @@
-import type { ArgoEventOrigin } from '../../codec/argo-events-envelope.js';
+import { argoEventOriginOf } from '../../options/resolve-envelope.js';
 import type { Logger } from '@nestjs/common';
 import type { RedisClient } from '../../connection/redis-client.js';
 import type { MessageHandler } from '@nestjs/microservices';
@@ -7,6 +7,7 @@ import type { ResolvedServerOptions } from '../../options/resolve-server-options
 import type { ResolvedStreamOptions } from '../../options/resolve-stream-group-options.js';
 import type { StreamScripts } from '../../connection/scripts.js';
 import { Slots } from '../../delivery/slots.js';
+import { waitUntil } from '../../delivery/deadline.js';
 import { Acker, type AckTurn } from './acker.js';
 import { makeClaimableAfter } from './claim-schedule.js';
 import { ensureGroup, lastDeliveredId } from './consumer-group.js';
@@ -107,7 +108,7 @@ export class StreamWorker {
       acker: this.acker,
       invoke: deps.invoke,
       deserializer: server.deserializer,
-      argoEvents: argoEventOrigin(binding, server.group),
+      argoEvents: argoEventOriginOf(binding.options.envelope, binding.stream, server.group),
     });
     this.reader = new StreamReader(
       scope,
@@ -198,23 +199,4 @@ export class StreamWorker {
       );
     }
   }
-}
-
-function waitUntil(promise: Promise<void>, deadline: number): Promise<void> {
-  const remaining = deadline - Date.now();
-  if (remaining <= 0) return Promise.resolve();
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, remaining);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
-
-/** Where the argo-events events of a binding say they come from, when it asks for them. */
-function argoEventOrigin({ stream, options }: StreamBinding, group: string): ArgoEventOrigin | undefined {
-  const { envelope } = options;
-  if (envelope === undefined) return undefined;
-  return { stream, source: envelope.source ?? group, subject: envelope.subject ?? stream };
 }

@@ -61,4 +61,18 @@ describe('the argo-events envelope', () => {
     expect(first.data.message_id).toBe(ours);
     expect(first.data.values['data']).toBe(JSON.stringify({ sku: 'A1' }));
   });
+
+  it('on a broadcast handler too (the server option applies to every handler)', async () => {
+    const events: ArgoEvent[] = [];
+    const { server } = await scene.start([controller({ broadcast: true })], fastOptions({ group: scene.group, envelope: 'argo-events' }), [
+      { provide: EVENTS, useValue: events },
+    ]);
+    expect(server.unwrap().readers.map((r) => r.mode)).toEqual(['broadcast']);
+    const id = (await scene.redis.xadd(scene.stream, '*', 'key-1', 'val-1'))!;
+    await waitFor(() => events.length === 1, { message: 'the event' });
+    expect(events[0]).toMatchObject({
+      context: { source: scene.group, subject: scene.stream },
+      data: { message_id: id, values: { 'key-1': 'val-1' } },
+    });
+  });
 });

@@ -1,17 +1,20 @@
 /**
  * What the planner knows of one stream that could be read now: it is active,
- * has no read on the wire and at least one free handler slot.
+ * has no read on the wire and at least one free handler slot. The same for
+ * a consumer group's streams (XREADGROUP) and broadcast streams (XREAD).
  */
 export interface ReadCandidate {
   /** Free handler slots; every read for the stream asks for at most this many. */
   readonly free: number;
-  /** `>` for new entries, or the last own pending id seen (re-reading its own pending entries). */
-  readonly cursor: string;
-  /** Its last read returned as many entries as it asked for: more are probably waiting. */
-  readonly hasBacklog: boolean;
+  /**
+   * It waits for new entries: its last read came back short (fewer than it
+   * asked for). False while it has a backlog, and while a group's stream
+   * re-reads its own pending entries, which are there to be read at once.
+   */
+  readonly isCaughtUp: boolean;
 }
 
-/** One XREADGROUP of a plan: which candidates (by index) it reads and its COUNT. */
+/** One XREADGROUP or XREAD of a plan: which candidates (by index) it reads and its COUNT. */
 export interface PlannedRead {
   readonly members: readonly number[];
   readonly count: number;
@@ -22,8 +25,8 @@ export interface ReadPlan {
   /** The first candidate (by index) left out to keep within `maxEntries`, if any: the next plan should start there. */
   readonly firstLeftOut: number | undefined;
   /**
-   * Reads of entries that are there: streams re-reading their own pending
-   * entries, and streams with a backlog. Streams that can
+   * Reads of entries that are there: streams with a backlog, and a group's
+   * streams re-reading their own pending entries. Streams that can
    * take a whole `readCount` share one read; the others share one per power
    * of two of their free slots (1, 2–3, 4–7, …), whose COUNT is the fewest
    * free slots among its members: none asks for more than its free slots,
@@ -84,7 +87,7 @@ export function planReads(candidates: readonly ReadCandidate[], readCount: numbe
     const candidate = candidates[index]!;
     const free = Math.min(candidate.free, readCount);
     if (free < 1) continue;
-    if (candidate.cursor === '>' && !candidate.hasBacklog) {
+    if (candidate.isCaughtUp) {
       waiting.push(index);
       waitCount = Math.min(waitCount, free);
       continue;

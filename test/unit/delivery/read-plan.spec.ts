@@ -1,9 +1,10 @@
-import { maxEntriesPerPlan, planReads, type ReadCandidate, type ReadPlan } from '../../../../src/consumers/stream-group/read-plan.js';
-import { readCountOf, readGroupKey } from '../../../../src/consumers/stream-group/read-group-key.js';
+import { maxEntriesPerPlan, planReads, type ReadCandidate, type ReadPlan } from '../../../src/delivery/read-plan.js';
+import { readCountOf, readGroupKey } from '../../../src/delivery/read-group-key.js';
 
-const idle = (free: number): ReadCandidate => ({ free, cursor: '>', hasBacklog: false });
-const busy = (free: number): ReadCandidate => ({ free, cursor: '>', hasBacklog: true });
-const ownPending = (free: number, cursor = '0'): ReadCandidate => ({ free, cursor, hasBacklog: false });
+const idle = (free: number): ReadCandidate => ({ free, isCaughtUp: true });
+const busy = (free: number): ReadCandidate => ({ free, isCaughtUp: false });
+// A group's stream re-reading its own pending entries: entries are there, as with a backlog.
+const ownPending = (free: number): ReadCandidate => ({ free, isCaughtUp: false });
 
 /** Every read of a plan, the blocking one last. */
 function readsOf(plan: ReadPlan) {
@@ -78,8 +79,8 @@ describe('read plan', () => {
     ]);
   });
 
-  it('re-reads own pending entries without blocking, each stream from its own cursor', () => {
-    const candidates = [ownPending(200), ownPending(200, '1700000000000-3'), idle(200)];
+  it('re-reads own pending entries without blocking', () => {
+    const candidates = [ownPending(200), ownPending(200), idle(200)];
     const plan = planReads(candidates, 100);
     expect(plan.fetches).toEqual([{ members: [0, 1], count: 100 }]);
     expect(plan.wait).toEqual({ members: [2], count: 100 });

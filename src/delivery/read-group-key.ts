@@ -1,7 +1,9 @@
-import type { ResolvedStreamOptions } from '../../options/resolve-stream-group-options.js';
-
-/** The settings that decide how a stream is read, and so which streams one XREADGROUP can serve. */
-export type ReadSettings = Pick<ResolvedStreamOptions, 'batchSize' | 'blockMs' | 'concurrency'>;
+/** The settings that decide how a stream is read, and so which streams one XREADGROUP (or XREAD) can serve. */
+export interface ReadSettings {
+  readonly batchSize: number;
+  readonly blockMs: number;
+  readonly concurrency: number;
+}
 
 /**
  * The most entries one read asks of a stream: `batchSize`, and never more
@@ -13,7 +15,9 @@ export function readCountOf(options: ReadSettings): number {
 
 /**
  * Which streams share one blocking `XREADGROUP ... STREAMS k1 k2 ...` (and so
- * one blocking connection): the streams whose keys are equal.
+ * one blocking connection): the streams whose keys are equal. Broadcast
+ * streams (plain `XREAD`) are grouped by the same rule among themselves; a
+ * group's streams and broadcast streams never share a read.
  *
  * One read has one BLOCK and one COUNT, and Redis applies COUNT to each stream
  * it names, so the streams of a read must agree on `blockMs` and on how many
@@ -36,4 +40,22 @@ export function readGroupKey(stream: string, options: ReadSettings, partition: (
   const where = partition(stream);
   const how = `block=${options.blockMs} count=${readCountOf(options)}`;
   return where === '' ? how : `${where} ${how}`;
+}
+
+/**
+ * The read groups of some bound streams (see {@link readGroupKey}): each as
+ * the indexes of its streams in `bindings`, in binding order.
+ */
+export function readGroupsOf(
+  bindings: ReadonlyArray<{ readonly stream: string; readonly options: ReadSettings }>,
+  partition: (stream: string) => string,
+): number[][] {
+  const byKey = new Map<string, number[]>();
+  bindings.forEach((binding, index) => {
+    const key = readGroupKey(binding.stream, binding.options, partition);
+    const members = byKey.get(key);
+    if (members === undefined) byKey.set(key, [index]);
+    else members.push(index);
+  });
+  return [...byKey.values()];
 }
