@@ -1,5 +1,6 @@
 /** What a connection of the server is for. */
-export type ConnectionRole = 'commands' | 'read';
+/** `read`: a blocking connection of streams; `list`: a list queue's blocking connection (BLMOVE). */
+export type ConnectionRole = 'commands' | 'read' | 'list';
 
 /**
  * The CLIENT SETNAME name of a server connection: `nrs:<group>:<consumer>:<role>`.

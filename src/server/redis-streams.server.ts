@@ -6,21 +6,25 @@ import type { RedisStreamsEvents } from '../interfaces/events.interface.js';
 import type { RedisStreamsServerOptions } from '../interfaces/server-options.interface.js';
 import { RedisStreamsStatus } from '../interfaces/status.enum.js';
 import { resolveServerOptions, type ResolvedServerOptions } from '../options/resolve-server-options.js';
-import { checkDeadLetterSlots } from '../options/cluster-keys.js';
+import { checkDeadLetterSlots, checkListSlots } from '../options/cluster-keys.js';
 import { clusterKeyPrefix, isClusterConnection } from '../options/connection-option.js';
 import { REDIS_STREAMS_TRANSPORT } from '../constants.js';
 import { ConnectionSet } from '../connection/connection-set.js';
 import { ForwardedEvents } from '../connection/forwarded-events.js';
 import { GroupConsumer } from '../consumers/stream-group/group-consumer.js';
 import { bindStreams, checkKeyPrefix } from './stream-binding.js';
+import { bindLists, checkListKeyPrefix } from './list-binding.js';
+import { ListConsumer } from '../consumers/list-queue/list-consumer.js';
+import { checkListKeys, listProbes, type ListCheck } from '../consumers/list-queue/list-preflight.js';
 import { keyPrefixOf } from '../routing/key-prefix.js';
 import { runPreflight } from '../consumers/stream-group/preflight.js';
 import type { HandlerInvoker } from '../consumers/stream-group/entry-processor.js';
 import { awaitHandlerResult } from '../delivery/handler-result.js';
 
 /**
- * The clients `unwrap()` returns: the command connection, and the blocking
- * connections with the streams each one reads.
+ * The clients `unwrap()` returns: the command connection, the blocking
+ * connections with the streams each one reads, and one blocking connection
+ * per bound list queue (its `BLMOVE` waits there).
  *
  * Streams that can be read together share one blocking `XREADGROUP` and so
  * one connection: on one Redis, all bound streams whose `blockMs` and
@@ -43,11 +47,18 @@ export interface RedisStreamsServerClients {
    * to the master serving that slot.
    */
   readonly readers: ReadonlyArray<{ readonly connection: Redis; readonly streams: readonly string[] }>;
+  /**
+   * One entry per bound list queue (`@EventPattern('list:<key>')`): the
+   * connection its `BLMOVE` blocks on while the list is empty, and the list.
+   * On a cluster, to the master serving the list's slot. Empty without list queues.
+   */
+  readonly listReaders: ReadonlyArray<{ readonly connection: Redis; readonly list: string }>;
 }
 
 /**
  * NestJS transport strategy that binds `@EventPattern('stream:<key>')` handlers
- * to a Redis consumer group and delivers entries at least once.
+ * to a Redis consumer group, and `@EventPattern('list:<key>')` handlers to a
+ * Redis list consumed as a work queue, and delivers entries at least once.
  *
  * @example
  * ```ts
@@ -64,6 +75,7 @@ export class RedisStreamsServer extends Server<RedisStreamsEvents, RedisStreamsS
   private options: ResolvedServerOptions | undefined;
   private connections: ConnectionSet | undefined;
   private consumer: GroupConsumer | undefined;
+  private listConsumer: ListConsumer | undefined;
   private closing: Promise<void> | undefined;
   private hasProcessingHooks = false;
   private readonly events = new ForwardedEvents();
@@ -124,16 +136,35 @@ export class RedisStreamsServer extends Server<RedisStreamsEvents, RedisStreamsS
     const options = resolveServerOptions(this.rawOptions);
     this.options = options;
     const bindings = bindStreams(this.messageHandlers, options, this.logger);
+    const listBindings = bindLists(this.messageHandlers, options, this.logger);
     checkKeyPrefix(bindings, keyPrefixOf(options.connection));
-    if (bindings.length === 0) {
-      this.logger.warn('No @EventPattern("stream:<key>") handlers found; nothing to read.');
+    checkListKeyPrefix(listBindings, keyPrefixOf(options.connection));
+    if (bindings.length === 0 && listBindings.length === 0) {
+      this.logger.warn('No @EventPattern("stream:<key>") or @EventPattern("list:<key>") handlers found; nothing to read.');
     }
     const deadLetters = bindings.map(({ pattern, stream, options: streamOptions }) => ({
       pattern,
       stream,
       deadLetterStream: streamOptions.deadLetterStream(stream),
     }));
-    if (isClusterConnection(options.connection)) checkDeadLetterSlots(deadLetters, clusterKeyPrefix(options.connection));
+    const lists: ListCheck[] = listBindings.map(({ list, options: listOptions }) => ({
+      list,
+      consumer: options.consumer,
+      deadLetterStream: listOptions.deadLetterStream(list),
+      claimIdleMs: listOptions.claimIdleMs,
+    }));
+    if (isClusterConnection(options.connection)) {
+      const keyPrefix = clusterKeyPrefix(options.connection);
+      const listRoutes = listBindings.map(({ pattern, list }, i) => ({
+        pattern,
+        list,
+        consumer: options.consumer,
+        stream: list,
+        deadLetterStream: lists[i]!.deadLetterStream,
+      }));
+      checkDeadLetterSlots([...deadLetters, ...listRoutes], keyPrefix);
+      checkListSlots(listRoutes, keyPrefix);
+    }
     const connections = new ConnectionSet(options, this.logger, (status) => this._status$.next(status), this.events);
     this.connections = connections;
     await connections.openCommands();
@@ -142,8 +173,10 @@ export class RedisStreamsServer extends Server<RedisStreamsEvents, RedisStreamsS
       consumer: options.consumer,
       missingStream: options.missingStream,
       streams: deadLetters,
-      connectionNames: [connections.nameOf('commands'), connections.nameOf('read')],
+      connectionNames: [connections.nameOf('commands'), connections.nameOf('read'), connections.nameOf('list')],
+      extraProbes: listProbes(lists),
     });
+    await checkListKeys(connections.commands, lists);
     const consumer = await GroupConsumer.open({
       bindings,
       server: options,
@@ -159,10 +192,21 @@ export class RedisStreamsServer extends Server<RedisStreamsEvents, RedisStreamsS
         `Waiting for stream(s) to be created: ${missing.map((s) => `"${s}"`).join(', ')} (missingStream: 'wait'); checking every ${options.streamWaitIntervalMs} ms.`,
       );
     }
+    const listConsumer = await ListConsumer.open({
+      bindings: listBindings,
+      server: options,
+      connections,
+      logger: this.logger,
+      invokerOf: (binding) => this.createInvoker(binding.handler),
+      onFatal: (error) => this.onFatal(error),
+    });
+    this.listConsumer = listConsumer;
     consumer.start();
+    listConsumer.start();
     this._status$.next(RedisStreamsStatus.CONNECTED);
+    const listNote = listBindings.length === 0 ? '' : `, and list queue(s) ${listBindings.map((b) => `"${b.list}"`).join(', ')}`;
     this.logger.log(
-      `Consumer "${options.consumer}" of group "${options.group}" reading ${bindings.map((b) => `"${b.stream}"`).join(', ') || 'no streams'}.`,
+      `Consumer "${options.consumer}" of group "${options.group}" reading ${bindings.map((b) => `"${b.stream}"`).join(', ') || 'no streams'}${listNote}.`,
     );
   }
 
@@ -199,8 +243,8 @@ export class RedisStreamsServer extends Server<RedisStreamsEvents, RedisStreamsS
     const deadline = Date.now() + shutdownTimeoutMs;
     this.connections?.markClosing();
     try {
-      await this.consumer?.stopReading();
-      await this.consumer?.finish(deadline);
+      await Promise.all([this.consumer?.stopReading(), this.listConsumer?.stopReading()]);
+      await Promise.all([this.consumer?.finish(deadline), this.listConsumer?.finish(deadline)]);
     } catch (error) {
       this.logger.error(`Shutdown did not finish cleanly: ${describeError(error)}`);
     } finally {

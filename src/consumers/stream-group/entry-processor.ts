@@ -6,6 +6,7 @@ import type { Acker } from './acker.js';
 import { makeClaimableAfter } from './claim-schedule.js';
 import { moveToDeadLetter } from './dead-letter.js';
 import { awaitHandlerResult } from '../../delivery/handler-result.js';
+import { describeDeserializerError, deserializePayload } from '../../delivery/deserialize.js';
 import { judgeDelivery, judgeFailure, retryDelayMs } from '../../delivery/failure-policy.js';
 import { InFlightEntry, InFlightList } from '../../delivery/in-flight.js';
 import type { StreamScope } from './stream-scope.js';
@@ -100,7 +101,7 @@ class EntryRun extends InFlightEntry implements EntryControl {
       this.invoke(decoded.data, fields, metadata);
       return;
     }
-    this.deserialize(deserializer, decoded.data, metadata).then(
+    deserializePayload(deserializer, this.deps.pattern, this.deps.scope.stream, decoded.data, metadata).then(
       (data) => this.invoke(data, fields, metadata),
       (error: unknown) => this.finishAfter(this.deadLetter(`undecodable: deserializer failed (${describeDeserializerError(error)})`)),
     );
@@ -282,23 +283,4 @@ class EntryRun extends InFlightEntry implements EntryControl {
     );
     await this.scheduleRetry(verdict.delayMs);
   }
-
-  private deserialize(deserializer: ConsumerDeserializer, data: unknown, metadata: Record<string, unknown> | undefined): Promise<unknown> {
-    const { pattern } = this.deps;
-    const { stream } = this.deps.scope;
-    const packet = { pattern, data, ...(metadata === undefined ? {} : { metadata }) };
-    // Inside the executor, a deserializer that throws rejects instead of escaping.
-    return new Promise<{ data?: unknown }>((resolve) => {
-      resolve(deserializer.deserialize(packet, { channel: stream }) as { data?: unknown } | Promise<{ data?: unknown }>);
-    }).then((incoming) => incoming.data);
-  }
-}
-
-/**
- * A deserializer's error for logs and dead letters. A SyntaxError (JSON.parse
- * inside the deserializer) quotes the payload in its message, so only its name is kept.
- */
-function describeDeserializerError(error: unknown): string {
-  if (error instanceof SyntaxError) return `${error.name}: the payload is not valid JSON`;
-  return describeError(error);
 }

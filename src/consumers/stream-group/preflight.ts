@@ -8,6 +8,7 @@ import { deniedTarget } from '../../errors/redis-reply.js';
 import type { MissingStreamPolicy } from '../../interfaces/server-options.interface.js';
 import { keyPrefixOfClient, subcommandKey } from '../../connection/key-prefix.js';
 import { prefixedKey } from '../../routing/key-prefix.js';
+import type { Probe } from '../../connection/acl-probe.js';
 
 /** What the start-up check looks at. */
 export interface PreflightPlan {
@@ -18,15 +19,8 @@ export interface PreflightPlan {
   readonly streams: ReadonlyArray<{ readonly stream: string; readonly deadLetterStream: string }>;
   /** The CLIENT SETNAME names this server gives its connections; the first is the command connection's. */
   readonly connectionNames: readonly [string, ...string[]];
-}
-
-/** One harmless command, sent only to learn whether the ACL lets it through. */
-interface Probe {
-  /** The command as ACL rules name it. */
-  readonly acl: string;
-  /** The one key it names, if any. */
-  readonly key?: string;
-  readonly args: ReadonlyArray<string | number>;
+  /** Probes of the other delivery modes bound (list queues), checked in the same round trip. */
+  readonly extraProbes?: readonly Probe[];
 }
 
 /** Redis rejects this id before touching anything (parsing comes after the ACL check). */
@@ -100,6 +94,7 @@ export function probes(
     // XADD refuses the id 0-0 before writing (and NOMKSTREAM would not create the key).
     list.push({ acl: 'xadd', key: dlq, args: ['XADD', dlq, 'NOMKSTREAM', '0-0', 'f', 'v'] });
   }
+  list.push(...(plan.extraProbes ?? []));
   // Last, so that the name set above is in the list it returns.
   list.push({ acl: 'client|list', args: ['CLIENT', 'LIST', 'TYPE', 'normal'] });
   return list;
@@ -148,9 +143,14 @@ export async function runPreflight(client: RedisClient, plan: PreflightPlan): Pr
     missing.push(denial);
   });
   if (missing.length > 0) {
-    const stream = plan.streams.find(({ stream: s, deadLetterStream }) =>
-      missing.some((m) => m.key === prefixedKey(prefix, s) || m.key === prefixedKey(prefix, deadLetterStream)),
-    )?.stream;
+    const owner = replies
+      .map(([error], index) => (deniedTarget(error) === undefined ? undefined : list[index]!.owner))
+      .find((o) => o !== undefined);
+    const stream =
+      owner ??
+      plan.streams.find(({ stream: s, deadLetterStream }) =>
+        missing.some((m) => m.key === prefixedKey(prefix, s) || m.key === prefixedKey(prefix, deadLetterStream)),
+      )?.stream;
     throw new MissingPermissionsError(stream ?? plan.streams[0]?.stream ?? '(no stream bound)', plan.group, userOf(client), missing);
   }
   if (!isCluster(client) && isClusterNode(replies[list.findIndex((probe) => probe.acl === 'info')]?.[1])) {
