@@ -6,7 +6,7 @@ import { RedisStreamsServer } from '../src/index.js';
 import { AppModule } from './app.module.js';
 import { OrderLedger } from './order-ledger.js';
 import { startLocalRedis, type LocalRedis } from '../test/support/local-redis.js';
-import { ORDERS_STREAM } from './orders.js';
+import { LABELS_LIST, ORDERS_STREAM } from './orders.js';
 
 const logger = new Logger('Sample');
 
@@ -28,6 +28,8 @@ async function seed(url: string): Promise<void> {
       const orderId = await redis.xadd(ORDERS_STREAM, '*', 'sku', `SKU-${i}`, 'qty', String(i + 1));
       await redis.xadd('invoices', '*', 'orderEntryId', orderId ?? '');
     }
+    // Label jobs from a foreign producer: plain strings on a list queue.
+    await redis.rpush(LABELS_LIST, 'SKU-0', 'SKU-1', 'SKU-2');
   } finally {
     redis.disconnect();
   }
@@ -50,6 +52,7 @@ async function main(): Promise<void> {
   logger.log(`  curl ${appUrl}/orders/status`);
   logger.log(`  redis-cli -u ${url} XPENDING invoices sample     # failed invoices wait here for a retry`);
   logger.log(`  redis-cli -u ${url} XRANGE '{invoices}:dlq' - +     # and land here after 3 tries`);
+  logger.log(`  redis-cli -u ${url} RPUSH ${LABELS_LIST} SKU-9         # a job for the list queue; one consumer takes it`);
   await seed(url);
 
   let isStopping = false;
@@ -65,12 +68,12 @@ async function main(): Promise<void> {
   if (isOnce) {
     const ledger = app.get(OrderLedger);
     const deadline = Date.now() + 10_000;
-    while (ledger.summary().shipped < 5 && Date.now() < deadline) {
+    while ((ledger.summary().shipped < 5 || ledger.summary().labels < 3) && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     logger.log(`Handled so far: ${JSON.stringify(ledger.summary())}`);
     await stop();
-    if (ledger.summary().shipped < 5) process.exitCode = 1;
+    if (ledger.summary().shipped < 5 || ledger.summary().labels < 3) process.exitCode = 1;
   }
 }
 

@@ -6,6 +6,7 @@ export class OrderLedger {
   private readonly shippedIds: string[] = [];
   private readonly invoicedIds: string[] = [];
   private failures = 0;
+  private labels = 0;
 
   shipped(id: string): void {
     this.shippedIds.push(id);
@@ -19,7 +20,11 @@ export class OrderLedger {
     this.failures += 1;
   }
 
-  summary(): { shipped: number; invoiced: number; failures: number } {
-    return { shipped: this.shippedIds.length, invoiced: this.invoicedIds.length, failures: this.failures };
+  labeled(): void {
+    this.labels += 1;
+  }
+
+  summary(): { shipped: number; invoiced: number; failures: number; labels: number } {
+    return { shipped: this.shippedIds.length, invoiced: this.invoicedIds.length, failures: this.failures, labels: this.labels };
   }
 }

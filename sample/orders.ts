@@ -9,3 +9,5 @@ export interface Order {
 export const ORDERS_CLIENT = 'ORDERS_CLIENT';
 /** Stream the sample writes orders to. */
 export const ORDERS_STREAM = 'orders';
+/** List queue of shipping-label jobs: one label per job, whichever instance takes it. */
+export const LABELS_LIST = 'labels';
