@@ -17,13 +17,14 @@ export type ContenderKind =
   | 'nest-held'
   | 'ours'
   | 'ours-idle'
+  | 'ours-list'
   | 'bullmq'
   | 'nest-redis'
   | 'xadd-raw'
   | 'emit-ours';
 
 /** Where a consumer's messages come from: what is pre-filled and which producer writes. */
-export type Family = 'stream' | 'bullmq' | 'nest-redis';
+export type Family = 'stream' | 'list' | 'bullmq' | 'nest-redis';
 
 /** What every contender of a kind shares. */
 export interface KindFacts {
@@ -86,6 +87,14 @@ export const KINDS: Readonly<Record<ContenderKind, KindFacts>> = {
     description:
       'ours bound to <streams> empty streams (one generated handler each, default options): the time `listen()` takes, ' +
       'its connections (CLIENT LIST), and, once started, Redis commands per second (INFO commandstats) and CPU of the process while idle.',
+  },
+  'ours-list': {
+    role: 'consumer',
+    family: 'list',
+    isCompetitor: false,
+    description:
+      "ours with the same controller's handler bound to a list queue (`@EventPattern('list:bench:list')`), `batchSize` and " +
+      "`concurrency` as in the table, draining a list pre-filled with RPUSH in our client's list encoding.",
   },
   bullmq: {
     role: 'consumer',
@@ -182,6 +191,7 @@ export const CONTENDERS = [
   { name: 'raw-c10', kind: 'raw-held', batchSize: 10, scenarios: ['drain'], notes: '' },
   { name: 'raw-c1', kind: 'raw-held', batchSize: 1, scenarios: ['drain'], notes: '' },
   { name: 'nest-c1', kind: 'nest-held', batchSize: 1, scenarios: ['drain'], notes: 'what no NestJS transport holding 1 entry can beat' },
+  { name: 'list-default', kind: 'ours-list', scenarios: ['drain'], notes: 'a list queue at default options (issue 13)' },
   { name: 'bullmq-c1', kind: 'bullmq', concurrency: 1, scenarios: ['drain'], notes: '' },
   { name: 'bullmq-c10', kind: 'bullmq', concurrency: 10, scenarios: ['drain'], notes: '' },
   { name: 'bullmq-c100', kind: 'bullmq', concurrency: 100, scenarios: ['drain', 'steady', 'latency'], representsFamily: true, notes: '' },

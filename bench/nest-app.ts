@@ -71,12 +71,33 @@ export function streamsController(keys: readonly string[]): Type<unknown> {
   return StreamsController;
 }
 
+/** {@link BenchController}'s handler bound to the bench list queue instead of the stream. */
+export function listBenchController(): Type<unknown> {
+  @Controller()
+  class ListBenchController {
+    constructor(private readonly probe: Probe) {}
+
+    @EventPattern(KEYS.listPattern)
+    onEvent(@Payload() payload: BenchPayload): Promise<void> {
+      this.probe.record(payload);
+      return Promise.resolve();
+    }
+  }
+  return ListBenchController;
+}
+
 /**
  * Creates (without listening) a Nest microservice whose controller reports to
- * `probe`: {@link BenchController}, or one handler per key of `keys`.
+ * `probe`: {@link BenchController}, one handler per key of `keys`, or the given controller.
  */
-export async function createBenchApp(probe: Probe, options: MicroserviceOptions, keys?: readonly string[]): Promise<INestMicroservice> {
-  const controller = keys === undefined || (keys.length === 1 && keys[0] === KEYS.stream) ? BenchController : streamsController(keys);
+export async function createBenchApp(
+  probe: Probe,
+  options: MicroserviceOptions,
+  keys?: readonly string[],
+  given?: Type<unknown>,
+): Promise<INestMicroservice> {
+  const controller =
+    given ?? (keys === undefined || (keys.length === 1 && keys[0] === KEYS.stream) ? BenchController : streamsController(keys));
   @Module({ controllers: [controller], providers: [{ provide: Probe, useValue: probe }] })
   class BenchModule {}
   return NestFactory.createMicroservice<MicroserviceOptions>(BenchModule, { ...options, logger: false });
