@@ -96,12 +96,13 @@ export class ListKeeper {
   async leave(): Promise<void> {
     const { commands, keys, consumer } = this.scope;
     if ((await commands.llen(keys.processing)) > 0) return;
-    await commands.multi().del(keys.alive).srem(keys.registry, consumer).exec();
+    await throwFirst(commands.pipeline().del(keys.alive).srem(keys.registry, consumer).exec());
   }
 
   private async renew(): Promise<void> {
     const { commands, keys, consumer, options } = this.scope;
-    await commands.multi().set(keys.alive, '1', 'PX', options.claimIdleMs).sadd(keys.registry, consumer).exec();
+    // A pipeline, not MULTI: the two need not be atomic (the ACL rule then needs no MULTI/EXEC).
+    await throwFirst(commands.pipeline().set(keys.alive, '1', 'PX', options.claimIdleMs).sadd(keys.registry, consumer).exec());
   }
 
   private scheduleLook(delayMs: number): void {
@@ -176,4 +177,9 @@ export class ListKeeper {
     }
     logger.warn(`${logPrefix} could not ${what} (${describeError(error)}); trying again later.`);
   }
+}
+
+/** Rejects with the first error of a pipeline's replies. */
+async function throwFirst(replies: Promise<Array<[Error | null, unknown]> | null>): Promise<void> {
+  for (const [error] of (await replies) ?? []) if (error) throw error;
 }
