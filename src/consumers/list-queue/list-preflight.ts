@@ -22,6 +22,7 @@ export interface ListCheck {
  * before it has just set (a string: LPUSH answers WRONGTYPE when allowed).
  */
 export function listProbes(lists: readonly ListCheck[]): Probe[] {
+  if (lists.length === 0) return [];
   const probes: Probe[] = [{ acl: 'time', args: ['TIME'] }];
   const nobody = `nrs-preflight-${randomUUID()}`;
   for (const { list, consumer, deadLetterStream: dlq, claimIdleMs } of lists) {
