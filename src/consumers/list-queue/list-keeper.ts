@@ -6,6 +6,9 @@ import type { ListScope } from './list-scope.js';
 /** Most entries one recovery or promotion script moves; more take further calls. */
 const MOVE_CHUNK = 1_000;
 
+/** How long after a liveness key's expiry the next look runs. */
+const LOOK_MARGIN_MS = 10;
+
 /**
  * The bookkeeping of one list queue for this consumer, on timers:
  *
@@ -13,10 +16,14 @@ const MOVE_CHUNK = 1_000;
  *   `claimIdleMs / 3`, and this consumer's name in the list's registry (a set
  *   of names, so that other consumers' processing lists are found without
  *   SCAN, which a cluster could not do in one place).
- * - **Recovery.** Every `claimIntervalMs`, the registry's other consumers
- *   whose liveness key has expired get their processing list put back at the
- *   head of the list, each entry with one more delivery counted (a script
- *   that checks the liveness key again, atomically), and are unregistered.
+ * - **Recovery.** On each look, the registry's other consumers whose
+ *   liveness key has expired get their processing list put back at the head
+ *   of the list, each entry with one more delivery counted (a script that
+ *   checks the liveness key again, atomically), and are unregistered. The
+ *   next look is due when the first of the live ones' keys would expire
+ *   (PTTL), but at least `claimIntervalMs` and at most `claimIdleMs` later:
+ *   a consumer that dies is found as soon as its key expires, and an idle
+ *   list costs a few commands per `claimIdleMs`, not per second.
  *   On start, this consumer does the same with its own processing list (left
  *   by a crash or an unfinished shutdown) before it takes anything.
  * - **Retries.** Hand-backs wait in the retry sorted set (score: when due, by
@@ -62,7 +69,7 @@ export class ListKeeper {
       () => void this.renew().catch((error: unknown) => this.report('renew its liveness key', error)),
       Math.max(1, Math.floor(claimIdleMs / 3)),
     );
-    this.scheduleLook(claimIntervalMs);
+    this.scheduleLook(Math.min(claimIntervalMs, claimIdleMs));
   }
 
   /** A retry is due in `delayMs`: move it to the list then. */
@@ -108,20 +115,33 @@ export class ListKeeper {
   private scheduleLook(delayMs: number): void {
     if (this.isStopped) return;
     this.lookTimer = setTimeout(() => {
-      this.looking = this.look().finally(() => {
-        this.looking = undefined;
-        this.scheduleLook(this.scope.options.claimIntervalMs);
-      });
+      let nextInMs = this.scope.options.claimIntervalMs;
+      this.looking = this.look()
+        .then((next) => {
+          nextInMs = next;
+        })
+        .finally(() => {
+          this.looking = undefined;
+          this.scheduleLook(nextInMs);
+        });
     }, delayMs);
   }
 
-  /** Promotes due retries and recovers dead consumers' entries. */
-  private async look(): Promise<void> {
+  /**
+   * Promotes due retries and recovers dead consumers' entries.
+   *
+   * @returns when to look next (ms)
+   */
+  private async look(): Promise<number> {
+    const { claimIdleMs, claimIntervalMs } = this.scope.options;
     await this.promote();
     try {
-      await this.recoverDead();
+      const firstExpiryInMs = await this.recoverDead();
+      // A little after the first live key would expire, so that it has expired if not renewed.
+      return Math.max(claimIntervalMs, Math.min(claimIdleMs, firstExpiryInMs + LOOK_MARGIN_MS));
     } catch (error) {
       this.report('look for consumers that died', error);
+      return claimIntervalMs;
     }
   }
 
@@ -139,14 +159,18 @@ export class ListKeeper {
     }
   }
 
-  private async recoverDead(): Promise<void> {
-    const { commands, scripts, keys, list, consumer, logger, logPrefix } = this.scope;
+  /** Recovers what consumers whose liveness key expired left; returns the ms until the first live one's key would expire. */
+  private async recoverDead(): Promise<number> {
+    const { commands, scripts, keys, list, consumer, logger, logPrefix, options } = this.scope;
     const others = (await commands.smembers(keys.registry)).filter((name) => name !== consumer);
-    if (others.length === 0 || this.isStopped) return;
+    if (others.length === 0 || this.isStopped) return options.claimIdleMs;
     const pipeline = commands.pipeline();
-    for (const name of others) pipeline.exists(aliveKeyOf(list, name));
+    for (const name of others) pipeline.pttl(aliveKeyOf(list, name));
     const replies = (await pipeline.exec()) ?? [];
-    const dead = others.filter((_, i) => replies[i]?.[0] === null && replies[i]?.[1] === 0);
+    const ttls = others.map((_, i) => (replies[i]?.[0] === null ? Number(replies[i]?.[1]) : NaN));
+    // PTTL -2: no such key (expired or never set); -1 would be a key without a TTL, which is left alone.
+    const dead = others.filter((_, i) => ttls[i] === -2);
+    const firstExpiryInMs = Math.min(options.claimIdleMs, ...ttls.filter((ttl) => ttl >= 0));
     for (const name of dead) {
       const theirs = { alive: aliveKeyOf(list, name), processing: processingKeyOf(list, name), list: keys.list, registry: keys.registry };
       let total = 0;
@@ -162,6 +186,7 @@ export class ListKeeper {
         );
       }
     }
+    return firstExpiryInMs;
   }
 
   private report(what: string, error: unknown): void {

@@ -42,6 +42,7 @@ export function listProbes(lists: readonly ListCheck[]): Probe[] {
       on('set', keys.alive, 'SET', keys.alive, '1', 'PX', claimIdleMs),
       on('lpush', keys.alive, 'LPUSH', keys.alive, nobody),
       on('exists', keys.alive, 'EXISTS', keys.alive),
+      on('pttl', keys.alive, 'PTTL', keys.alive),
       on('del', keys.alive, 'DEL', aliveKeyOf(list, nobody)),
       on('sadd', keys.registry, 'SADD', keys.registry, consumer),
       on('smembers', keys.registry, 'SMEMBERS', keys.registry),
