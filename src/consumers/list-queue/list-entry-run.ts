@@ -26,6 +26,8 @@ export interface ListRunDeps {
   readonly signal: AbortSignal;
   /** A retry was handed back, due in `delayMs`: the keeper moves it to the list then. */
   readonly retryDueIn: (delayMs: number) => void;
+  /** Aborted once the worker has finished (close()): settlements to try again are dropped. */
+  readonly closed: AbortSignal;
 }
 
 /** Hand-back ids: unique per process and hand-back, without a `:` (see wrapForRetry). */
@@ -160,9 +162,13 @@ export class ListEntryRun implements EntryControl {
   private async handBack(delayMs: number): Promise<void> {
     if (this.isSettled) return;
     this.isSettled = true;
-    const { scope, retryDueIn } = this.deps;
     handBacks += 1;
     const wrapped = wrapForRetry(this.deliveries, `${RUN_PREFIX}${handBacks.toString(36)}`, this.entry);
+    await this.sendHandBack(delayMs, wrapped);
+  }
+
+  private async sendHandBack(delayMs: number, wrapped: Buffer): Promise<void> {
+    const { scope, retryDueIn } = this.deps;
     try {
       const handedBack = await scope.scripts.retry(scope.keys.processing, scope.keys.retry, this.stored, delayMs, wrapped);
       if (handedBack === 0) {
@@ -174,14 +180,36 @@ export class ListEntryRun implements EntryControl {
       retryDueIn(delayMs);
     } catch (error) {
       scope.logger.warn(
-        `${scope.logPrefix} could not hand an entry back for retry (${describeError(error)}); it stays in processing list "${scope.keys.processing}" and is delivered again when this consumer restarts or its liveness key expires.`,
+        `${scope.logPrefix} could not hand an entry back for retry (${describeError(error)}); it stays in processing list "${scope.keys.processing}", handed back again in claimIdleMs (${scope.options.claimIdleMs} ms).`,
       );
+      this.later(() => this.sendHandBack(delayMs, wrapped));
     }
+  }
+
+  /**
+   * Tries a failed settlement again after `claimIdleMs` (the time a stream
+   * entry waits to be claimed again), without holding a slot; the entry waits
+   * in the processing list meanwhile. Given up on close: the entry is then
+   * recovered when the consumer restarts or its liveness key expires.
+   */
+  private later(settle: () => Promise<void>): void {
+    const { closed, scope } = this.deps;
+    if (closed.aborted) return;
+    const timer = setTimeout(() => {
+      closed.removeEventListener('abort', cancel);
+      void settle();
+    }, scope.options.claimIdleMs);
+    const cancel = (): void => clearTimeout(timer);
+    closed.addEventListener('abort', cancel, { once: true });
   }
 
   async deadLetter(reason: string): Promise<void> {
     if (this.isSettled) return;
     this.isSettled = true;
+    await this.sendDeadLetter(reason);
+  }
+
+  private async sendDeadLetter(reason: string): Promise<void> {
     const { list, group, consumer, options, scripts, keys, logger, logPrefix, deadLetterStream } = this.deps.scope;
     const fields = deadLetterFields(
       {
@@ -208,8 +236,9 @@ export class ListEntryRun implements EntryControl {
       );
     } catch (error) {
       logger.error(
-        `${logPrefix} could not dead-letter an entry to "${deadLetterStream}" (${describeError(error)}); it stays in processing list "${keys.processing}". Check that "${deadLetterStream}" is a stream.`,
+        `${logPrefix} could not dead-letter an entry to "${deadLetterStream}" (${describeError(error)}); it stays in processing list "${keys.processing}" and is tried again in claimIdleMs (${options.claimIdleMs} ms). Check that "${deadLetterStream}" is a stream.`,
       );
+      this.later(() => this.sendDeadLetter(reason));
     }
   }
 

@@ -49,6 +49,8 @@ export class ListWorker {
   private readonly reader: ListReader;
   /** Aborted when close() stops waiting for running handlers (the contexts' `signal`). */
   private readonly shutdown = new AbortController();
+  /** Aborted once finished: failed settlements waiting to be tried again are dropped (the entries stay in the processing list). */
+  private readonly closed = new AbortController();
   private hasFailed = false;
 
   constructor(private readonly deps: ListWorkerDeps) {
@@ -77,6 +79,7 @@ export class ListWorker {
       deserializer: deps.deserializer,
       signal: this.shutdown.signal,
       retryDueIn: (delayMs) => this.keeper.retryDueIn(delayMs),
+      closed: this.closed.signal,
     };
     this.reader = new ListReader(this.scope, {
       blocking: deps.blocking,
@@ -128,6 +131,7 @@ export class ListWorker {
     }
     await this.acker.drain(Math.max(deadline, Date.now() + 1_000));
     this.acker.close();
+    this.closed.abort();
     await this.keeper.stop();
     if (running > 0 || this.hasFailed) return;
     try {

@@ -5,6 +5,7 @@ import { fastOptions } from '../../support/apps.js';
 import { keysOf, listController, listQueueKeys, pushAll } from '../../support/list-queue.js';
 import { useScene } from '../../support/scene.js';
 import { waitFor } from '../../support/wait.js';
+import { CapturingLogger } from '../../support/logs.js';
 
 interface Call {
   readonly at: number;
@@ -15,7 +16,11 @@ interface Call {
 describe('list queues: retries and dead letters', () => {
   const scene = useScene('jobs');
 
-  async function startFailing(handle: (data: unknown, ctx: RedisListContext) => Promise<void> | void, extra: Record<string, unknown> = {}) {
+  async function startFailing(
+    handle: (data: unknown, ctx: RedisListContext) => Promise<void> | void,
+    extra: Record<string, unknown> = {},
+    logger?: CapturingLogger,
+  ) {
     return scene.start(
       [listController(scene.stream, handle)],
       fastOptions({
@@ -27,6 +32,8 @@ describe('list queues: retries and dead letters', () => {
         retry: { baseDelayMs: 100, jitter: 0 },
         ...extra,
       }),
+      [],
+      logger === undefined ? {} : { logger },
     );
   }
 
@@ -118,5 +125,28 @@ describe('list queues: retries and dead letters', () => {
     expect(calls[1]!.at - calls[0]!.at).toBeGreaterThanOrEqual(245);
     const [dead] = await deadLetters();
     expect(dead!.record).toMatchObject({ error: 'manual', deliveries: 2 });
+  });
+
+  it('tries a dead letter again after claimIdleMs while the dead-letter stream cannot take it, the entry kept in the processing list meanwhile, and logs no payload', async () => {
+    const logger = new CapturingLogger();
+    await startFailing(
+      () => {
+        throw new UnrecoverableError('bad job');
+      },
+      { claimIdleMs: 400, retry: { baseDelayMs: 100, jitter: 0 } },
+      logger,
+    );
+    const dlq = `{${scene.stream}}:dlq`;
+    await scene.redis.set(dlq, 'not a stream');
+    await pushAll(scene.redis, scene.stream, ['secret-payload-42']);
+    await waitFor(() => logger.matching('error', 'could not dead-letter').length === 1, { message: 'the failed dead letter logged' });
+    const { processing } = keysOf(scene.stream, 'c1');
+    expect(await scene.redis.lrange(processing, 0, -1)).toEqual(['secret-payload-42']);
+    await scene.redis.del(dlq);
+    await waitFor(async () => (await scene.redis.exists(dlq)) === 1 && (await scene.redis.type(dlq)) === 'stream', {
+      message: 'the dead letter written once the key is a stream again',
+    });
+    expect(await scene.redis.llen(processing)).toBe(0);
+    expect(logger.all()).not.toContain('secret-payload-42');
   });
 });
