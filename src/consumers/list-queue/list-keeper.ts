@@ -53,6 +53,11 @@ export class ListKeeper {
    */
   async open(): Promise<number> {
     await this.renew();
+    return this.recoverOwn();
+  }
+
+  /** Puts what is in this consumer's processing list back at the head of the list (each with a delivery counted); resolves with how many. */
+  async recoverOwn(): Promise<number> {
     const { scripts, keys, consumer } = this.scope;
     let total = 0;
     for (;;) {

@@ -13,6 +13,10 @@ export interface ListReaderDeps {
   readonly deliver: (stored: Buffer) => void;
   /** The list cannot be read any more (a key of the wrong type, a permission taken away). */
   readonly onFatal: (error: Error) => void;
+  /** Sends the removals still queued and waits for them. */
+  readonly drainAcks: () => Promise<void>;
+  /** Puts whatever is left in this consumer's processing list back at the head of the list; resolves with how many. */
+  readonly recoverOwn: () => Promise<number>;
 }
 
 /**
@@ -29,6 +33,13 @@ export interface ListReaderDeps {
  * Slots are taken before each command is sent, so entries in the processing
  * list never outnumber free slots. The next batch is asked for while the
  * handlers of the last one run.
+ *
+ * A take whose reply was lost (the connection dropped after Redis ran it, or
+ * ioredis sent it again after a reconnect) leaves entries in the processing
+ * list that nobody handles. So after a failed take or a reconnect, the reader
+ * waits until this consumer holds nothing (its handlers done, their removals
+ * sent), then puts what is left in its processing list back at the head of
+ * the list, and goes on.
  */
 export class ListReader {
   private readonly reads: BlockingRead;
@@ -37,6 +48,7 @@ export class ListReader {
   private failures = 0;
   private pauseTimer: NodeJS.Timeout | undefined;
   private wakePause: (() => void) | undefined;
+  private mayHaveOrphans = false;
 
   constructor(
     private readonly scope: ListScope,
@@ -51,6 +63,11 @@ export class ListReader {
     this.loop ??= this.run().catch((error: unknown) => {
       this.scope.logger.error(`${this.scope.logPrefix} the reader stopped unexpectedly (${describeError(error)}).`);
     });
+  }
+
+  /** A connection was lost: a take's reply may have been lost with it (see the class comment). */
+  markOrphansPossible(): void {
+    this.mayHaveOrphans = true;
   }
 
   /** Stops taking entries (ending a blocked BLMOVE) and waits for the loop; what it took is delivered. */
@@ -74,6 +91,7 @@ export class ListReader {
     // not take one entry per finished handler.
     const minimumFree = Math.max(1, Math.floor(batch / 2));
     while (!this.isStopping) {
+      if (this.mayHaveOrphans && !(await this.recoverOrphans())) continue;
       await slots.whenFree(minimumFree);
       if (this.isStopping) return;
       const wanted = slots.take(Math.min(batch, slots.free));
@@ -100,6 +118,32 @@ export class ListReader {
       }
       this.failures = 0;
       this.deps.deliver(waited);
+    }
+  }
+
+  /**
+   * Once this consumer holds nothing, puts what is left in its processing
+   * list back at the head of the list; false when that failed or stopping.
+   */
+  private async recoverOrphans(): Promise<boolean> {
+    const { slots, logger, logPrefix } = this.scope;
+    await slots.whenIdle();
+    if (this.isStopping) return false;
+    this.mayHaveOrphans = false;
+    try {
+      await this.deps.drainAcks();
+      const moved = await this.deps.recoverOwn();
+      if (moved > 0) {
+        logger.warn(
+          `${logPrefix} put ${moved} entr${moved === 1 ? 'y' : 'ies'} taken while a connection was lost back at the head of the list.`,
+        );
+      }
+      return true;
+    } catch (error) {
+      this.mayHaveOrphans = true;
+      this.failed(error);
+      await this.pause();
+      return false;
     }
   }
 
@@ -136,6 +180,7 @@ export class ListReader {
   /** A command failed: a configuration error stops the list for good; anything else pauses and retries. */
   private failed(error: unknown): void {
     const { logger, logPrefix, list, keys } = this.scope;
+    this.mayHaveOrphans = true;
     if (isConfigurationError(error)) {
       this.stopping.abort();
       const reason = describeError(error);

@@ -85,7 +85,13 @@ export class ListWorker {
       blocking: deps.blocking,
       deliver: (stored) => new ListEntryRun(runDeps, stored).start(),
       onFatal,
+      drainAcks: () => this.acker.drain(Date.now() + binding.options.claimIdleMs),
+      recoverOwn: () => this.keeper.recoverOwn(),
     });
+    // A take whose reply a reconnect lost leaves entries nobody handles (see ListReader).
+    const mark = (): void => this.reader.markOrphansPossible();
+    deps.blocking.on('reconnecting', mark);
+    deps.commands.on('reconnecting', mark);
   }
 
   /** The list key. */

@@ -101,4 +101,16 @@ describe('list queues: shutdown, connections and keyPrefix', () => {
       [`${keyPrefix}{${scene.stream}}:alive:c1`, `${keyPrefix}{${scene.stream}}:consumers`, `${keyPrefix}{${scene.stream}}:dlq`].sort(),
     );
   });
+
+  it('after its command connection is lost, puts entries left in its processing list (a take whose reply was lost) back and handles them', async () => {
+    const seen: unknown[] = [];
+    await scene.start([listController(scene.stream, (data) => void seen.push(data))], fastOptions({ group: scene.group, consumer: 'c1' }));
+    // As if a take had moved these and its reply had been lost with the connection.
+    await scene.redis.rpush(keysOf(scene.stream, 'c1').processing, 'orphan-1', 'orphan-2');
+    const [commands] = await scene.probe.clientsNamed(connectionName(scene.group, 'c1', 'commands'));
+    expect(await scene.redis.client('KILL', 'ID', commands!.id!)).toBe(1);
+    await waitFor(() => seen.length === 2, { message: 'the two orphans handled' });
+    expect(seen).toEqual(['orphan-1', 'orphan-2']);
+    await waitFor(async () => (await scene.redis.llen(keysOf(scene.stream, 'c1').processing)) === 0, { message: 'processing list empty' });
+  });
 });
