@@ -38,10 +38,12 @@ declare module 'ioredis' {
      * KEYS: [1] the processing list, [2] the retry set. ARGV: [1] the value
      * as in the processing list, [2] delay in ms, [3] the wrapped value (unique per hand-back).
      *
-     * Atomic so that the entry is in exactly one of the two; the existence
-     * check first, because a script's writes before an error stay. Returns 0
-     * when the entry is no longer in the processing list (a live consumer
-     * recovered it while this one's liveness key had lapsed), else 1.
+     * Atomic so that the entry is in exactly one of the two; the ZADD first,
+     * because a script's writes before an error stay. Handed back even when
+     * the value is no longer in the processing list (a consumer recovered it
+     * while this one's liveness key had lapsed, or a removal sent twice after
+     * a reconnect took an identical copy): a duplicate rather than a loss.
+     * Returns how many were removed (0 or 1).
      */
     nrsListRetry(processing: string, retry: string, value: Buffer, delayMs: number, wrapped: Buffer): Result<number, Context>;
 
@@ -88,8 +90,8 @@ declare module 'ioredis' {
      * dead-letter record's fields and values.
      *
      * Atomic so that an entry is never removed without having been copied (a
-     * failing XADD aborts before the LREM). Returns the dead letter's id, or
-     * nil when the entry is no longer in the processing list.
+     * failing XADD aborts before the LREM). Copied even when the value is no
+     * longer in the processing list (see nrsListRetry). Returns the dead letter's id.
      */
     nrsListDeadLetter(
       deadLetterStream: string,
@@ -97,7 +99,7 @@ declare module 'ioredis' {
       value: Buffer,
       maxLen: string,
       ...fields: FieldValue[]
-    ): Result<string | null, Context>;
+    ): Result<string, Context>;
   }
 }
 
@@ -125,11 +127,9 @@ local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
 `;
 
 const RETRY_SCRIPT = `
-if not redis.call('LPOS', KEYS[1], ARGV[1]) then return 0 end
 ${NOW_MS}
 redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[3])
-redis.call('LREM', KEYS[1], 1, ARGV[1])
-return 1
+return redis.call('LREM', KEYS[1], 1, ARGV[1])
 `;
 
 const PROMOTE_SCRIPT = `
@@ -169,7 +169,6 @@ return moved
 `;
 
 const DEAD_LETTER_SCRIPT = `
-if not redis.call('LPOS', KEYS[2], ARGV[1]) then return false end
 local id
 if ARGV[2] ~= '' then
   id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', unpack(ARGV, 3))

@@ -170,12 +170,11 @@ export class ListEntryRun implements EntryControl {
   private async sendHandBack(delayMs: number, wrapped: Buffer): Promise<void> {
     const { scope, retryDueIn } = this.deps;
     try {
-      const handedBack = await scope.scripts.retry(scope.keys.processing, scope.keys.retry, this.stored, delayMs, wrapped);
-      if (handedBack === 0) {
+      const removed = await scope.scripts.retry(scope.keys.processing, scope.keys.retry, this.stored, delayMs, wrapped);
+      if (removed === 0) {
         scope.logger.warn(
-          `${scope.logPrefix} an entry to retry was no longer in the processing list (recovered by another consumer meanwhile).`,
+          `${scope.logPrefix} an entry handed back for retry was no longer in the processing list (recovered by another consumer meanwhile?); handed back anyway, so it may be handled twice.`,
         );
-        return;
       }
       retryDueIn(delayMs);
     } catch (error) {
@@ -227,10 +226,6 @@ export class ListEntryRun implements EntryControl {
     const plural = this.deliveries === 1 ? 'y' : 'ies';
     try {
       const deadId = await scripts.deadLetter(deadLetterStream, keys.processing, this.stored, maxLen, fields);
-      if (deadId === null) {
-        logger.warn(`${logPrefix} an entry to dead-letter was no longer in the processing list (recovered by another consumer meanwhile).`);
-        return;
-      }
       logger.error(
         `${logPrefix} an entry moved to dead-letter stream "${deadLetterStream}" as ${deadId} after ${this.deliveries} deliver${plural}: ${reason}`,
       );

@@ -36,7 +36,6 @@ export function listProbes(lists: readonly ListCheck[]): Probe[] {
       on('lmove', keys.list, 'LMOVE', keys.list, keys.list, 'NOWHERE', 'LEFT'),
       on('lmove', keys.processing, 'LMOVE', keys.processing, keys.processing, 'NOWHERE', 'LEFT'),
       on('lrem', keys.processing, 'LREM', keys.processing, 'not-a-count', nobody),
-      on('lpos', keys.processing, 'LPOS', keys.processing, nobody, 'RANK', 0),
       on('lset', keys.list, 'LSET', keys.list, 'not-an-index', nobody),
       on('llen', keys.processing, 'LLEN', keys.processing),
       on('set', keys.alive, 'SET', keys.alive, '1', 'PX', claimIdleMs),
