@@ -3,9 +3,10 @@ import type { Redis } from 'ioredis';
 import { RedisStreamsServer } from '../src/index.js';
 import { contender, streamsOf } from './contenders.js';
 import { pendingCount, type RunningConsumer } from './consumers.js';
-import { createBenchApp } from './nest-app.js';
+import { BroadcastBenchController, createBenchApp, listBenchController } from './nest-app.js';
 import type { Probe } from './probe.js';
 import { KEYS, streamKeys, type ConsumerJob } from './protocol.js';
+import { listKeysOf } from '../src/routing/key-names.js';
 
 /**
  * ours-* and streams-*: a Nest microservice on RedisStreamsServer, with the
@@ -42,11 +43,33 @@ export async function oursBroadcastConsumer(job: ConsumerJob, probe: Probe): Pro
     // Each instance its own name: one name on two live servers fails their start.
     consumer: `broadcast-${job.instance ?? 0}`,
   });
-  const app = await createBenchApp(probe, { strategy: server }, undefined, { broadcast: true, startFrom: 'beginning' });
+  const app = await createBenchApp(probe, { strategy: server }, undefined, BroadcastBenchController);
   return {
     start: () => app.listen(),
     stop: () => app.close(),
     unsettled: () => Promise.resolve(0),
+  };
+}
+
+/** The consumer name of the list contender (its processing list is counted as unsettled). */
+const LIST_CONSUMER = 'ours-list-1';
+
+/** list-*: a Nest microservice on RedisStreamsServer whose handler is bound to the bench list queue. */
+export async function oursListConsumer(job: ConsumerJob, probe: Probe, monitor: Redis): Promise<RunningConsumer> {
+  const { batchSize, concurrency } = contender(job.contender);
+  const server = new RedisStreamsServer({
+    connection: { host: '127.0.0.1', port: job.port },
+    group: KEYS.group,
+    consumer: LIST_CONSUMER,
+    ...(batchSize === undefined ? {} : { batchSize }),
+    ...(concurrency === undefined ? {} : { concurrency }),
+  });
+  const app = await createBenchApp(probe, { strategy: server }, undefined, listBenchController());
+  const { processing } = listKeysOf(KEYS.list, LIST_CONSUMER);
+  return {
+    start: () => app.listen(),
+    stop: () => app.close(),
+    unsettled: async () => (await monitor.llen(processing)) + (await monitor.llen(KEYS.list)),
   };
 }
 

@@ -52,6 +52,8 @@ export async function createConsumer(job: ConsumerJob, probe: Probe, monitor: Re
       return (await import('./consumer-nest.js')).oursConsumer(job, probe, monitor);
     case 'ours-broadcast':
       return (await import('./consumer-nest.js')).oursBroadcastConsumer(job, probe);
+    case 'ours-list':
+      return (await import('./consumer-nest.js')).oursListConsumer(job, probe, monitor);
     case 'bullmq':
       return (await import('./consumer-bullmq.js')).bullmqConsumer(job, probe);
     case 'nest-redis':

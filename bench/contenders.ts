@@ -18,13 +18,14 @@ export type ContenderKind =
   | 'ours'
   | 'ours-idle'
   | 'ours-broadcast'
+  | 'ours-list'
   | 'bullmq'
   | 'nest-redis'
   | 'xadd-raw'
   | 'emit-ours';
 
 /** Where a consumer's messages come from: what is pre-filled and which producer writes. */
-export type Family = 'stream' | 'bullmq' | 'nest-redis';
+export type Family = 'stream' | 'list' | 'bullmq' | 'nest-redis';
 
 /** What every contender of a kind shares. */
 export interface KindFacts {
@@ -96,6 +97,14 @@ export const KINDS: Readonly<Record<ContenderKind, KindFacts>> = {
       "ours with the controller's handler bound by broadcast (`{ broadcast: true, startFrom: 'beginning' }`, default options): " +
       '<instances> app instance(s), each in its own process, read the same backlog with XREAD (no group, nothing acknowledged); ' +
       'they start together, and the rate is that of the slowest instance.',
+  },
+  'ours-list': {
+    role: 'consumer',
+    family: 'list',
+    isCompetitor: false,
+    description:
+      "ours with the same controller's handler bound to a list queue (`@EventPattern('list:bench:list')`), `batchSize` and " +
+      "`concurrency` as in the table, draining a list pre-filled with RPUSH in our client's list encoding.",
   },
   bullmq: {
     role: 'consumer',
@@ -194,6 +203,7 @@ export const CONTENDERS = [
   { name: 'raw-c10', kind: 'raw-held', batchSize: 10, scenarios: ['drain'], notes: '' },
   { name: 'raw-c1', kind: 'raw-held', batchSize: 1, scenarios: ['drain'], notes: '' },
   { name: 'nest-c1', kind: 'nest-held', batchSize: 1, scenarios: ['drain'], notes: 'what no NestJS transport holding 1 entry can beat' },
+  { name: 'list-default', kind: 'ours-list', scenarios: ['drain'], notes: 'a list queue at default options (issue 13)' },
   { name: 'bullmq-c1', kind: 'bullmq', concurrency: 1, scenarios: ['drain'], notes: '' },
   { name: 'bullmq-c10', kind: 'bullmq', concurrency: 10, scenarios: ['drain'], notes: '' },
   { name: 'bullmq-c100', kind: 'bullmq', concurrency: 100, scenarios: ['drain', 'steady', 'latency'], representsFamily: true, notes: '' },

@@ -84,20 +84,34 @@ export function streamsController(keys: readonly string[]): Type<unknown> {
   return StreamsController;
 }
 
+/** {@link BenchController}'s handler bound to the bench list queue instead of the stream. */
+export function listBenchController(): Type<unknown> {
+  @Controller()
+  class ListBenchController {
+    constructor(private readonly probe: Probe) {}
+
+    @EventPattern(KEYS.listPattern)
+    onEvent(@Payload() payload: BenchPayload): Promise<void> {
+      this.probe.record(payload);
+      return Promise.resolve();
+    }
+  }
+  return ListBenchController;
+}
+
 /**
  * Creates (without listening) a Nest microservice whose controller reports to
- * `probe`: {@link BenchController} ({@link BroadcastBenchController} when
- * `broadcast` is set), or one handler per key of `keys`.
+ * `probe`: {@link BenchController}, one handler per key of `keys`, or the given controller
+ * ({@link BroadcastBenchController} for broadcast, {@link listBenchController} for a list queue).
  */
 export async function createBenchApp(
   probe: Probe,
   options: MicroserviceOptions,
   keys?: readonly string[],
-  broadcast?: { broadcast: true; startFrom: 'beginning' },
+  given?: Type<unknown>,
 ): Promise<INestMicroservice> {
-  const isOneStream = keys === undefined || (keys.length === 1 && keys[0] === KEYS.stream);
-  const single = broadcast === undefined ? BenchController : BroadcastBenchController;
-  const controller = isOneStream ? single : streamsController(keys);
+  const controller =
+    given ?? (keys === undefined || (keys.length === 1 && keys[0] === KEYS.stream) ? BenchController : streamsController(keys));
   @Module({ controllers: [controller], providers: [{ provide: Probe, useValue: probe }] })
   class BenchModule {}
   return NestFactory.createMicroservice<MicroserviceOptions>(BenchModule, { ...options, logger: false });

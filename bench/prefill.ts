@@ -2,6 +2,7 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { lastValueFrom } from 'rxjs';
 import { RedisStreamsClient } from '../src/index.js';
+import { encodeListEntry } from '../src/codec/list-codec.js';
 import { entryFields, makePayload } from './payload.js';
 import { KEYS, streamKeys, type EntryTemplate } from './protocol.js';
 
@@ -88,4 +89,16 @@ export async function prefillQueue(redis: Redis, port: number, count: number): P
   } finally {
     await queue.close();
   }
+}
+
+/** Empties Redis and pushes `count` payloads to the bench list in our client's list encoding, with pipelined RPUSH in chunks. */
+export async function prefillList(redis: Redis, count: number): Promise<void> {
+  await redis.flushall();
+  for (let sent = 0; sent < count; sent += CHUNK) {
+    const size = Math.min(CHUNK, count - sent);
+    const values = Array.from({ length: size }, (_, i) => encodeListEntry(makePayload(sent + i)));
+    await redis.rpush(KEYS.list, ...values);
+  }
+  const length = await redis.llen(KEYS.list);
+  if (length !== count) throw new Error(`pre-fill pushed ${length} entries, expected ${count}`);
 }

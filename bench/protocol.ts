@@ -7,6 +7,8 @@ export type ConsumerMode = 'drain' | 'steady' | 'latency' | 'memory' | 'idle';
 export const KEYS = {
   stream: 'bench:stream',
   pattern: 'stream:bench:stream',
+  list: 'bench:list',
+  listPattern: 'list:bench:list',
   group: 'bench',
   queue: 'bench-queue',
   channel: 'bench-events',

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { startChild, type ChildRun } from './child.js';
 import { contender as rowOf, familyOf, instancesOf, streamsOf, type ConsumerName, type ProducerName } from './contenders.js';
 import type { Settings } from './plan.js';
-import { prefillQueue, prefillStream, prefillStreams, resetStream } from './prefill.js';
+import { prefillList, prefillQueue, prefillStream, prefillStreams, resetStream } from './prefill.js';
 import type { ConsumerJob, ConsumerMode, EmitJob, EntryTemplate, ProducerJob, RunResult } from './protocol.js';
 
 /** What every scenario run needs from the orchestrator. */
@@ -75,6 +75,7 @@ async function prepare(ctx: BenchContext, contender: ConsumerName, count: number
   const family = familyOf(contender);
   if (family === 'bullmq') await prefillQueue(ctx.redis, ctx.port, count);
   else if (family === 'stream') await prefillStream(ctx.redis, ctx.template, count);
+  else if (family === 'list') await prefillList(ctx.redis, count);
   else await resetStream(ctx.redis);
 }
 

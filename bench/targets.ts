@@ -160,6 +160,9 @@ export function targetChecks(results: BenchResults): Check[] {
   checks.push(atLeast('producer: emit-ours ≥ 0.8× xadd-raw', ratio(emit, 'emit-ours', 'xadd-raw', rate), 0.8));
   checks.push(...streamsChecks(results.streams));
   checks.push(...broadcastChecks(results.broadcast));
+  // Issue 13: a list queue at defaults against our stream drain and BullMQ at the same concurrency.
+  checks.push(atLeast('drain: list-default ≥ 0.8× ours-default (issue 13)', ratio(drain, 'list-default', 'ours-default', rate), 0.8));
+  checks.push(atLeast('drain: list-default ≥ 5× bullmq-c200 (issue 13)', ratio(drain, 'list-default', 'bullmq-c200', rate), 5));
   for (const [ours, raw, nest] of [
     ['ours-c1', 'raw-c1', 'nest-c1'],
     ['ours-c10', 'raw-c10', undefined],

@@ -4,7 +4,7 @@ import { ClientsModule } from '@nestjs/microservices';
 import { RedisStreamsClient, RedisStreamsExceptionFilter } from '../src/index.js';
 import { OrderLedger } from './order-ledger.js';
 import { ORDERS_CLIENT } from './orders.js';
-import { OrdersHttpController, OrdersStreamController } from './orders.controller.js';
+import { LabelsListController, OrdersHttpController, OrdersStreamController } from './orders.controller.js';
 
 /** The sample app: an HTTP endpoint that emits orders, and stream handlers. */
 @Module({})
@@ -15,7 +15,7 @@ export class AppModule {
       imports: [
         ClientsModule.register([{ name: ORDERS_CLIENT, customClass: RedisStreamsClient, options: { connection: url, maxLen: 100_000 } }]),
       ],
-      controllers: [OrdersHttpController, OrdersStreamController],
+      controllers: [OrdersHttpController, OrdersStreamController, LabelsListController],
       // Keeps handlers' own error messages in the logs and in {invoices}:dlq.
       providers: [OrderLedger, { provide: APP_FILTER, useClass: RedisStreamsExceptionFilter }],
     };

@@ -6,7 +6,7 @@ import { RedisStreamsServer } from '../src/index.js';
 import { AppModule } from './app.module.js';
 import { OrderLedger } from './order-ledger.js';
 import { startLocalRedis, type LocalRedis } from '../test/support/local-redis.js';
-import { ORDERS_STREAM, PRICES_STREAM } from './orders.js';
+import { LABELS_LIST, ORDERS_STREAM, PRICES_STREAM } from './orders.js';
 
 const logger = new Logger('Sample');
 
@@ -29,6 +29,8 @@ async function seed(url: string): Promise<void> {
       await redis.xadd('invoices', '*', 'orderEntryId', orderId ?? '');
       await redis.xadd(PRICES_STREAM, '*', 'sku', `SKU-${i}`, 'price', `${10 + i}.00`);
     }
+    // Label jobs from a foreign producer: plain strings on a list queue.
+    await redis.rpush(LABELS_LIST, 'SKU-0', 'SKU-1', 'SKU-2');
   } finally {
     redis.disconnect();
   }
@@ -52,6 +54,7 @@ async function main(): Promise<void> {
   logger.log(`  redis-cli -u ${url} XPENDING invoices sample     # failed invoices wait here for a retry`);
   logger.log(`  redis-cli -u ${url} XRANGE '{invoices}:dlq' - +     # and land here after 3 tries`);
   logger.log(`  redis-cli -u ${url} XADD ${PRICES_STREAM} '*' sku A1 price 9.99   # every instance's cache hears it (broadcast)`);
+  logger.log(`  redis-cli -u ${url} RPUSH ${LABELS_LIST} SKU-9         # a job for the list queue; one consumer takes it`);
   await seed(url);
 
   let isStopping = false;
@@ -67,7 +70,7 @@ async function main(): Promise<void> {
   if (isOnce) {
     const ledger = app.get(OrderLedger);
     const deadline = Date.now() + 10_000;
-    const isDone = (): boolean => ledger.summary().shipped >= 5 && ledger.summary().prices >= 5;
+    const isDone = (): boolean => ledger.summary().shipped >= 5 && ledger.summary().prices >= 5 && ledger.summary().labels >= 3;
     while (!isDone() && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }

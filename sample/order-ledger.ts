@@ -8,6 +8,7 @@ export class OrderLedger {
   private failures = 0;
   /** The latest price per SKU: a cache every instance keeps for itself, fed by broadcast. */
   private readonly prices = new Map<string, string>();
+  private labels = 0;
 
   shipped(id: string): void {
     this.shippedIds.push(id);
@@ -25,7 +26,17 @@ export class OrderLedger {
     this.prices.set(sku, price);
   }
 
-  summary(): { shipped: number; invoiced: number; failures: number; prices: number } {
-    return { shipped: this.shippedIds.length, invoiced: this.invoicedIds.length, failures: this.failures, prices: this.prices.size };
+  labeled(): void {
+    this.labels += 1;
+  }
+
+  summary(): { shipped: number; invoiced: number; failures: number; prices: number; labels: number } {
+    return {
+      shipped: this.shippedIds.length,
+      invoiced: this.invoicedIds.length,
+      failures: this.failures,
+      prices: this.prices.size,
+      labels: this.labels,
+    };
   }
 }

@@ -1,8 +1,8 @@
 import { Body, Controller, Get, Inject, Logger, Post } from '@nestjs/common';
 import { Ctx, EventPattern, Payload, type ClientProxy } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
-import { StreamEvent, type BroadcastHandlerOptions, type RedisStreamsContext } from '../src/index.js';
-import { ORDERS_CLIENT, ORDERS_STREAM, PRICES_STREAM, type Order } from './orders.js';
+import { StreamEvent, type BroadcastHandlerOptions, type RedisListContext, type RedisStreamsContext } from '../src/index.js';
+import { LABELS_LIST, ORDERS_CLIENT, ORDERS_STREAM, PRICES_STREAM, type Order } from './orders.js';
 import { OrderLedger } from './order-ledger.js';
 
 /** HTTP side: POST /orders emits an order event onto the stream. */
@@ -17,6 +17,8 @@ export class OrdersHttpController {
   async create(@Body() body: Partial<Order>): Promise<{ entryId: string }> {
     const order: Order = { sku: body.sku ?? 'A1', qty: body.qty ?? 1, placedAt: new Date().toISOString() };
     const entryId = await lastValueFrom(this.orders.emit<string>(`stream:${ORDERS_STREAM}`, order));
+    // A work item for whichever instance is free: a list queue (RPUSH).
+    await lastValueFrom(this.orders.emit(`list:${LABELS_LIST}`, { orderEntryId: entryId, sku: order.sku }));
     return { entryId };
   }
 
@@ -62,5 +64,25 @@ export class OrdersStreamController {
   @EventPattern<string>(`stream:${PRICES_STREAM}`, { broadcast: true } satisfies BroadcastHandlerOptions)
   price(@Payload() update: { sku: string; price: string }): void {
     this.ledger.priced(update.sku, update.price);
+  }
+}
+
+/**
+ * List side: each label job goes to one consumer of the app (a work queue).
+ * Jobs pushed by anyone (`redis-cli RPUSH labels SKU-1`) arrive as the string
+ * pushed; the client's arrive as the object emitted. A failure hands the job
+ * back for a retry; after maxDeliveries it lands in `{labels}:dlq`.
+ */
+@Controller()
+export class LabelsListController {
+  private readonly logger = new Logger('Labels');
+
+  constructor(private readonly ledger: OrderLedger) {}
+
+  @EventPattern<string>(`list:${LABELS_LIST}`, { concurrency: 10, maxDeliveries: 3 })
+  label(@Payload() job: string | { orderEntryId: string; sku: string }, @Ctx() ctx: RedisListContext): void {
+    const what = typeof job === 'string' ? job : `${job.sku} (order ${job.orderEntryId})`;
+    this.ledger.labeled();
+    this.logger.log(`printed a label for ${what} (delivery ${ctx.getDeliveryCount()})`);
   }
 }

@@ -11,3 +11,5 @@ export const ORDERS_CLIENT = 'ORDERS_CLIENT';
 export const ORDERS_STREAM = 'orders';
 /** Stream of price updates that every instance reads (broadcast). */
 export const PRICES_STREAM = 'prices';
+/** List queue of shipping-label jobs: one label per job, whichever instance takes it. */
+export const LABELS_LIST = 'labels';

@@ -1,6 +1,9 @@
 /** Prefix that marks an `@EventPattern` as belonging to this transport. */
 export const STREAM_PATTERN_PREFIX = 'stream:';
 
+/** Prefix that marks an `@EventPattern` as a list queue of this transport (`list:jobs`). */
+export const LIST_PATTERN_PREFIX = 'list:';
+
 /** Transport id handed to Nest so handlers can be bound to this transport only. */
 export const REDIS_STREAMS_TRANSPORT = Symbol('REDIS_STREAMS_TRANSPORT');
 
@@ -25,6 +28,14 @@ export const DEAD_LETTER_FIELDS = {
   error: 'dlq-error',
   time: 'dlq-time',
 } as const;
+
+/**
+ * Field under which a list entry's bytes are kept in its dead-letter record (a
+ * list entry is one value, not a field map). Replaying it is `RPUSH <dlq-stream> <list-entry>`.
+ */
+export const LIST_ENTRY_FIELD = 'list-entry';
+/** The `dlq-id` of a list entry's dead letter: list entries have no id, and this says it came from a list. */
+export const LIST_DEAD_LETTER_ID = 'list';
 
 /** Suffix of the default dead-letter stream, appended to the source stream key. */
 export const DEFAULT_DEAD_LETTER_SUFFIX = ':dlq';

@@ -1,11 +1,14 @@
 import type { FieldValue } from '../codec/stream-codec.js';
 /** An emit waiting for a connection to Redis. */
 export interface QueuedEmit {
+  /** Whether it appends to a stream (XADD) or pushes to a list (RPUSH). */
+  readonly kind: 'stream' | 'list';
+  /** The stream or list key. */
   readonly stream: string;
   readonly fields: FieldValue[];
   /** `Date.now()` after which it fails instead of being written. */
   readonly deadline: number;
-  resolve(id: string): void;
+  resolve(reply: string | number): void;
   reject(error: Error): void;
 }
 
@@ -30,10 +33,10 @@ export class EmitQueue {
   }
 
   /** Queues an emit; `undefined` when the queue is full. */
-  add(stream: string, fields: FieldValue[]): Promise<string> | undefined {
+  add(kind: 'stream' | 'list', stream: string, fields: FieldValue[]): Promise<string | number> | undefined {
     if (this.queued.length >= this.capacity) return undefined;
-    return new Promise<string>((resolve, reject) => {
-      this.queued.push({ stream, fields, deadline: Date.now() + this.timeoutMs, resolve, reject });
+    return new Promise<string | number>((resolve, reject) => {
+      this.queued.push({ kind, stream, fields, deadline: Date.now() + this.timeoutMs, resolve, reject });
       this.arm();
     });
   }

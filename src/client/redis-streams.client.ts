@@ -3,6 +3,7 @@ import { ClientProxy, type ReadPacket, type WritePacket } from '@nestjs/microser
 import type { Cluster, Redis } from 'ioredis';
 import { from, type Observable } from 'rxjs';
 import { encodeEntry, type FieldValue } from '../codec/stream-codec.js';
+import { encodeListEntry } from '../codec/list-codec.js';
 import { ClientClosedError } from '../errors/client-closed.error.js';
 import { EmitQueueFullError } from '../errors/emit-queue-full.error.js';
 import { EmitTimeoutError } from '../errors/emit-timeout.error.js';
@@ -26,7 +27,8 @@ import { untilEnded } from './until-ended.js';
 
 /**
  * Producer side: `emit('stream:<key>', payload)` appends an entry with XADD and
- * resolves with its id.
+ * resolves with its id; `emit('list:<key>', payload)` pushes it to a list
+ * queue with RPUSH and resolves with the list's new length.
  *
  * While Redis is not connected (not reached yet, down, restarting), emits wait
  * in a bounded queue (`maxQueuedEmits`) for up to `emitTimeoutMs`, and are
@@ -119,8 +121,9 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents> {
   }
 
   /**
-   * Appends `data` to the stream named by `pattern` (`stream:<key>`); the
-   * Observable emits the new entry's id, or errors with a `RedisCommandError`
+   * Appends `data` to the stream named by `pattern` (`stream:<key>`), or
+   * pushes it to the tail of the list queue (`list:<key>`, RPUSH); the
+   * Observable emits the new entry's id (a list: its new length), or errors with a `RedisCommandError`
    * (Redis refused the XADD), an `EmitTimeoutError` or an `EmitQueueFullError`.
    * Like Nest's own `emit`, the write happens whether or not anyone subscribes.
    */
@@ -157,13 +160,17 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents> {
   }
 
   protected dispatchEvent<T = string>(packet: ReadPacket): Promise<T> {
+    let kind: 'stream' | 'list';
     let stream: string;
     let fields: FieldValue[];
     try {
-      stream = parseEmitPattern(packet.pattern).key;
+      const route = parseEmitPattern(packet.pattern);
+      kind = route.kind;
+      stream = route.key;
       assertPrefixOnce(this.keyPrefix, stream, 'pattern');
       const serialized = this.serializer.serialize(packet) as ReadPacket & { metadata?: Record<string, unknown> };
-      fields = encodeEntry(serialized.data, serialized.metadata ?? packet.metadata);
+      const metadata = serialized.metadata ?? packet.metadata;
+      fields = kind === 'list' ? [encodeListEntry(serialized.data, metadata)] : encodeEntry(serialized.data, metadata);
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
@@ -171,17 +178,17 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents> {
     // the order), no timer and no extra async step.
     const redis = this.redis;
     if (redis !== undefined && redis.status === 'ready' && this.queue.size === 0) {
-      return this.append(redis, stream, fields) as Promise<T>;
+      return this.append(redis, kind, stream, fields) as Promise<T>;
     }
-    return this.enqueue(stream, fields) as Promise<T>;
+    return this.enqueue(kind, stream, fields) as Promise<T>;
   }
 
   /** Holds an emit until the connection is ready; it is never handed to ioredis' own offline queue. */
-  private enqueue(stream: string, fields: FieldValue[]): Promise<string> {
+  private enqueue(kind: 'stream' | 'list', stream: string, fields: FieldValue[]): Promise<string | number> {
     if (this.closing !== undefined) return Promise.reject(new ClientClosedError(this.target, 'emit()'));
     // A failed first connect fails the queued emits itself (open()).
     if (this.redis === undefined) this.connect().catch(() => undefined);
-    const queued = this.queue.add(stream, fields);
+    const queued = this.queue.add(kind, stream, fields);
     return queued ?? Promise.reject(new EmitQueueFullError(this.target, stream, this.options.maxQueuedEmits));
   }
 
@@ -189,15 +196,18 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents> {
   private flushQueue(redis: RedisClient): void {
     if (redis !== this.redis || redis.status !== 'ready') return;
     for (const emit of this.queue.takeAll()) {
-      this.append(redis, emit.stream, emit.fields).then(emit.resolve, emit.reject);
+      this.append(redis, emit.kind, emit.stream, emit.fields).then(emit.resolve, emit.reject);
     }
   }
 
-  private append(redis: RedisClient, stream: string, fields: FieldValue[]): Promise<string> {
+  /** XADD to a stream (resolves with the entry id), or RPUSH to a list (with the list's new length). */
+  private append(redis: RedisClient, kind: 'stream' | 'list', stream: string, fields: FieldValue[]): Promise<string | number> {
     this.coalesceWrites(redis);
     const { maxLen } = this.options;
-    const added = maxLen === undefined ? redis.xadd(stream, '*', ...fields) : redis.xadd(stream, 'MAXLEN', '~', maxLen, '*', ...fields);
-    return (added as Promise<string>).catch((error: unknown) => {
+    let added: Promise<string | number | null>;
+    if (kind === 'list') added = redis.rpush(stream, fields[0]!);
+    else added = maxLen === undefined ? redis.xadd(stream, '*', ...fields) : redis.xadd(stream, 'MAXLEN', '~', maxLen, '*', ...fields);
+    return (added as Promise<string | number>).catch((error: unknown) => {
       throw this.emitFailure(error, stream);
     });
   }

@@ -1,4 +1,4 @@
-import { DEAD_LETTER_FIELDS } from '../constants.js';
+import { DEAD_LETTER_FIELDS, LIST_DEAD_LETTER_ID, LIST_ENTRY_FIELD } from '../constants.js';
 import { toBytes, type FieldValue } from './stream-codec.js';
 
 /** Where a dead entry came from and why it died. */
@@ -73,4 +73,19 @@ export function readDeadLetterFields(flat: readonly FieldValue[]): ReadDeadLette
   const count = Number(deliveries);
   if (!Number.isInteger(count) || count < 0) return undefined;
   return { stream, id, group, consumer, deliveries: count, error, time, fields: flat.slice(0, start) };
+}
+
+/**
+ * The original fields of a list entry's dead letter: one field,
+ * `list-entry`, holding the entry's bytes as they were pushed.
+ */
+export function listEntryFields(entry: Buffer): FieldValue[] {
+  return [LIST_ENTRY_FIELD, entry];
+}
+
+/** Whether a dead letter read back came from a list queue (its `dlq-id` is `list`, its one field the entry). */
+export function isListDeadLetter(record: DeadLetterRecord): boolean {
+  return (
+    record.id === LIST_DEAD_LETTER_ID && record.fields.length === 2 && toBytes(record.fields[0]!).toString('utf8') === LIST_ENTRY_FIELD
+  );
 }

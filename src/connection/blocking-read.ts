@@ -33,7 +33,8 @@ export interface BlockingReadDeps {
 
 /**
  * `XREADGROUP ... BLOCK ... STREAMS k1 k2 ... > > ...` (or, for broadcast
- * streams, `XREAD ... BLOCK ... STREAMS k1 k2 ... id1 id2 ...`) on a dedicated
+ * streams, `XREAD ... BLOCK ... STREAMS k1 k2 ... id1 id2 ...`, or another blocking
+ * command, such as a list queue's BLMOVE, through {@link BlockingRead.block}) on a dedicated
  * connection: sent only while the connection is ready (never queued offline),
  * failed at once when the connection is lost, replaced when it hangs, and
  * interruptible with CLIENT UNBLOCK from the command connection (on a cluster,
@@ -107,18 +108,31 @@ export class BlockingRead {
    */
   read(request: BlockingReadRequest): Promise<ReadReply> {
     const { as, blockMs } = this.deps;
+    return this.block(as === 'broadcast' ? 'XREAD' : 'XREADGROUP', (redis) => sendRead(redis, as, request, blockMs));
+  }
+
+  /**
+   * Sends any blocking command (XREADGROUP, XREAD, BLMOVE) that blocks at most
+   * `blockMs`, with the same guards as {@link read}: only while ready, failed
+   * at once when the connection is lost, replaced when it hangs, and ended
+   * early by {@link interrupt} or {@link stop} (CLIENT UNBLOCK: the command
+   * returns as if it had timed out).
+   *
+   * @param name - the command's name, for errors
+   * @returns the reply; fails with ConnectionLostError when the connection is not {@link isReady}
+   */
+  block<T>(name: string, command: (redis: Redis) => Promise<T>): Promise<T> {
     const connection = this.connection;
-    const name = as === 'broadcast' ? 'XREAD' : 'XREADGROUP';
     if (!this.isReady) return Promise.reject(new ConnectionLostError(name));
-    const read = connection.send(name, (redis) => sendRead(redis, as, request, blockMs));
+    const reply = connection.send(name, command);
     this.isBlocked = true;
     this.blockedSince = Date.now();
-    this.watchdog ??= setInterval(() => this.checkHung(), Math.max(100, Math.min(blockMs, 5_000))).unref();
+    this.watchdog ??= setInterval(() => this.checkHung(), Math.max(100, Math.min(this.deps.blockMs, 5_000))).unref();
     const done = (): void => {
       this.isBlocked = false;
     };
-    read.then(done, done);
-    return read;
+    reply.then(done, done);
+    return reply;
   }
 
   /**

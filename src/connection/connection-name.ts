@@ -1,5 +1,8 @@
-/** What a connection of the server is for: commands, a group's blocking reads, or broadcast streams' blocking reads. */
-export type ConnectionRole = 'commands' | 'read' | 'broadcast';
+/**
+ * What a connection of the server is for: `commands`; `read`, a consumer group's blocking reads;
+ * `broadcast`, broadcast streams' blocking reads; `list`, a list queue's blocking connection (BLMOVE).
+ */
+export type ConnectionRole = 'commands' | 'read' | 'broadcast' | 'list';
 
 /**
  * The CLIENT SETNAME name of a server connection: `nrs:<group>:<consumer>:<role>`.

@@ -7,6 +7,7 @@ import { connectionName, type ConnectionRole } from './connection-name.js';
 import type { ForwardedEvents } from './forwarded-events.js';
 import { abandon, connectWithin, createClient, createReader, quitQuietly, type RedisClient } from './redis-connection.js';
 import { defineScripts, type StreamScripts } from './scripts.js';
+import { defineListScripts, type ListScripts } from './list-scripts.js';
 import { isCluster } from './redis-client.js';
 import { keyPrefixOfClient } from './key-prefix.js';
 import { keySlot } from '../routing/hash-slot.js';
@@ -24,10 +25,17 @@ export interface ReaderConnection {
   readonly mode: 'group' | 'broadcast';
 }
 
+/** A list queue's blocking connection (BLMOVE) and the list it waits on. */
+export interface ListReaderConnection {
+  readonly connection: Redis;
+  readonly list: string;
+}
+
 /**
  * Owns the server's connections: one shared command connection (on a
  * cluster, an ioredis Cluster) and one blocking connection per group of
- * streams read together (on a cluster, to the master serving their slot).
+ * streams read together (on a cluster, to the master serving their slot),
+ * and one per bound list queue (BLMOVE waits on one list).
  * Reports their combined state as one status and forwards their events to
  * `on()` listeners.
  */
@@ -35,6 +43,8 @@ export class ConnectionSet {
   private commandClient: RedisClient | undefined;
   private commandScripts: StreamScripts | undefined;
   private readonly readerClients: ReaderConnection[] = [];
+  private readonly listReaderClients: ListReaderConnection[] = [];
+  private commandListScripts: ListScripts | undefined;
   private isClosing = false;
   private lastStatus: RedisStreamsStatus | undefined;
   private giveUpTimer: NodeJS.Timeout | undefined;
@@ -59,6 +69,12 @@ export class ConnectionSet {
     return this.commandScripts;
   }
 
+  /** The list queues' Lua scripts, registered on the command connection. */
+  get listScripts(): ListScripts {
+    if (this.commandListScripts === undefined) throw new Error('command connection not open');
+    return this.commandListScripts;
+  }
+
   /** The CLIENT SETNAME name of this server's connections of `role`. */
   nameOf(role: ConnectionRole): string {
     return connectionName(this.options.group, this.options.consumer, role);
@@ -79,6 +95,7 @@ export class ConnectionSet {
     });
     this.commandClient = client;
     this.commandScripts = defineScripts(client);
+    this.commandListScripts = defineListScripts(client);
     this.watch(client, 'commands');
     await connectWithin(client, this.options.connectTimeoutMs);
   }
@@ -118,9 +135,28 @@ export class ConnectionSet {
     return client;
   }
 
+  /**
+   * Opens the blocking connection a list queue's BLMOVE waits on (on a
+   * cluster, to the master serving the list's slot).
+   */
+  async openListReader(list: string): Promise<Redis> {
+    const client = createReader(this.options.connection, this.commands, list, {
+      connectionName: this.nameOf('list'),
+      maxRetriesPerRequest: null,
+      // A BLMOVE resent after a reconnect would move an entry for a call
+      // nobody awaits any more (it would wait in the processing list until a
+      // restart); the loop issues a fresh one instead.
+      autoResendUnfulfilledCommands: false,
+    });
+    this.listReaderClients.push({ connection: client, list });
+    this.watch(client, `list reader of "${list}"`);
+    await connectWithin(client, this.options.connectTimeoutMs);
+    return client;
+  }
+
   /** The clients, for `unwrap()`. */
-  clients(): { commands: RedisClient; readers: readonly ReaderConnection[] } {
-    return { commands: this.commands, readers: this.readerClients };
+  clients(): { commands: RedisClient; readers: readonly ReaderConnection[]; listReaders: readonly ListReaderConnection[] } {
+    return { commands: this.commands, readers: this.readerClients, listReaders: this.listReaderClients };
   }
 
   /**
@@ -147,12 +183,16 @@ export class ConnectionSet {
   async closeAll(): Promise<void> {
     this.isClosing = true;
     clearTimeout(this.giveUpTimer);
-    await Promise.all(this.readerClients.map(({ connection }) => quitQuietly(connection)));
+    await Promise.all([...this.readerClients, ...this.listReaderClients].map(({ connection }) => quitQuietly(connection)));
     if (this.commandClient !== undefined) await quitQuietly(this.commandClient);
   }
 
   private all(): RedisClient[] {
-    return [...(this.commandClient ? [this.commandClient] : []), ...this.readerClients.map(({ connection }) => connection)];
+    return [
+      ...(this.commandClient ? [this.commandClient] : []),
+      ...this.readerClients.map(({ connection }) => connection),
+      ...this.listReaderClients.map(({ connection }) => connection),
+    ];
   }
 
   private watch(client: RedisClient, role: string): void {

@@ -16,7 +16,8 @@ export interface EntryControl {
   recordError(error: unknown): void;
 }
 
-type RedisStreamsContextArgs = [
+/** The arguments a context is built from (internal; the getters read them). */
+export type RedisStreamsContextArgs = [
   stream: string,
   messageId: string,
   // The flat list as Redis stores it (text as strings, other bytes as Buffers).

@@ -1,6 +1,6 @@
 import { InvalidOptionsError } from '../errors/invalid-options.error.js';
 import { hashTagOf, keySlot } from '../routing/hash-slot.js';
-import { deadLetterKeyOf } from '../routing/key-names.js';
+import { deadLetterKeyOf, processingKeyOf } from '../routing/key-names.js';
 
 /** A bound stream and the dead-letter stream its entries move to. */
 export interface DeadLetterRoute {
@@ -52,4 +52,30 @@ function fixFor(stream: string, keyPrefix: string): string {
 /** A dead-letter name in the same slot as `stream`: the default one. */
 function suggestion(stream: string): string {
   return deadLetterKeyOf(stream);
+}
+
+/**
+ * On a Redis Cluster, checks that each bound list shares a hash slot with its
+ * bookkeeping keys (processing lists, liveness keys, registry, retry set),
+ * which one script touches together. Their names carry the list's hash tag,
+ * so this fails only when a `keyPrefix` goes in front of an untagged list.
+ *
+ * @throws InvalidOptionsError naming the list, both slots and how to fix it
+ */
+export function checkListSlots(
+  lists: ReadonlyArray<{ readonly pattern: string; readonly list: string; readonly consumer: string }>,
+  keyPrefix = '',
+): void {
+  for (const { pattern, list, consumer } of lists) {
+    const slot = keySlot(`${keyPrefix}${list}`);
+    const processing = `${keyPrefix}${processingKeyOf(list, consumer)}`;
+    const bookkeepingSlot = keySlot(processing);
+    if (slot === bookkeepingSlot) continue;
+    throw new InvalidOptionsError(
+      pattern,
+      `on a Redis Cluster a list and its bookkeeping keys must share a hash slot, because its scripts touch them together: ` +
+        `"${keyPrefix}${list}" is in slot ${slot}, "${processing}" in slot ${bookkeepingSlot}. ` +
+        `Bind a list key with a hash tag ("{${list}}"), or use a keyPrefix with one ("{${keyPrefix.replace(/[:{}]+$/, '')}}:"; every key then shares one slot).`,
+    );
+  }
 }

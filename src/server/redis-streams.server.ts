@@ -6,7 +6,7 @@ import type { RedisStreamsEvents } from '../interfaces/events.interface.js';
 import type { RedisStreamsServerOptions } from '../interfaces/server-options.interface.js';
 import { RedisStreamsStatus } from '../interfaces/status.enum.js';
 import { resolveServerOptions, type ResolvedServerOptions } from '../options/resolve-server-options.js';
-import { checkDeadLetterSlots } from '../options/cluster-keys.js';
+import { checkDeadLetterSlots, checkListSlots } from '../options/cluster-keys.js';
 import { clusterKeyPrefix, isClusterConnection } from '../options/connection-option.js';
 import { REDIS_STREAMS_TRANSPORT } from '../constants.js';
 import { ConnectionSet } from '../connection/connection-set.js';
@@ -14,14 +14,18 @@ import { ForwardedEvents } from '../connection/forwarded-events.js';
 import { BroadcastConsumer } from '../consumers/broadcast/broadcast-consumer.js';
 import { GroupConsumer } from '../consumers/stream-group/group-consumer.js';
 import { bindStreams, checkKeyPrefix } from './stream-binding.js';
+import { bindLists, checkListKeyPrefix } from './list-binding.js';
+import { ListConsumer } from '../consumers/list-queue/list-consumer.js';
+import { checkListKeys, listProbes, type ListCheck } from '../consumers/list-queue/list-preflight.js';
 import { keyPrefixOf } from '../routing/key-prefix.js';
 import { runPreflight } from '../consumers/stream-group/preflight.js';
 import type { HandlerInvoker } from '../context/handler-invoker.js';
 import { awaitHandlerResult } from '../delivery/handler-result.js';
 
 /**
- * The clients `unwrap()` returns: the command connection, and the blocking
- * connections with the streams each one reads.
+ * The clients `unwrap()` returns: the command connection, the blocking
+ * connections with the streams each one reads, and one blocking connection
+ * per bound list queue (its `BLMOVE` waits there).
  *
  * Streams that can be read together share one blocking `XREADGROUP` and so
  * one connection: on one Redis, all bound streams whose `blockMs` and
@@ -52,13 +56,20 @@ export interface RedisStreamsServerClients {
     readonly streams: readonly string[];
     readonly mode: 'group' | 'broadcast';
   }>;
+  /**
+   * One entry per bound list queue (`@EventPattern('list:<key>')`): the
+   * connection its `BLMOVE` blocks on while the list is empty, and the list.
+   * On a cluster, to the master serving the list's slot. Empty without list queues.
+   */
+  readonly listReaders: ReadonlyArray<{ readonly connection: Redis; readonly list: string }>;
 }
 
 /**
  * NestJS transport strategy that binds `@EventPattern('stream:<key>')` handlers
  * to a Redis consumer group and delivers entries at least once; handlers with
  * `{ broadcast: true }` read their stream without a group, every instance
- * every entry, at most once per instance.
+ * every entry, at most once per instance; `@EventPattern('list:<key>')`
+ * handlers consume a Redis list as a work queue, at least once.
  *
  * @example
  * ```ts
@@ -76,6 +87,7 @@ export class RedisStreamsServer extends Server<RedisStreamsEvents, RedisStreamsS
   private connections: ConnectionSet | undefined;
   private consumer: GroupConsumer | undefined;
   private broadcast: BroadcastConsumer | undefined;
+  private listConsumer: ListConsumer | undefined;
   private closing: Promise<void> | undefined;
   private hasProcessingHooks = false;
   private readonly events = new ForwardedEvents();
@@ -137,16 +149,35 @@ export class RedisStreamsServer extends Server<RedisStreamsEvents, RedisStreamsS
     this.options = options;
     const bound = bindStreams(this.messageHandlers, options, this.logger);
     const bindings = bound.group;
+    const listBindings = bindLists(this.messageHandlers, options, this.logger);
     checkKeyPrefix(bound, keyPrefixOf(options.connection));
-    if (bindings.length === 0 && bound.broadcast.length === 0) {
-      this.logger.warn('No @EventPattern("stream:<key>") handlers found; nothing to read.');
+    checkListKeyPrefix(listBindings, keyPrefixOf(options.connection));
+    if (bindings.length === 0 && bound.broadcast.length === 0 && listBindings.length === 0) {
+      this.logger.warn('No @EventPattern("stream:<key>") or @EventPattern("list:<key>") handlers found; nothing to read.');
     }
     const deadLetters = bindings.map(({ pattern, stream, options: streamOptions }) => ({
       pattern,
       stream,
       deadLetterStream: streamOptions.deadLetterStream(stream),
     }));
-    if (isClusterConnection(options.connection)) checkDeadLetterSlots(deadLetters, clusterKeyPrefix(options.connection));
+    const lists: ListCheck[] = listBindings.map(({ list, options: listOptions }) => ({
+      list,
+      consumer: options.consumer,
+      deadLetterStream: listOptions.deadLetterStream(list),
+      claimIdleMs: listOptions.claimIdleMs,
+    }));
+    if (isClusterConnection(options.connection)) {
+      const keyPrefix = clusterKeyPrefix(options.connection);
+      const listRoutes = listBindings.map(({ pattern, list }, i) => ({
+        pattern,
+        list,
+        consumer: options.consumer,
+        stream: list,
+        deadLetterStream: lists[i]!.deadLetterStream,
+      }));
+      checkDeadLetterSlots([...deadLetters, ...listRoutes], keyPrefix);
+      checkListSlots(listRoutes, keyPrefix);
+    }
     const connections = new ConnectionSet(options, this.logger, (status) => this._status$.next(status), this.events);
     this.connections = connections;
     await connections.openCommands();
@@ -156,8 +187,15 @@ export class RedisStreamsServer extends Server<RedisStreamsEvents, RedisStreamsS
       missingStream: options.missingStream,
       streams: deadLetters,
       broadcastStreams: bound.broadcast.map((binding) => binding.stream),
-      connectionNames: [connections.nameOf('commands'), connections.nameOf('read'), connections.nameOf('broadcast')],
+      connectionNames: [
+        connections.nameOf('commands'),
+        connections.nameOf('read'),
+        connections.nameOf('broadcast'),
+        connections.nameOf('list'),
+      ],
+      extraProbes: listProbes(lists),
     });
+    await checkListKeys(connections.commands, lists);
     const consumer = await GroupConsumer.open({
       bindings,
       server: options,
@@ -176,13 +214,24 @@ export class RedisStreamsServer extends Server<RedisStreamsEvents, RedisStreamsS
       onFatal: (error) => this.onFatal(error),
     });
     this.broadcast = broadcast;
+    const listConsumer = await ListConsumer.open({
+      bindings: listBindings,
+      server: options,
+      connections,
+      logger: this.logger,
+      invokerOf: (binding) => this.createInvoker(binding.handler),
+      onFatal: (error) => this.onFatal(error),
+    });
+    this.listConsumer = listConsumer;
     consumer.start();
     broadcast.start();
+    listConsumer.start();
     this._status$.next(RedisStreamsStatus.CONNECTED);
     const named = (list: ReadonlyArray<{ stream: string }>): string => list.map((b) => `"${b.stream}"`).join(', ');
     const broadcastNote = bound.broadcast.length > 0 ? `; broadcast reads of ${named(bound.broadcast)}` : '';
+    const listNote = listBindings.length === 0 ? '' : `; list queue(s) ${listBindings.map((b) => `"${b.list}"`).join(', ')}`;
     this.logger.log(
-      `Consumer "${options.consumer}" of group "${options.group}" reading ${named(bindings) || 'no streams'}${broadcastNote}.`,
+      `Consumer "${options.consumer}" of group "${options.group}" reading ${named(bindings) || 'no streams'}${broadcastNote}${listNote}.`,
     );
   }
 
@@ -219,8 +268,8 @@ export class RedisStreamsServer extends Server<RedisStreamsEvents, RedisStreamsS
     const deadline = Date.now() + shutdownTimeoutMs;
     this.connections?.markClosing();
     try {
-      await Promise.all([this.consumer?.stopReading(), this.broadcast?.stopReading()]);
-      await Promise.all([this.consumer?.finish(deadline), this.broadcast?.finish(deadline)]);
+      await Promise.all([this.consumer?.stopReading(), this.broadcast?.stopReading(), this.listConsumer?.stopReading()]);
+      await Promise.all([this.consumer?.finish(deadline), this.broadcast?.finish(deadline), this.listConsumer?.finish(deadline)]);
     } catch (error) {
       this.logger.error(`Shutdown did not finish cleanly: ${describeError(error)}`);
     } finally {

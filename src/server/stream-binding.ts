@@ -2,7 +2,7 @@ import type { Logger } from '@nestjs/common';
 import type { BroadcastBinding } from '../consumers/broadcast/broadcast-consumer.js';
 import type { StreamBinding } from '../consumers/stream-group/stream-worker.js';
 import type { MessageHandler } from '@nestjs/microservices';
-import { STREAM_PATTERN_PREFIX } from '../constants.js';
+import { LIST_PATTERN_PREFIX, STREAM_PATTERN_PREFIX } from '../constants.js';
 import { InvalidOptionsError } from '../errors/invalid-options.error.js';
 import type { StreamHandlerOptions } from '../interfaces/server-options.interface.js';
 import { describeValue } from '../options/validate-shape.js';
@@ -31,9 +31,11 @@ export function bindStreams(handlers: ReadonlyMap<string, MessageHandler>, base:
   for (const [pattern, handler] of handlers) {
     const route = parsePattern(pattern);
     if (route === undefined) {
-      logger.debug(`Pattern "${pattern}" has no "${STREAM_PATTERN_PREFIX}" prefix; left to other transports.`);
+      logger.debug(`Pattern "${pattern}" has no "${STREAM_PATTERN_PREFIX}" or "${LIST_PATTERN_PREFIX}" prefix; left to other transports.`);
       continue;
     }
+    // List queues are bound by bindLists().
+    if (route.kind !== 'stream') continue;
     const stream = route.key;
     if (!handler.isEventHandler) {
       logger.warn(

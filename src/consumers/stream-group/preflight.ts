@@ -8,6 +8,7 @@ import { deniedTarget } from '../../errors/redis-reply.js';
 import type { MissingStreamPolicy } from '../../interfaces/server-options.interface.js';
 import { keyPrefixOfClient, subcommandKey } from '../../connection/key-prefix.js';
 import { prefixedKey } from '../../routing/key-prefix.js';
+import type { Probe } from '../../connection/acl-probe.js';
 
 /** What the start-up check looks at. */
 export interface PreflightPlan {
@@ -20,15 +21,8 @@ export interface PreflightPlan {
   readonly broadcastStreams?: readonly string[];
   /** The CLIENT SETNAME names this server gives its connections; the first is the command connection's. */
   readonly connectionNames: readonly [string, ...string[]];
-}
-
-/** One harmless command, sent only to learn whether the ACL lets it through. */
-interface Probe {
-  /** The command as ACL rules name it. */
-  readonly acl: string;
-  /** The one key it names, if any. */
-  readonly key?: string;
-  readonly args: ReadonlyArray<string | number>;
+  /** Probes of the other delivery modes bound (list queues), checked in the same round trip. */
+  readonly extraProbes?: readonly Probe[];
 }
 
 /** Redis rejects this id before touching anything (parsing comes after the ACL check). */
@@ -110,6 +104,7 @@ export function probes(
       { acl: 'xrange', key: s, args: ['XRANGE', s, '0-0', '0-0'] },
     );
   }
+  list.push(...(plan.extraProbes ?? []));
   // Last, so that the name set above is in the list it returns.
   list.push({ acl: 'client|list', args: ['CLIENT', 'LIST', 'TYPE', 'normal'] });
   return list;
@@ -158,10 +153,15 @@ export async function runPreflight(client: RedisClient, plan: PreflightPlan): Pr
     missing.push(denial);
   });
   if (missing.length > 0) {
+    const owner = replies
+      .map(([error], index) => (deniedTarget(error) === undefined ? undefined : list[index]!.owner))
+      .find((o) => o !== undefined);
     const stream =
+      owner ??
       plan.streams.find(({ stream: s, deadLetterStream }) =>
         missing.some((m) => m.key === prefixedKey(prefix, s) || m.key === prefixedKey(prefix, deadLetterStream)),
-      )?.stream ?? plan.broadcastStreams?.find((s) => missing.some((m) => m.key === prefixedKey(prefix, s)));
+      )?.stream ??
+      plan.broadcastStreams?.find((s) => missing.some((m) => m.key === prefixedKey(prefix, s)));
     const first = plan.streams[0]?.stream ?? plan.broadcastStreams?.[0];
     throw new MissingPermissionsError(stream ?? first ?? '(no stream bound)', plan.group, userOf(client), missing);
   }

@@ -1,7 +1,7 @@
 import { InvalidOptionsError } from '../../../src/index.js';
-import { deadLetterKeyOf, legacyDeadLetterKeyOf } from '../../../src/routing/key-names.js';
+import { deadLetterKeyOf, legacyDeadLetterKeyOf, listKeysOf } from '../../../src/routing/key-names.js';
 import { hashTagOf, keySlot, shareSlot } from '../../../src/routing/hash-slot.js';
-import { parseEmitPattern, parsePattern, streamPattern } from '../../../src/routing/stream-route.js';
+import { listPattern, parseEmitPattern, parsePattern, streamPattern } from '../../../src/routing/stream-route.js';
 
 function thrown(run: () => unknown): InvalidOptionsError {
   try {
@@ -22,7 +22,7 @@ describe('routing: a handler pattern', () => {
   });
 
   it('leaves patterns of other transports alone', () => {
-    for (const pattern of ['orders', 'orders.created', 'Stream:orders', ' stream:orders', 'list:jobs', '{"cmd":"sum"}', '']) {
+    for (const pattern of ['orders', 'orders.created', 'Stream:orders', ' stream:orders', 'List:jobs', '{"cmd":"sum"}', '']) {
       expect(parsePattern(pattern)).toBeUndefined();
     }
     expect(parsePattern(undefined)).toBeUndefined();
@@ -50,7 +50,7 @@ describe('routing: an emit pattern', () => {
     const error = thrown(() => parseEmitPattern(pattern));
     expect(error.option).toBe('pattern');
     expect(error.message).toBe(
-      `Invalid option "pattern": emit() needs a pattern of the form "stream:<key>", got ${JSON.stringify(pattern)}`,
+      `Invalid option "pattern": emit() needs a pattern of the form "stream:<key>" or "list:<key>", got ${JSON.stringify(pattern)}`,
     );
   });
 });
@@ -124,5 +124,34 @@ describe('routing: hash tags and slots', () => {
     expect(shareSlot('{user1000}.following', '{user1000}.followers', 'user1000')).toBe(true);
     expect(shareSlot('orders', 'orders:dlq')).toBe(false);
     expect(shareSlot()).toBe(true);
+  });
+});
+
+describe('routing: list queues', () => {
+  it('routes list:<key> to a list route, and refuses the bare prefix', () => {
+    expect(parsePattern('list:jobs')).toEqual({ kind: 'list', key: 'jobs' });
+    expect(parsePattern('list:{shop}:jobs')).toEqual({ kind: 'list', key: '{shop}:jobs' });
+    expect(parseEmitPattern('list:jobs')).toEqual({ kind: 'list', key: 'jobs' });
+    expect(listPattern('jobs')).toBe('list:jobs');
+    expect(thrown(() => parsePattern('list:')).message).toBe('Invalid option "list:": name a list after "list:", e.g. "list:jobs"');
+    expect(() => parseEmitPattern('list:')).toThrow(InvalidOptionsError);
+  });
+
+  it('names every key of a list under its hash tag, so that all share the list slot', () => {
+    const keys = listKeysOf('jobs', 'w1');
+    expect(keys).toEqual({
+      list: 'jobs',
+      processing: '{jobs}:processing:w1',
+      alive: '{jobs}:alive:w1',
+      registry: '{jobs}:consumers',
+      retry: '{jobs}:retry',
+    });
+    expect(deadLetterKeyOf('jobs')).toBe('{jobs}:dlq');
+    expect(shareSlot(keys.list, keys.processing, keys.alive, keys.registry, keys.retry, deadLetterKeyOf('jobs'))).toBe(true);
+    const tagged = listKeysOf('{shop}:jobs', 'a{b}');
+    expect(tagged.processing).toBe('{shop}:jobs:processing:a{b}');
+    expect(shareSlot(tagged.list, tagged.processing, tagged.alive, tagged.registry, tagged.retry, deadLetterKeyOf('{shop}:jobs'))).toBe(
+      true,
+    );
   });
 });
