@@ -17,7 +17,7 @@ const LAYERS = [
   ['consumers'],
   ['server', 'client'],
   ['admin'],
-  ['decorators', 'filters', 'cli'],
+  ['decorators', 'filters', 'cli', 'health'],
 ];
 
 /** Glob patterns of imports of the given src/ folders, from anywhere inside src/. */
@@ -42,6 +42,11 @@ const TYPES_ONLY = ['ioredis', '@nestjs/common', '@nestjs/core', '@nestjs/micros
   message: 'options/, codec/ and routing/ are pure: import only types from the driver and NestJS.',
 }));
 
+/** Optional peers load only behind their own subpath, never from the main entry. */
+const OPTIONAL_PEERS = [
+  { name: '@nestjs/terminus', message: 'Only src/health/ (the nestjs-redis-streams/terminus subpath) may import @nestjs/terminus.' },
+];
+
 const CONSUMER_ROOMS = ['stream-group', 'list-queue', 'broadcast', 'request-reply'];
 
 function restrict(files, patterns, paths = []) {
@@ -53,13 +58,13 @@ function restrict(files, patterns, paths = []) {
   return { files, rules: { '@typescript-eslint/no-restricted-imports': ['error', options] } };
 }
 
-const layerRules = LAYERS.slice(0, -1).flatMap((folders, index) =>
+const layerRules = LAYERS.flatMap((folders, index) =>
   folders.map((folder) => {
     const extra = [];
     // server/ and client/ never import each other.
     if (folder === 'server') extra.push(...importsOf(['client']));
     if (folder === 'client') extra.push(...importsOf(['server']));
-    const paths = ['options', 'codec', 'routing'].includes(folder) ? TYPES_ONLY : [];
+    const paths = [...(['options', 'codec', 'routing'].includes(folder) ? TYPES_ONLY : []), ...(folder === 'health' ? [] : OPTIONAL_PEERS)];
     return restrict(filesOf(folder), [...importsOf(below(index)), ...extra], paths);
   }),
 );
@@ -68,7 +73,10 @@ const layerRules = LAYERS.slice(0, -1).flatMap((folders, index) =>
 const roomRules = CONSUMER_ROOMS.map((room) =>
   restrict(
     [`src/consumers/${room}/**/*.ts`],
-    [...importsOf(below(LAYERS.findIndex((l) => l.includes('consumers')))), ...CONSUMER_ROOMS.filter((r) => r !== room).map((r) => `**/consumers/${r}/**`)],
+    [
+      ...importsOf(below(LAYERS.findIndex((l) => l.includes('consumers')))),
+      ...CONSUMER_ROOMS.filter((r) => r !== room).map((r) => `**/consumers/${r}/**`),
+    ],
   ),
 );
 

@@ -1,4 +1,4 @@
-// Writes dist/index.d.cts, the types of the package's "require" condition.
+// Writes dist/index.d.cts and dist/health/terminus.d.cts, the types of the package's "require" conditions.
 //
 // The package is an ES module; Node >= 20.19 (and >= 22.12) can require() it.
 // TypeScript with `module: nodenext` (5.8+) or `module: commonjs` accepts the
@@ -14,7 +14,13 @@
 // whose interop could differ between the two formats.
 import { writeFileSync } from 'node:fs';
 
-writeFileSync(
-  new URL('../dist/index.d.cts', import.meta.url),
-  "// Types for require('nestjs-redis-streams'); the same as index.d.ts.\nexport * from './index.js';\n",
-);
+for (const [file, entry] of [
+  ['index.d.cts', 'nestjs-redis-streams'],
+  ['health/terminus.d.cts', 'nestjs-redis-streams/terminus'],
+]) {
+  const base = file.split('/').at(-1).replace('.d.cts', '');
+  writeFileSync(
+    new URL(`../dist/${file}`, import.meta.url),
+    `// Types for require('${entry}'); the same as ${base}.d.ts.\nexport * from './${base}.js';\n`,
+  );
+}

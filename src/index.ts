@@ -21,6 +21,7 @@ export type { RedisStreamsClientOptions } from './interfaces/client-options.inte
 export type { RetryOptions, RetryStrategy } from './interfaces/retry-options.interface.js';
 export type { RedisStreamsEvents } from './interfaces/events.interface.js';
 export { RedisStreamsStatus } from './interfaces/status.enum.js';
+export type { RedisStreamsHealthSnapshot, RedisStreamsFailure } from './interfaces/health.interface.js';
 export { RedisStreamsError } from './errors/redis-streams.error.js';
 export { InvalidOptionsError } from './errors/invalid-options.error.js';
 export { RedisConnectionError, type RedisConnectionErrorOptions } from './errors/redis-connection.error.js';

@@ -7,6 +7,7 @@ import { UsageError } from './usage-error.js';
 import type { Verb } from './verb.js';
 import { consumersCleanupVerb, claimVerb, releaseVerb, resetVerb } from './verbs/control.js';
 import { dlqListVerb, dlqPurgeVerb, dlqReplayVerb, dlqShowVerb } from './verbs/dlq.js';
+import { healthVerb } from './verbs/health.js';
 import { groupsVerb, lagVerb, pendingVerb, streamsVerb } from './verbs/inspect.js';
 
 /** Every verb, in the order `--help` lists them. */
@@ -23,6 +24,7 @@ export const VERBS: readonly Verb[] = [
   releaseVerb,
   resetVerb,
   consumersCleanupVerb,
+  healthVerb,
 ];
 
 const GLOBAL_OPTIONS = {

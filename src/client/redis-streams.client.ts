@@ -14,6 +14,8 @@ import { describeError } from '../errors/describe-error.js';
 import type { RedisStreamsClientOptions } from '../interfaces/client-options.interface.js';
 import type { RedisStreamsEvents } from '../interfaces/events.interface.js';
 import { RedisStreamsStatus } from '../interfaces/status.enum.js';
+import type { RedisStreamsHealthSnapshot } from '../interfaces/health.interface.js';
+import { StatusClock } from '../connection/status-clock.js';
 import { resolveClientOptions, type ResolvedClientOptions } from '../options/resolve-client-options.js';
 import { parseEmitPattern } from '../routing/stream-route.js';
 import { assertPrefixOnce, keyPrefixOf } from '../routing/key-prefix.js';
@@ -57,6 +59,7 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents> {
   private readonly events = new ForwardedEvents();
   /** The connection's ioredis `keyPrefix` (`''` for none), which ioredis puts in front of every stream written. */
   private readonly keyPrefix: string;
+  private readonly statusClock = new StatusClock(this._status$);
 
   constructor(options?: RedisStreamsClientOptions) {
     super();
@@ -98,6 +101,20 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents> {
       this.closing = undefined;
     });
     return this.closing;
+  }
+
+  /** What the client says about its health (see `RedisStreamsServer.healthSnapshot()`). */
+  healthSnapshot(): RedisStreamsHealthSnapshot {
+    return {
+      kind: 'client',
+      status: this.statusClock.status,
+      statusSince: this.statusClock.since,
+      isClosing: this.closing !== undefined,
+      failures: [],
+      group: undefined,
+      streams: [],
+      commands: this.redis,
+    };
   }
 
   /**

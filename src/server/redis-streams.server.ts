@@ -2,6 +2,10 @@ import { Logger } from '@nestjs/common';
 import { Server, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
 import type { Cluster, Redis } from 'ioredis';
 import { describeError } from '../errors/describe-error.js';
+import { StreamConfigurationError } from '../errors/stream-configuration.error.js';
+import { ListConfigurationError } from '../errors/list-configuration.error.js';
+import type { RedisStreamsFailure, RedisStreamsHealthSnapshot } from '../interfaces/health.interface.js';
+import { StatusClock } from '../connection/status-clock.js';
 import type { RedisStreamsEvents } from '../interfaces/events.interface.js';
 import type { RedisStreamsServerOptions } from '../interfaces/server-options.interface.js';
 import { RedisStreamsStatus } from '../interfaces/status.enum.js';
@@ -91,6 +95,9 @@ export class RedisStreamsServer extends Server<RedisStreamsEvents, RedisStreamsS
   private closing: Promise<void> | undefined;
   private hasProcessingHooks = false;
   private readonly events = new ForwardedEvents();
+  private readonly statusClock = new StatusClock(this._status$);
+  private readonly failures: RedisStreamsFailure[] = [];
+  private boundStreams: RedisStreamsHealthSnapshot['streams'] = [];
 
   /**
    * @param rawOptions - validated when `listen()` runs, so that a bad option
@@ -124,6 +131,24 @@ export class RedisStreamsServer extends Server<RedisStreamsEvents, RedisStreamsS
   /** Forwards an ioredis event from every connection this server opens. */
   on<EventKey extends keyof RedisStreamsEvents>(event: EventKey, callback: RedisStreamsEvents[EventKey]): void {
     this.events.on(event, callback);
+  }
+
+  /**
+   * What the server says about its health: status and since when, whether it
+   * is closing, readers stopped on an error, its streams. The health
+   * indicator (`nestjs-redis-streams/terminus`) judges it.
+   */
+  healthSnapshot(): RedisStreamsHealthSnapshot {
+    return {
+      kind: 'server',
+      status: this.statusClock.status,
+      statusSince: this.statusClock.since,
+      isClosing: this.closing !== undefined,
+      failures: [...this.failures],
+      group: this.options?.group,
+      streams: this.boundStreams,
+      commands: this.connections?.commands,
+    };
   }
 
   /** The ioredis clients; available once listening. */
@@ -160,6 +185,7 @@ export class RedisStreamsServer extends Server<RedisStreamsEvents, RedisStreamsS
       stream,
       deadLetterStream: streamOptions.deadLetterStream(stream),
     }));
+    this.boundStreams = deadLetters.map(({ stream, deadLetterStream }) => ({ stream, deadLetterStream }));
     const lists: ListCheck[] = listBindings.map(({ list, options: listOptions }) => ({
       list,
       consumer: options.consumer,
@@ -259,6 +285,11 @@ export class RedisStreamsServer extends Server<RedisStreamsEvents, RedisStreamsS
   }
 
   private onFatal(error: Error): void {
+    this.failures.push({
+      stream: error instanceof StreamConfigurationError ? error.stream : error instanceof ListConfigurationError ? error.list : undefined,
+      message: error.message,
+      at: Date.now(),
+    });
     this.logger.error(`Stopped reading: ${error.message}`);
     // Other streams go on; the status says that not everything is being read.
     this._status$.next(RedisStreamsStatus.DISCONNECTED);

@@ -184,6 +184,25 @@ describe('the nrs CLI', () => {
     expect(released).toEqual([expect.any(String), 'dead', expect.any(Number), 1]);
   });
 
+  it('says a group is down with no live server, degraded past a threshold, as an exit code', async () => {
+    const { stream, group } = scene;
+    await scene.redis.xadd(stream, '*', 'n', '1');
+    await scene.redis.xgroup('CREATE', stream, group, '0');
+    await scene.redis.xreadgroup('GROUP', group, 'c1', 'STREAMS', stream, '>');
+    expect(await nrs('health', stream, group)).toMatchObject({
+      code: 1,
+      stdout: expect.stringContaining(`no server of group "${group}" is connected`) as unknown,
+    });
+    const server = adminClient();
+    await server.client('SETNAME', `nrs:${group}:c1:read`);
+    expect(await nrs('health', stream, group)).toMatchObject({ code: 0, stdout: expect.stringMatching(/^up/) as unknown });
+    const degraded = await nrs('health', stream, group, '--max-oldest-pending-ms', '0', '--json');
+    expect(degraded.code).toBe(0);
+    expect(JSON.parse(degraded.stdout)).toMatchObject({ status: 'degraded', liveConsumers: ['c1'] });
+    expect((await nrs('health', stream, group, '--max-oldest-pending-ms', '0', '--fail-on-degraded')).code).toBe(1);
+    await server.quit();
+  });
+
   it('resets a group only when it has no live consumers, and cleans up idle consumers', async () => {
     const { stream, group } = scene;
     const id = (await scene.redis.xadd(stream, '*', 'n', '1'))!;
