@@ -1,5 +1,5 @@
-import { DEAD_LETTER_FIELDS } from '../constants.js';
-import { readDeadLetterFields, type ReadDeadLetter } from '../codec/dead-letter-record.js';
+import { DEAD_LETTER_FIELDS, LIST_DEAD_LETTER_ID, LIST_ENTRY_FIELD } from '../constants.js';
+import { isListDeadLetter, readDeadLetterFields, type ReadDeadLetter } from '../codec/dead-letter-record.js';
 import { fromBytes } from '../codec/stream-codec.js';
 import { deadLetterKeyOf } from '../routing/key-names.js';
 import type { AdminClient } from './admin-client.js';
@@ -56,7 +56,8 @@ export function replayRefusal(letter: DeadLetter, target: string): string | unde
   if (letter.record === undefined)
     return `it does not end with the ${DEAD_LETTER_FIELDS.stream} … ${DEAD_LETTER_FIELDS.time} fields the transport writes`;
   if (letter.record.fields.length === 0) return 'it holds no original fields';
-  if (letter.record.stream !== target) return `it came from "${letter.record.stream}", not "${target}" (replay it onto its own stream)`;
+  if (letter.record.stream !== target)
+    return `it came from "${letter.record.stream}", not "${target}" (replay it onto its own ${isFromList(letter) ? 'list' : 'stream'})`;
   return undefined;
 }
 
@@ -84,7 +85,32 @@ return id
 `;
 
 /**
- * Replays one dead letter onto `target` (see REPLAY_SCRIPT).
+ * The same for a list queue's dead letter (its one original field, `list-entry`,
+ * the entry's bytes): RPUSHes the entry back onto the list as a new job, then
+ * deletes the dead letter, in one step. KEYS: [1] the dead-letter stream,
+ * [2] the list. ARGV: [1] the dead-letter id. Returns the list's new length, or
+ * false when the dead letter is gone.
+ */
+const REPLAY_LIST_SCRIPT = `
+local row = redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1])[1]
+if not row then return false end
+local fields = row[2]
+if #fields ~= 16 or fields[1] ~= '${LIST_ENTRY_FIELD}' or fields[5] ~= '${DEAD_LETTER_FIELDS.id}' or fields[6] ~= '${LIST_DEAD_LETTER_ID}' then
+  return redis.error_reply('NRSREPLAY entry ' .. ARGV[1] .. ' is not a dead letter of a list queue')
+end
+local length = redis.call('RPUSH', KEYS[2], fields[2])
+redis.call('XDEL', KEYS[1], ARGV[1])
+return length
+`;
+
+/** Whether a dead letter came from a list queue (its entry goes back with RPUSH, not XADD). */
+export function isFromList(letter: DeadLetter): boolean {
+  return letter.record !== undefined && isListDeadLetter(letter.record);
+}
+
+/**
+ * Replays one dead letter onto `target` (see REPLAY_SCRIPT; a list queue's
+ * dead letter goes back onto its list, see REPLAY_LIST_SCRIPT).
  *
  * @returns the new entry id on the source stream, or undefined when the dead letter is gone
  */
@@ -92,10 +118,13 @@ export async function replayDeadLetter(
   redis: AdminClient,
   deadLetterStream: string,
   target: string,
-  deadLetterId: string,
+  letter: DeadLetter,
 ): Promise<string | undefined> {
-  const id = (await redis.eval(REPLAY_SCRIPT, 2, deadLetterStream, target, deadLetterId)) as string | null;
-  return id ?? undefined;
+  const fromList = isFromList(letter);
+  const reply = (await redis.eval(fromList ? REPLAY_LIST_SCRIPT : REPLAY_SCRIPT, 2, deadLetterStream, target, letter.deadLetterId)) as
+    string | number | null;
+  if (reply === null) return undefined;
+  return fromList ? `list length ${reply}` : String(reply);
 }
 
 /** Deletes a dead-letter stream; returns how many dead letters it held. */

@@ -1,5 +1,6 @@
 import {
   allDeadLetters,
+  isFromList,
   deadLetterStreamOf,
   deadLettersById,
   purgeDeadLetters,
@@ -72,12 +73,12 @@ export const dlqShowVerb: Verb = {
 /** `dlq replay STREAM (--id ID... | --all)`: the original entries back onto their stream, dead letters removed. */
 export const dlqReplayVerb: Verb = {
   name: 'dlq replay',
-  summary: 'put dead letters back onto their stream (byte for byte, without dlq-* fields) and remove them',
+  summary: 'put dead letters back onto their stream or list (byte for byte, without dlq-* fields) and remove them',
   usage:
     `nrs dlq replay STREAM (--id ID ... | --all) [--dlq KEY] [--execute]\n\n` +
     `  --id ID     a dead-letter entry id (repeat for several)\n  --all       every dead letter of STREAM\n${DLQ_HELP}\n` +
     '  --execute   do it; without, print what would be done\n\n' +
-    'Each replay is one step in Redis (a script): the original fields are added to STREAM as a new entry, then the dead letter is deleted.',
+    "Each replay is one step in Redis (a script): the original fields are added to STREAM as a new entry (a list queue's dead letter: its entry RPUSHed onto the list STREAM names), then the dead letter is deleted.",
   options: { ...DLQ, id: { type: 'string', multiple: true }, all: { type: 'boolean' }, execute: { type: 'boolean' } },
   arity: [1, 1],
   changes: true,
@@ -98,10 +99,12 @@ export const dlqReplayVerb: Verb = {
     const replayed: Array<{ deadLetterId: string; newId: string | undefined }> = [];
     for (const letter of fit) {
       if (!execute) {
-        out.line(`would replay ${letter.deadLetterId} (entry ${letter.record!.id}) onto "${source}"`);
+        out.line(
+          `would replay ${letter.deadLetterId} (${isFromList(letter) ? 'a list entry, with RPUSH' : `entry ${letter.record!.id}`}) onto "${source}"`,
+        );
         continue;
       }
-      const newId = await replayDeadLetter(redis, dlq, source, letter.deadLetterId);
+      const newId = await replayDeadLetter(redis, dlq, source, letter);
       replayed.push({ deadLetterId: letter.deadLetterId, newId });
       out.line(
         newId === undefined ? `${letter.deadLetterId}: gone meanwhile` : `replayed ${letter.deadLetterId} onto "${source}" as ${newId}`,

@@ -1,5 +1,6 @@
 import { DEAD_LETTER_FIELDS } from '../../../src/index.js';
-import { deadLetterFields } from '../../../src/codec/dead-letter-record.js';
+import { deadLetterFields, listEntryFields } from '../../../src/codec/dead-letter-record.js';
+import { LIST_DEAD_LETTER_ID } from '../../../src/constants.js';
 import { runCli, VERBS } from '../../../src/cli/run.js';
 import { adminClient, redisUrl } from '../../support/redis.js';
 import { useScene } from '../../support/scene.js';
@@ -138,6 +139,30 @@ describe('the nrs CLI', () => {
       expect(fields.map(String)).not.toContain(DEAD_LETTER_FIELDS.error);
     }
     expect((await scene.redis.xrange(dlq, '-', '+')).map(([id]) => id)).toEqual([foreign]);
+  });
+
+  it("replays a list queue's dead letters onto the list, byte for byte", async () => {
+    const list = scene.name('jobs');
+    const dlq = `{${list}}:dlq`;
+    const entry = Buffer.from([0x00, 0x6e, 0xff, 0x10]);
+    const fields = deadLetterFields(
+      {
+        stream: list,
+        id: LIST_DEAD_LETTER_ID,
+        group: scene.group,
+        consumer: 'c1',
+        deliveries: 3,
+        error: 'Error: boom',
+        fields: listEntryFields(entry),
+      },
+      new Date(),
+    );
+    const id = (await scene.redis.xadd(dlq, '*', ...fields))!;
+    expect((await nrs('dlq', 'replay', list, '--id', id)).stdout).toContain('a list entry, with RPUSH');
+    expect(await scene.redis.exists(list)).toBe(0);
+    expect(await nrs('dlq', 'replay', list, '--id', id, '--execute')).toMatchObject({ code: 0 });
+    expect(await scene.redis.lrangeBuffer(list, 0, -1)).toEqual([entry]);
+    expect(await scene.redis.xlen(dlq)).toBe(0);
   });
 
   it('purges a dead-letter stream, after a dry run that keeps it', async () => {
