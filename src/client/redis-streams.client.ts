@@ -2,13 +2,14 @@ import { Logger } from '@nestjs/common';
 import { ClientProxy, type ReadPacket, type WritePacket } from '@nestjs/microservices';
 import type { Cluster, Redis } from 'ioredis';
 import { from, type Observable } from 'rxjs';
-import { encodeEntry, type FieldValue } from '../codec/stream-codec.js';
+import { randomUUID } from 'node:crypto';
+import { encodeEntry, encodeRequest, type FieldValue } from '../codec/stream-codec.js';
 import { ClientClosedError } from '../errors/client-closed.error.js';
 import { EmitQueueFullError } from '../errors/emit-queue-full.error.js';
 import { EmitTimeoutError } from '../errors/emit-timeout.error.js';
 import { RedisCommandError } from '../errors/redis-command.error.js';
 import { redactError } from '../errors/redact.js';
-import { NotSupportedError } from '../errors/not-supported.error.js';
+import { ReplyTimeoutError } from '../errors/reply-timeout.error.js';
 import { describeError } from '../errors/describe-error.js';
 import type { RedisStreamsClientOptions } from '../interfaces/client-options.interface.js';
 import type { RedisStreamsEvents } from '../interfaces/events.interface.js';
@@ -23,10 +24,18 @@ import { isCluster } from '../connection/redis-client.js';
 import { EmitQueue } from './emit-queue.js';
 import { OutageWatch } from './outage-watch.js';
 import { untilEnded } from './until-ended.js';
+import { coalesceWrites } from '../connection/coalesce-writes.js';
+import { GROUP_LOOKUP_TTL_MS } from '../constants.js';
+import { replyStreamKeyOf } from '../routing/key-names.js';
+import { GroupLookup } from './group-lookup.js';
+import { PendingRequests, type ReplyCallback } from './pending-requests.js';
+import { ReplyListener } from './reply-listener.js';
 
 /**
  * Producer side: `emit('stream:<key>', payload)` appends an entry with XADD and
- * resolves with its id.
+ * resolves with its id; `send('stream:<key>', payload)` appends a request and
+ * emits the replies of the `@MessagePattern` handler that answers it, read
+ * from this client's own reply stream (see ReplyListener).
  *
  * While Redis is not connected (not reached yet, down, restarting), emits wait
  * in a bounded queue (`maxQueuedEmits`) for up to `emitTimeoutMs`, and are
@@ -55,6 +64,14 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents> {
   private readonly events = new ForwardedEvents();
   /** The connection's ioredis `keyPrefix` (`''` for none), which ioredis puts in front of every stream written. */
   private readonly keyPrefix: string;
+  /** The requests waiting for replies, in ClientProxy's routing map. */
+  private readonly pending: PendingRequests;
+  private readonly groups = new GroupLookup(GROUP_LOOKUP_TTL_MS, this.logger);
+  /** Reads the reply stream; opened by the first send() of a connection. */
+  private replies: ReplyListener | undefined;
+  private openingReplies: Promise<ReplyListener> | undefined;
+  /** When the connection was lost (epoch ms), while it is. */
+  private disconnectedAt: number | undefined;
 
   constructor(options?: RedisStreamsClientOptions) {
     super();
@@ -68,6 +85,13 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents> {
       (emit) => new EmitTimeoutError(this.target, emit.stream, emitTimeoutMs, 'no'),
     );
     this.initializeSerializer(this.options.serializer ? { serializer: this.options.serializer } : undefined);
+    const { replyTimeoutMs } = this.options;
+    this.pending = new PendingRequests(
+      this.routingMap as Map<string, ReplyCallback>,
+      replyTimeoutMs,
+      (stream) =>
+        new ReplyTimeoutError(stream, replyTimeoutMs, this.disconnectedAt === undefined ? undefined : Date.now() - this.disconnectedAt),
+    );
   }
 
   /**
@@ -146,14 +170,88 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents> {
     return packet;
   }
 
+  /**
+   * Writes a request (our fields plus its correlation id, this client's reply
+   * stream and its deadline) and routes its replies to `callback`; NestJS'
+   * `send()` calls it once connected. The returned teardown (the caller
+   * unsubscribed) forgets the request.
+   */
   protected publish(packet: ReadPacket, callback: (packet: WritePacket) => void): () => void {
-    callback({
-      err: new NotSupportedError(
-        `send("${String(packet.pattern)}") is not supported yet: request-reply over streams is planned. Use emit() for events.`,
-      ),
-      isDisposed: true,
+    let stream: string;
+    let request: ReadPacket & { id: string; metadata?: Record<string, unknown> };
+    try {
+      request = this.assignPacketId(packet);
+      stream = parseEmitPattern(packet.pattern, 'send()').key;
+      assertPrefixOnce(this.keyPrefix, stream, 'pattern');
+    } catch (error) {
+      callback({ err: error, isDisposed: true });
+      return () => undefined;
+    }
+    const { id } = request;
+    const teardown = this.pending.add(id, stream, callback);
+    const deadline = Date.now() + this.options.replyTimeoutMs;
+    this.writeRequest(stream, request, deadline).catch((error: unknown) => this.pending.fail(id, error));
+    return teardown;
+  }
+
+  /** The hot path writes at once: connected, reply stream open, the stream's group known. */
+  private writeRequest(stream: string, request: ReadPacket & { id: string }, deadline: number): Promise<unknown> {
+    const { redis, replies } = this;
+    if (redis !== undefined && replies !== undefined && this.groups.check(redis, stream) === undefined) {
+      return this.sendRequest(replies, stream, request, deadline);
+    }
+    return this.writeRequestOnceReady(stream, request, deadline);
+  }
+
+  private async writeRequestOnceReady(stream: string, request: ReadPacket & { id: string }, deadline: number): Promise<unknown> {
+    const redis = await this.connect();
+    const replies = await this.openReplies();
+    await this.groups.check(redis, stream);
+    // Timed out or unsubscribed meanwhile: nobody would read the answer.
+    if (!this.routingMap.has(request.id)) return undefined;
+    return this.sendRequest(replies, stream, request, deadline);
+  }
+
+  private sendRequest(replies: ReplyListener, stream: string, request: ReadPacket & { id: string }, deadline: number): Promise<unknown> {
+    let fields: FieldValue[];
+    try {
+      const serialized = this.serializer.serialize(request) as ReadPacket & { metadata?: Record<string, unknown> };
+      fields = encodeRequest(serialized.data, serialized.metadata ?? request.metadata, { id: request.id, replyTo: replies.key, deadline });
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    const redis = this.redis;
+    if (redis !== undefined && redis.status === 'ready' && this.queue.size === 0) return this.append(redis, stream, fields);
+    return this.enqueue(stream, fields);
+  }
+
+  /** Opens the reply stream and its reader, once per connection. */
+  private openReplies(): Promise<ReplyListener> {
+    this.openingReplies ??= this.createReplies().catch((error: unknown) => {
+      this.openingReplies = undefined;
+      throw error;
     });
-    return () => undefined;
+    return this.openingReplies;
+  }
+
+  private async createReplies(): Promise<ReplyListener> {
+    const redis = await this.connect();
+    const listener = new ReplyListener({
+      connection: this.options.connection,
+      commands: redis,
+      key: replyStreamKeyOf(randomUUID()),
+      connectTimeoutMs: this.options.connectTimeoutMs,
+      logger: this.logger,
+      events: this.events,
+      onReply: (id, packet) => this.pending.deliver(id, packet),
+    });
+    await listener.open();
+    if (redis !== this.redis) {
+      await listener.close();
+      throw new ClientClosedError(this.target, 'send()');
+    }
+    this.replies = listener;
+    return listener;
   }
 
   protected dispatchEvent<T = string>(packet: ReadPacket): Promise<T> {
@@ -194,7 +292,7 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents> {
   }
 
   private append(redis: RedisClient, stream: string, fields: FieldValue[]): Promise<string> {
-    this.coalesceWrites(redis);
+    coalesceWrites(redis);
     const { maxLen } = this.options;
     const added = maxLen === undefined ? redis.xadd(stream, '*', ...fields) : redis.xadd(stream, 'MAXLEN', '~', maxLen, '*', ...fields);
     return (added as Promise<string>).catch((error: unknown) => {
@@ -216,22 +314,6 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents> {
     return redacted;
   }
 
-  /**
-   * Lets the emits of one turn leave in one socket write: the first corks the
-   * socket, and it is uncorked once the turn's promise continuations have run
-   * (a `nextTick` scheduled from them runs after them). Without it every emit
-   * is a write of its own. The socket itself says whether it is corked, so a
-   * reconnect's new socket is never taken for the old one.
-   */
-  private coalesceWrites(redis: RedisClient): void {
-    // A cluster writes to a socket per node; ioredis' own queueing applies there.
-    if (isCluster(redis)) return;
-    const socket = redis.stream as Redis['stream'] | undefined;
-    if (socket === undefined || socket.writableCorked > 0 || redis.status !== 'ready') return;
-    socket.cork();
-    process.nextTick(() => socket.uncork());
-  }
-
   private async open(): Promise<RedisClient> {
     const redis = createClient(this.options.connection, {
       connectionName: 'nrs:producer',
@@ -251,10 +333,14 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents> {
     this.events.attach(redis);
     redis.on('error', (error: Error) => this.logger.warn(`Redis producer connection: ${describeError(error)}`));
     redis.on('ready', () => {
+      this.disconnectedAt = undefined;
       this._status$.next(RedisStreamsStatus.CONNECTED);
       this.flushQueue(redis);
     });
     redis.on('reconnecting', () => this._status$.next(RedisStreamsStatus.RECONNECTING));
+    redis.on('close', () => {
+      this.disconnectedAt ??= Date.now();
+    });
     try {
       await connectWithin(redis, this.options.connectTimeoutMs);
     } catch (error) {
@@ -279,6 +365,12 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents> {
     this.outage?.stop();
     this.outage = undefined;
     this.queue.failAll(new ClientClosedError(this.target, 'emit()'));
+    this.pending.failAll(new ClientClosedError(this.target, 'send()'));
+    const replies = this.replies ?? (await this.openingReplies?.catch(() => undefined));
+    this.replies = undefined;
+    this.openingReplies = undefined;
+    this.disconnectedAt = undefined;
+    await replies?.close();
     if (redis === undefined) return;
     this.events.detach(redis);
     await quitQuietly(redis);

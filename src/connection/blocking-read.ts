@@ -4,7 +4,7 @@ import { describeError } from '../errors/describe-error.js';
 import { ConnectionLostError, GuardedConnection } from './redis-connection.js';
 import { unblockRoute } from './slot-reader.js';
 
-/** Raw XREADGROUP reply: per stream, entries as [id, flat fields or null when deleted]. */
+/** Raw XREADGROUP (or XREAD) reply: per stream, entries as [id, flat fields or null when deleted]. */
 export type ReadReply = Array<[string, Array<[string, string[] | null]>]> | null;
 
 /**
@@ -22,8 +22,9 @@ export interface BlockingReadRequest {
 export interface BlockingReadDeps {
   /** Names the streams in log lines: `Streams "a", "b" group "g":`. */
   readonly logPrefix: string;
-  readonly group: string;
-  readonly consumer: string;
+  /** The group and consumer of an `XREADGROUP`; without them, a plain `XREAD` (a client's reply stream). */
+  readonly group?: string;
+  readonly consumer?: string;
   readonly blockMs: number;
   /**
    * Dedicated connection (from `createReader()`): XREADGROUP BLOCK holds it.
@@ -35,7 +36,8 @@ export interface BlockingReadDeps {
 }
 
 /**
- * `XREADGROUP ... BLOCK ... STREAMS k1 k2 ... > > ...` on a dedicated
+ * `XREADGROUP ... BLOCK ... STREAMS k1 k2 ... > > ...` (or a plain `XREAD`
+ * when no group is given) on a dedicated
  * connection: sent only while the connection is ready (never queued offline),
  * failed at once when the connection is lost, replaced when it hangs, and
  * interruptible with CLIENT UNBLOCK from the command connection (on a cluster,
@@ -112,11 +114,28 @@ export class BlockingRead {
     const connection = this.connection;
     if (!this.isReady) return Promise.reject(new ConnectionLostError('XREADGROUP'));
     const { count, streams, ids } = request;
-    const read = connection.send(
-      'XREADGROUP',
-      (redis) =>
-        redis.xreadgroup('GROUP', group, consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', ...streams, ...ids) as Promise<ReadReply>,
-    );
+    const read =
+      group === undefined || consumer === undefined
+        ? connection.send(
+            'XREAD',
+            (redis) => redis.xread('COUNT', count, 'BLOCK', blockMs, 'STREAMS', ...streams, ...ids) as Promise<ReadReply>,
+          )
+        : connection.send(
+            'XREADGROUP',
+            (redis) =>
+              redis.xreadgroup(
+                'GROUP',
+                group,
+                consumer,
+                'COUNT',
+                count,
+                'BLOCK',
+                blockMs,
+                'STREAMS',
+                ...streams,
+                ...ids,
+              ) as Promise<ReadReply>,
+          );
     this.isBlocked = true;
     this.blockedSince = Date.now();
     this.watchdog ??= setInterval(() => this.checkHung(), Math.max(100, Math.min(blockMs, 5_000))).unref();

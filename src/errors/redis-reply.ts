@@ -104,3 +104,8 @@ function messageOf(error: unknown): string {
   }
   return String(error);
 }
+
+/** Whether a reply says the key a command named does not exist (`XINFO` on a missing stream: "ERR no such key"). */
+export function isNoSuchKey(error: unknown): boolean {
+  return /^ERR no such key/i.test(messageOf(error));
+}

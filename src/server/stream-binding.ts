@@ -10,10 +10,13 @@ import { parsePattern, streamPattern } from '../routing/stream-route.js';
 import { assertPrefixOnce } from '../routing/key-prefix.js';
 
 /**
- * Picks the `stream:<key>` event handlers out of Nest's handler map and merges
- * each one's `@EventPattern` extras over the server options.
+ * Picks the `stream:<key>` handlers (`@EventPattern` and `@MessagePattern`)
+ * out of Nest's handler map and merges each one's extras over the server
+ * options. Both kinds read the stream through the server's consumer group;
+ * the entry says what it is (a request carries a correlation id).
  *
- * @throws InvalidOptionsError when a pattern names no stream or extras are invalid
+ * @throws InvalidOptionsError when a pattern names no stream, extras are
+ *   invalid, or one pattern has both a `@MessagePattern` and `@EventPattern` handlers
  */
 export function bindStreams(handlers: ReadonlyMap<string, MessageHandler>, base: ResolvedStreamOptions, logger: Logger): StreamBinding[] {
   const bindings: StreamBinding[] = [];
@@ -24,18 +27,19 @@ export function bindStreams(handlers: ReadonlyMap<string, MessageHandler>, base:
       continue;
     }
     const stream = route.key;
-    if (!handler.isEventHandler) {
-      logger.warn(
-        `@MessagePattern("${pattern}") is not supported yet (request-reply over streams is planned); use @EventPattern. Handler not bound.`,
+    const decorator = handler.isEventHandler ? 'EventPattern' : 'MessagePattern';
+    if (!handler.isEventHandler && handler.next !== undefined) {
+      throw new InvalidOptionsError(
+        pattern,
+        `has a @MessagePattern handler and @EventPattern handlers. Requests and events of one stream share its consumer group, and NestJS runs the event handlers with every request; bind the events to another stream.`,
       );
-      continue;
     }
     const extras = mergeHandlerExtras(stream, handlersOf(handler));
     bindings.push({
       pattern,
       stream,
       handler,
-      options: resolveStreamOptions(extras, base, `@EventPattern("${pattern}") extras: `),
+      options: resolveStreamOptions(extras, base, `@${decorator}("${pattern}") extras: `),
     });
   }
   return bindings;

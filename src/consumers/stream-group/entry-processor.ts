@@ -1,5 +1,12 @@
 import type { ConsumerDeserializer } from '@nestjs/microservices';
-import { decodeFlat, fromBytes, mayHaveLostBytes, type FieldValue, type StreamFields } from '../../codec/stream-codec.js';
+import {
+  decodeFlat,
+  fromBytes,
+  mayHaveLostBytes,
+  type FieldValue,
+  type RequestAddress,
+  type StreamFields,
+} from '../../codec/stream-codec.js';
 import { RedisStreamsContext, type EntryControl } from '../../context/redis-streams.context.js';
 import { describeError } from '../../errors/describe-error.js';
 import type { Acker } from './acker.js';
@@ -10,8 +17,12 @@ import { judgeDelivery, judgeFailure, retryDelayMs } from '../../delivery/failur
 import { InFlightEntry, InFlightList } from '../../delivery/in-flight.js';
 import type { StreamScope } from './stream-scope.js';
 
-/** Runs the bound Nest handler for a decoded payload; resolves or rejects with its outcome. */
-export type HandlerInvoker = (data: unknown, context: RedisStreamsContext) => Promise<unknown>;
+/**
+ * Runs the bound Nest handler for a decoded payload; resolves or rejects with
+ * its outcome. `request` is set for a request entry (`send()`): the invoker
+ * answers it, and resolves once its last reply is written.
+ */
+export type HandlerInvoker = (data: unknown, context: RedisStreamsContext, request: RequestAddress | undefined) => Promise<unknown>;
 
 /** What an entry processor needs besides its stream's scope; one per stream. */
 export interface EntryProcessorDeps {
@@ -96,12 +107,13 @@ class EntryRun extends InFlightEntry implements EntryControl {
     }
     const fields = decoded.kind === 'fields' ? decoded.data : undefined;
     const metadata = decoded.kind === 'envelope' ? decoded.metadata : undefined;
+    const request = decoded.kind === 'envelope' ? decoded.request : undefined;
     if (deserializer === undefined) {
-      this.invoke(decoded.data, fields, metadata);
+      this.invoke(decoded.data, fields, metadata, request);
       return;
     }
     this.deserialize(deserializer, decoded.data, metadata).then(
-      (data) => this.invoke(data, fields, metadata),
+      (data) => this.invoke(data, fields, metadata, request),
       (error: unknown) => this.finishAfter(this.deadLetter(`undecodable: deserializer failed (${describeDeserializerError(error)})`)),
     );
   }
@@ -137,7 +149,12 @@ class EntryRun extends InFlightEntry implements EntryControl {
     );
   }
 
-  private invoke(data: unknown, fields: StreamFields | undefined, metadata: Record<string, unknown> | undefined): void {
+  private invoke(
+    data: unknown,
+    fields: StreamFields | undefined,
+    metadata: Record<string, unknown> | undefined,
+    request: RequestAddress | undefined,
+  ): void {
     const { stream, group, consumer } = this.deps.scope;
     const context = new RedisStreamsContext([
       stream,
@@ -153,7 +170,7 @@ class EntryRun extends InFlightEntry implements EntryControl {
     ]);
     let outcome: Promise<unknown>;
     try {
-      outcome = this.deps.invoke(data, context);
+      outcome = this.deps.invoke(data, context, request);
     } catch (error) {
       this.fail(error);
       return;
