@@ -112,6 +112,7 @@ export function consumerConfig(spec: ConsumerSpec): ConsumerConfig {
     ...(spec.failRate === undefined ? {} : { failRate: spec.failRate }),
     ...(spec.logLevels === undefined ? {} : { logLevels: spec.logLevels }),
     ...(spec.cluster === undefined ? {} : { cluster: spec.cluster }),
+    ...(spec.requestStream === undefined ? {} : { requestStream: spec.requestStream }),
     options: {
       group: spec.group,
       consumer: spec.consumer,
