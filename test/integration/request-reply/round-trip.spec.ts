@@ -1,7 +1,8 @@
 import { Controller } from '@nestjs/common';
 import { Ctx, EventPattern, MessagePattern, Payload, RpcException } from '@nestjs/microservices';
 import { lastValueFrom, of, toArray } from 'rxjs';
-import { NoResponderError, type RedisStreamsContext } from '../../../src/index.js';
+import { InvalidOptionsError, NoResponderError, type RedisStreamsContext } from '../../../src/index.js';
+import { createMicroservice } from '../../support/apps.js';
 import { fastOptions } from '../../support/apps.js';
 import { useScene } from '../../support/scene.js';
 import { waitFor } from '../../support/wait.js';
@@ -116,5 +117,23 @@ describe('request-reply: send() answered by @MessagePattern', () => {
       packet.metadata = { traceparent: '00-abc-def-01' };
     });
     await expect(lastValueFrom(client.send(pattern, 1))).resolves.toEqual({ traceparent: '00-abc-def-01' });
+  });
+
+  it('refuses a pattern with both a @MessagePattern and @EventPattern handlers at start', async () => {
+    const pattern = `stream:${scene.stream}`;
+    @Controller()
+    class Both {
+      @MessagePattern(pattern)
+      answer(): number {
+        return 1;
+      }
+      @EventPattern<string>(pattern)
+      onEvent(): void {
+        return undefined;
+      }
+    }
+    const { app } = await createMicroservice([Both], fastOptions({ group: scene.group }));
+    scene.track(app);
+    await expect(app.listen()).rejects.toBeInstanceOf(InvalidOptionsError);
   });
 });
