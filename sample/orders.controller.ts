@@ -1,8 +1,8 @@
-import { Body, Controller, Get, Inject, Logger, Post } from '@nestjs/common';
-import { Ctx, EventPattern, Payload, type ClientProxy } from '@nestjs/microservices';
+import { Body, Controller, Get, Inject, Logger, Post, Query } from '@nestjs/common';
+import { Ctx, EventPattern, MessagePattern, Payload, RpcException, type ClientProxy } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
 import { StreamEvent, type RedisStreamsContext } from '../src/index.js';
-import { ORDERS_CLIENT, ORDERS_STREAM, type Order } from './orders.js';
+import { ORDERS_CLIENT, ORDERS_STREAM, QUOTES_STREAM, type Order, type Quote } from './orders.js';
 import { OrderLedger } from './order-ledger.js';
 
 /** HTTP side: POST /orders emits an order event onto the stream. */
@@ -18,6 +18,12 @@ export class OrdersHttpController {
     const order: Order = { sku: body.sku ?? 'A1', qty: body.qty ?? 1, placedAt: new Date().toISOString() };
     const entryId = await lastValueFrom(this.orders.emit<string>(`stream:${ORDERS_STREAM}`, order));
     return { entryId };
+  }
+
+  /** Request-reply: asks the quotes handler (any server of the group) and waits for its answer. */
+  @Get('quote')
+  quote(@Query('sku') sku = 'A1', @Query('qty') qty = '1'): Promise<Quote> {
+    return lastValueFrom(this.orders.send<Quote>(`stream:${QUOTES_STREAM}`, { sku, qty: Number(qty) }));
   }
 
   @Get('status')
@@ -39,6 +45,14 @@ export class OrdersStreamController {
     await new Promise((resolve) => setTimeout(resolve, 20));
     this.ledger.shipped(ctx.getMessageId());
     this.logger.log(`shipped ${order.qty} x ${order.sku} (entry ${ctx.getMessageId()})`);
+  }
+
+  /** Answers price requests; the caller's Observable errors with the RpcException's payload. */
+  @MessagePattern(`stream:${QUOTES_STREAM}`)
+  quote(@Payload() request: { sku: string; qty: number }, @Ctx() ctx: RedisStreamsContext): Quote {
+    if (!Number.isInteger(request.qty) || request.qty < 1)
+      throw new RpcException({ status: 400, message: 'qty must be a whole number >= 1' });
+    return { sku: request.sku, qty: request.qty, totalCents: request.qty * 1_250, quotedBy: ctx.getConsumer() };
   }
 
   /**

@@ -9,3 +9,14 @@ export interface Order {
 export const ORDERS_CLIENT = 'ORDERS_CLIENT';
 /** Stream the sample writes orders to. */
 export const ORDERS_STREAM = 'orders';
+
+/** The stream that price requests go to: request-reply, answered by a `@MessagePattern`. */
+export const QUOTES_STREAM = 'quotes';
+
+/** The answer to a price request. */
+export interface Quote {
+  readonly sku: string;
+  readonly qty: number;
+  readonly totalCents: number;
+  readonly quotedBy: string;
+}
