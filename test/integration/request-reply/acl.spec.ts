@@ -1,19 +1,15 @@
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { AclUsers } from '../../support/acl-users.js';
 import { fastOptions } from '../../support/apps.js';
+import { readmeBlock } from '../../support/readme.js';
 import { CapturingLogger } from '../../support/logs.js';
 import { useScene } from '../../support/scene.js';
 
-const RULES_MARKER = '<!-- redis-acl-request-reply-rules -->';
-
 /** The README's client rule for send(), and what it says the server adds. */
 function readmeRules(): { client: string; serverAddition: string } {
-  const readme = readFileSync(fileURLToPath(new URL('../../../README.md', import.meta.url)), 'utf8');
-  const block = /```text\n([\s\S]+?)\n```/.exec(readme.slice(readme.indexOf(RULES_MARKER)))?.[1] ?? '';
+  const block = readmeBlock('redis-acl-request-reply-rules');
   const lines = block.split('\n');
   const client = lines.find((line) => line.startsWith('client: '))?.slice('client: '.length);
   const server = lines.find((line) => line.startsWith('server: '));
