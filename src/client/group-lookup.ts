@@ -1,11 +1,16 @@
-import type { Logger } from '@nestjs/common';
+import type { LoggerService } from '@nestjs/common';
 import { subcommandKey } from '../connection/key-prefix.js';
-import type { RedisClient } from '../connection/redis-client.js';
 import { describeError } from '../errors/describe-error.js';
 import { NoResponderError } from '../errors/no-responder.error.js';
 import { redactError } from '../errors/redact.js';
 import { isNoSuchKey } from '../errors/redis-reply.js';
 import { isReplyError } from '../connection/connect-failure.js';
+
+/** What a group lookup asks Redis through: a `Redis` or a `Cluster`. */
+export interface GroupInfoSource {
+  xinfo(subcommand: 'GROUPS', key: string): Promise<unknown>;
+  readonly options: { readonly keyPrefix?: string | undefined };
+}
 
 /**
  * Whether a stream has a consumer group, so that a request to a stream nobody
@@ -21,14 +26,14 @@ export class GroupLookup {
 
   constructor(
     private readonly ttlMs: number,
-    private readonly logger: Logger,
+    private readonly logger: Pick<LoggerService, 'warn'>,
   ) {}
 
   /**
    * `undefined` when the stream is known to have a group (the hot path: no
    * promise); otherwise a lookup that rejects with NoResponderError when it has none.
    */
-  check(redis: RedisClient, stream: string): Promise<void> | undefined {
+  check(redis: GroupInfoSource, stream: string): Promise<void> | undefined {
     const at = this.seen.get(stream);
     if (at !== undefined && Date.now() - at < this.ttlMs) return undefined;
     let lookup = this.looking.get(stream);
@@ -39,7 +44,7 @@ export class GroupLookup {
     return lookup;
   }
 
-  private async lookUp(redis: RedisClient, stream: string): Promise<void> {
+  private async lookUp(redis: GroupInfoSource, stream: string): Promise<void> {
     let groups: unknown;
     try {
       groups = await redis.xinfo('GROUPS', subcommandKey(redis, stream));

@@ -1,6 +1,6 @@
 import { InvalidOptionsError } from '../../../src/index.js';
-import { deadLetterKeyOf, legacyDeadLetterKeyOf } from '../../../src/routing/key-names.js';
-import { hashTagOf, keySlot, shareSlot } from '../../../src/routing/hash-slot.js';
+import { deadLetterKeyOf, legacyDeadLetterKeyOf, replyStreamKeyOf } from '../../../src/routing/key-names.js';
+import { hasHashTag, hashTagOf, keySlot, shareSlot } from '../../../src/routing/hash-slot.js';
 import { parseEmitPattern, parsePattern, streamPattern } from '../../../src/routing/stream-route.js';
 
 function thrown(run: () => unknown): InvalidOptionsError {
@@ -124,5 +124,12 @@ describe('routing: hash tags and slots', () => {
     expect(shareSlot('{user1000}.following', '{user1000}.followers', 'user1000')).toBe(true);
     expect(shareSlot('orders', 'orders:dlq')).toBe(false);
     expect(shareSlot()).toBe(true);
+  });
+});
+
+describe('reply stream names', () => {
+  it('is one key under nrs:reply:, unique per id', () => {
+    expect(replyStreamKeyOf('3f2c')).toBe('nrs:reply:3f2c');
+    expect(hasHashTag(replyStreamKeyOf('a'))).toBe(false);
   });
 });
