@@ -106,3 +106,30 @@ describe('request-reply with many callers, servers and bytes', () => {
     expect(seen).toEqual([`start ${pattern}`, 'handler 21', 'end']);
   });
 });
+
+describe('request-reply with an ioredis keyPrefix on server and client', () => {
+  const scene = useScene('rpc-kp');
+
+  it('answers, and every key in Redis (request stream, reply stream) carries the prefix exactly once', async () => {
+    const redis = await scene.ownRedis();
+    const admin = scene.admin(redis.url);
+    const keyPrefix = 'shop:';
+    const pattern = `stream:${scene.stream}`;
+    @Controller()
+    class Echo {
+      @MessagePattern(pattern)
+      echo(@Payload() data: unknown, @Ctx() ctx: RedisStreamsContext) {
+        return { data, stream: ctx.getStream() };
+      }
+    }
+    await scene.start([Echo], fastOptions({ group: scene.group, connection: { host: '127.0.0.1', port: redis.port, keyPrefix } }));
+    const client = scene.newClient({ connection: `${redis.url}?keyPrefix=${encodeURIComponent(keyPrefix)}` });
+    await expect(lastValueFrom(client.send(pattern, 1))).resolves.toEqual({ data: 1, stream: scene.stream });
+    const keys = await admin.keys('*');
+    expect(keys).toHaveLength(2);
+    expect(keys).toContain(`${keyPrefix}${scene.stream}`);
+    expect(keys.find((key) => key !== `${keyPrefix}${scene.stream}`)).toMatch(/^shop:nrs:reply:[0-9a-f-]{36}$/);
+    await scene.close(client);
+    expect(await admin.keys('*')).toEqual([`${keyPrefix}${scene.stream}`]);
+  });
+});
