@@ -2,8 +2,7 @@ import { Logger } from '@nestjs/common';
 import { ClientProxy, type ReadPacket, type WritePacket } from '@nestjs/microservices';
 import type { Cluster, Redis } from 'ioredis';
 import { from, type Observable } from 'rxjs';
-import { randomUUID } from 'node:crypto';
-import { encodeEntry, encodeRequest, type FieldValue } from '../codec/stream-codec.js';
+import { encodeEntry, type FieldValue } from '../codec/stream-codec.js';
 import { ClientClosedError } from '../errors/client-closed.error.js';
 import { EmitQueueFullError } from '../errors/emit-queue-full.error.js';
 import { EmitTimeoutError } from '../errors/emit-timeout.error.js';
@@ -25,11 +24,8 @@ import { EmitQueue } from './emit-queue.js';
 import { OutageWatch } from './outage-watch.js';
 import { untilEnded } from './until-ended.js';
 import { coalesceWrites } from '../connection/coalesce-writes.js';
-import { GROUP_LOOKUP_TTL_MS } from '../constants.js';
-import { replyStreamKeyOf } from '../routing/key-names.js';
-import { GroupLookup } from './group-lookup.js';
-import { PendingRequests, type ReplyCallback } from './pending-requests.js';
-import { ReplyListener } from './reply-listener.js';
+import type { ReplyCallback } from './pending-requests.js';
+import { RequestChannel, type RequestPacket } from './request-channel.js';
 
 /**
  * Producer side: `emit('stream:<key>', payload)` appends an entry with XADD and
@@ -64,12 +60,8 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents> {
   private readonly events = new ForwardedEvents();
   /** The connection's ioredis `keyPrefix` (`''` for none), which ioredis puts in front of every stream written. */
   private readonly keyPrefix: string;
-  /** The requests waiting for replies, in ClientProxy's routing map. */
-  private readonly pending: PendingRequests;
-  private readonly groups = new GroupLookup(GROUP_LOOKUP_TTL_MS, this.logger);
-  /** Reads the reply stream; opened by the first send() of a connection. */
-  private replies: ReplyListener | undefined;
-  private openingReplies: Promise<ReplyListener> | undefined;
+  /** The request side (send()) of the connection: made by its first send(), ended by close(). */
+  private requests: RequestChannel | undefined;
   /** When the connection was lost (epoch ms), while it is. */
   private disconnectedAt: number | undefined;
 
@@ -85,13 +77,6 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents> {
       (emit) => new EmitTimeoutError(this.target, emit.stream, emitTimeoutMs, 'no'),
     );
     this.initializeSerializer(this.options.serializer ? { serializer: this.options.serializer } : undefined);
-    const { replyTimeoutMs } = this.options;
-    this.pending = new PendingRequests(
-      this.routingMap as Map<string, ReplyCallback>,
-      replyTimeoutMs,
-      (stream) =>
-        new ReplyTimeoutError(stream, replyTimeoutMs, this.disconnectedAt === undefined ? undefined : Date.now() - this.disconnectedAt),
-    );
   }
 
   /**
@@ -178,7 +163,7 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents> {
    */
   protected publish(packet: ReadPacket, callback: (packet: WritePacket) => void): () => void {
     let stream: string;
-    let request: ReadPacket & { id: string; metadata?: Record<string, unknown> };
+    let request: RequestPacket;
     try {
       request = this.assignPacketId(packet);
       stream = parseEmitPattern(packet.pattern, 'send()').key;
@@ -187,71 +172,30 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents> {
       callback({ err: error, isDisposed: true });
       return () => undefined;
     }
-    const { id } = request;
-    const teardown = this.pending.add(id, stream, callback);
-    const deadline = Date.now() + this.options.replyTimeoutMs;
-    this.writeRequest(stream, request, deadline).catch((error: unknown) => this.pending.fail(id, error));
-    return teardown;
+    this.requests ??= this.createRequests();
+    return this.requests.start(stream, request, callback);
   }
 
-  /** The hot path writes at once: connected, reply stream open, the stream's group known. */
-  private writeRequest(stream: string, request: ReadPacket & { id: string }, deadline: number): Promise<unknown> {
-    const { redis, replies } = this;
-    if (redis !== undefined && replies !== undefined && this.groups.check(redis, stream) === undefined) {
-      return this.sendRequest(replies, stream, request, deadline);
-    }
-    return this.writeRequestOnceReady(stream, request, deadline);
-  }
-
-  private async writeRequestOnceReady(stream: string, request: ReadPacket & { id: string }, deadline: number): Promise<unknown> {
-    const redis = await this.connect();
-    const replies = await this.openReplies();
-    await this.groups.check(redis, stream);
-    // Timed out or unsubscribed meanwhile: nobody would read the answer.
-    if (!this.routingMap.has(request.id)) return undefined;
-    return this.sendRequest(replies, stream, request, deadline);
-  }
-
-  private sendRequest(replies: ReplyListener, stream: string, request: ReadPacket & { id: string }, deadline: number): Promise<unknown> {
-    let fields: FieldValue[];
-    try {
-      const serialized = this.serializer.serialize(request) as ReadPacket & { metadata?: Record<string, unknown> };
-      fields = encodeRequest(serialized.data, serialized.metadata ?? request.metadata, { id: request.id, replyTo: replies.key, deadline });
-    } catch (error) {
-      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
-    }
-    const redis = this.redis;
-    if (redis !== undefined && redis.status === 'ready' && this.queue.size === 0) return this.append(redis, stream, fields);
-    return this.enqueue(stream, fields);
-  }
-
-  /** Opens the reply stream and its reader, once per connection. */
-  private openReplies(): Promise<ReplyListener> {
-    this.openingReplies ??= this.createReplies().catch((error: unknown) => {
-      this.openingReplies = undefined;
-      throw error;
-    });
-    return this.openingReplies;
-  }
-
-  private async createReplies(): Promise<ReplyListener> {
-    const redis = await this.connect();
-    const listener = new ReplyListener({
-      connection: this.options.connection,
-      commands: redis,
-      key: replyStreamKeyOf(randomUUID()),
-      connectTimeoutMs: this.options.connectTimeoutMs,
+  private createRequests(): RequestChannel {
+    const { connection, connectTimeoutMs, replyTimeoutMs } = this.options;
+    return new RequestChannel({
+      connection,
+      connectTimeoutMs,
+      replyTimeoutMs,
       logger: this.logger,
       events: this.events,
-      onReply: (id, packet) => this.pending.deliver(id, packet),
+      routes: this.routingMap as Map<string, ReplyCallback>,
+      connect: () => this.connect(),
+      current: () => this.redis,
+      write: (stream, fields) => {
+        const redis = this.redis;
+        if (redis !== undefined && redis.status === 'ready' && this.queue.size === 0) return this.append(redis, stream, fields);
+        return this.enqueue(stream, fields);
+      },
+      serialize: (request) => this.serializer.serialize(request) as RequestPacket,
+      timedOut: (stream) =>
+        new ReplyTimeoutError(stream, replyTimeoutMs, this.disconnectedAt === undefined ? undefined : Date.now() - this.disconnectedAt),
     });
-    await listener.open();
-    if (redis !== this.redis) {
-      await listener.close();
-      throw new ClientClosedError(this.target, 'send()');
-    }
-    this.replies = listener;
-    return listener;
   }
 
   protected dispatchEvent<T = string>(packet: ReadPacket): Promise<T> {
@@ -365,12 +309,10 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents> {
     this.outage?.stop();
     this.outage = undefined;
     this.queue.failAll(new ClientClosedError(this.target, 'emit()'));
-    this.pending.failAll(new ClientClosedError(this.target, 'send()'));
-    const replies = this.replies ?? (await this.openingReplies?.catch(() => undefined));
-    this.replies = undefined;
-    this.openingReplies = undefined;
+    const requests = this.requests;
+    this.requests = undefined;
     this.disconnectedAt = undefined;
-    await replies?.close();
+    await requests?.close(new ClientClosedError(this.target, 'send()'));
     if (redis === undefined) return;
     this.events.detach(redis);
     await quitQuietly(redis);
