@@ -136,4 +136,14 @@ describe('request-reply: send() answered by @MessagePattern', () => {
     scene.track(app);
     await expect(app.listen()).rejects.toBeInstanceOf(InvalidOptionsError);
   });
+
+  it('opens no reply stream and no second connection for a client that only emits', async () => {
+    const redis = await scene.ownRedis();
+    const admin = scene.admin(redis.url);
+    const client = scene.newClient({ connection: redis.url });
+    await lastValueFrom(client.emit(`stream:${scene.stream}`, { a: 1 }));
+    expect(await admin.keys('*')).toEqual([scene.stream]);
+    const names = ((await admin.client('LIST')) as string).split('\n').map((line) => /name=(\S*)/.exec(line)?.[1]);
+    expect(names.filter((name) => name?.startsWith('nrs:'))).toEqual(['nrs:producer']);
+  });
 });
