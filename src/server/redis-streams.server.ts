@@ -187,7 +187,7 @@ export class RedisStreamsServer extends Server<RedisStreamsEvents, RedisStreamsS
     const onEvent = this.createEventInvoker(handler);
     const messageHandler = handler.isEventHandler ? undefined : handler;
     return (data, context, request) =>
-      request === undefined ? onEvent(data, context, undefined) : responder.answer(request, data, context, messageHandler);
+      request === undefined ? onEvent(data, context) : responder.answer(request, data, context, messageHandler);
   }
 
   /** Runs a request's handling inside NestJS' processing hooks, when any are set; `end` closes them. */

@@ -22,7 +22,7 @@ import type { StreamScope } from './stream-scope.js';
  * its outcome. `request` is set for a request entry (`send()`): the invoker
  * answers it, and resolves once its last reply is written.
  */
-export type HandlerInvoker = (data: unknown, context: RedisStreamsContext, request: RequestAddress | undefined) => Promise<unknown>;
+export type HandlerInvoker = (data: unknown, context: RedisStreamsContext, request?: RequestAddress) => Promise<unknown>;
 
 /** What an entry processor needs besides its stream's scope; one per stream. */
 export interface EntryProcessorDeps {
