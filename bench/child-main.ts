@@ -13,6 +13,8 @@ async function run(job: Job): Promise<RunResult> {
       return (await import('./producer.js')).runProducer(job);
     case 'emit':
       return (await import('./emit-run.js')).runEmit(job);
+    case 'rpc':
+      return (await import('./rpc-run.js')).runRpc(job);
   }
 }
 

@@ -61,5 +61,8 @@ export async function createConsumer(job: ConsumerJob, probe: Probe, monitor: Re
     case 'xadd-raw':
     case 'emit-ours':
       throw new Error(`${job.contender} is a producer, not a consumer`);
+    case 'rpc-ours':
+    case 'rpc-nest-redis':
+      throw new Error(`${job.contender} runs request-reply (bench/rpc-run.ts), not a consumer`);
   }
 }

@@ -6,7 +6,7 @@
  */
 
 /** Scenario identifiers, in the order they run. */
-export type ScenarioId = 'drain' | 'steady' | 'latency' | 'memory' | 'emit' | 'streams' | 'broadcast';
+export type ScenarioId = 'drain' | 'steady' | 'latency' | 'memory' | 'emit' | 'streams' | 'broadcast' | 'rpc';
 
 /** What a contender is, and so which code a child runs for it. */
 export type ContenderKind =
@@ -22,15 +22,17 @@ export type ContenderKind =
   | 'bullmq'
   | 'nest-redis'
   | 'xadd-raw'
-  | 'emit-ours';
+  | 'emit-ours'
+  | 'rpc-ours'
+  | 'rpc-nest-redis';
 
 /** Where a consumer's messages come from: what is pre-filled and which producer writes. */
 export type Family = 'stream' | 'list' | 'bullmq' | 'nest-redis';
 
 /** What every contender of a kind shares. */
 export interface KindFacts {
-  /** `consumer` kinds run in drain, steady, latency, memory and streams; `producer` kinds in emit. */
-  readonly role: 'consumer' | 'producer';
+  /** `consumer` kinds run in drain, steady, latency, memory and streams; `producer` kinds in emit; `rpc` kinds in rpc. */
+  readonly role: 'consumer' | 'producer' | 'rpc';
   /** Where a consumer's messages come from; undefined for producers. */
   readonly family?: Family;
   /** Another library: a timeout of its run is reported as skipped, never as a failure of ours. */
@@ -131,6 +133,18 @@ export const KINDS: Readonly<Record<ContenderKind, KindFacts>> = {
     role: 'producer',
     isCompetitor: false,
     description: 'our `RedisStreamsClient.emit()` with <concurrency> emits in flight.',
+  },
+  'rpc-ours': {
+    role: 'rpc',
+    isCompetitor: false,
+    description:
+      'request-reply: `RedisStreamsClient.send()` answered by a `@MessagePattern` handler on `RedisStreamsServer` (default options) ' +
+      'that returns the payload; client and server in one process. Throughput with <concurrency> requests in flight; latency at a fixed rate.',
+  },
+  'rpc-nest-redis': {
+    role: 'rpc',
+    isCompetitor: true,
+    description: "the same, on NestJS' built-in `Transport.REDIS` (pub/sub): `ClientProxy.send()` and the same controller.",
   },
 };
 
@@ -245,6 +259,8 @@ export const CONTENDERS = [
   },
   { name: 'xadd-raw', kind: 'xadd-raw', batchSize: 100, scenarios: ['emit'], notes: '' },
   { name: 'emit-ours', kind: 'emit-ours', concurrency: 100, scenarios: ['emit'], notes: '' },
+  { name: 'rpc-ours', kind: 'rpc-ours', concurrency: 100, scenarios: ['rpc'], representsFamily: true, notes: 'send() over streams' },
+  { name: 'rpc-nest-redis', kind: 'rpc-nest-redis', concurrency: 100, scenarios: ['rpc'], representsFamily: true, notes: 'not durable' },
 ] as const satisfies readonly Contender[];
 
 type Row = (typeof CONTENDERS)[number];
@@ -252,8 +268,11 @@ type Row = (typeof CONTENDERS)[number];
 /** A producer contender's name (the emit scenario). */
 export type ProducerName = Extract<Row, { kind: 'xadd-raw' | 'emit-ours' }>['name'];
 
+/** A request-reply contender's name (the rpc scenario). */
+export type RpcName = Extract<Row, { kind: 'rpc-ours' | 'rpc-nest-redis' }>['name'];
+
 /** A consumer contender's name. */
-export type ConsumerName = Exclude<Row['name'], ProducerName>;
+export type ConsumerName = Exclude<Row['name'], ProducerName | RpcName>;
 
 /**
  * The contender named `name`.

@@ -1,4 +1,4 @@
-import { CONTENDERS, type ConsumerName, type Contender, type ProducerName, type ScenarioId } from './contenders.js';
+import { CONTENDERS, type ConsumerName, type Contender, type ProducerName, type RpcName, type ScenarioId } from './contenders.js';
 
 /** Sizes and repetitions of one benchmark run. */
 export interface Settings {
@@ -17,6 +17,12 @@ export interface Settings {
   readonly broadcastCount: number;
   /** Window of the streams scenario's idle runs. */
   readonly idleMs: number;
+  /** Window of each request-reply run. */
+  readonly rpcMs: number;
+  /** Requests in flight in the request-reply throughput runs. */
+  readonly rpcInFlight: number;
+  /** Requests per second in the request-reply latency runs. */
+  readonly rpcRate: number;
   /** Longest a drain may take before the child reports what it has handled. */
   readonly drainCapMs: number;
   /** Runs that would start after this much time are skipped (and reported as skipped). */
@@ -47,6 +53,9 @@ function baseSettings(quick: boolean): Settings {
       streamsDrainCount: 20_000,
       broadcastCount: 20_000,
       idleMs: 3_000,
+      rpcMs: 1_000,
+      rpcInFlight: 100,
+      rpcRate: 1_000,
       drainCapMs: 1_000,
       budgetMs: 50_000,
     };
@@ -63,6 +72,9 @@ function baseSettings(quick: boolean): Settings {
     streamsDrainCount: 200_000,
     broadcastCount: 200_000,
     idleMs: 65_000,
+    rpcMs: 5_000,
+    rpcInFlight: 100,
+    rpcRate: 1_000,
     drainCapMs: 25_000,
     budgetMs: 40 * 60_000,
   };
@@ -79,13 +91,16 @@ function rowsOf(id: ScenarioId): readonly Contender[] {
  * every contender in the drain and, to stay under a minute, one per family
  * (`representsFamily`) in the others.
  */
-export function contendersOf(id: Exclude<ScenarioId, 'emit'>, quick: boolean): readonly ConsumerName[] {
+export function contendersOf(id: Exclude<ScenarioId, 'emit' | 'rpc'>, quick: boolean): readonly ConsumerName[] {
   const rows = rowsOf(id).filter((c) => !quick || id === 'drain' || id === 'streams' || id === 'broadcast' || c.representsFamily === true);
   return rows.map((c) => c.name as ConsumerName);
 }
 
 /** Contenders of the producer scenario (bench/contenders.ts). */
 export const EMIT_CONTENDERS: readonly ProducerName[] = rowsOf('emit').map((c) => c.name as ProducerName);
+
+/** Contenders of the request-reply scenario (bench/contenders.ts). */
+export const RPC_CONTENDERS: readonly RpcName[] = rowsOf('rpc').map((c) => c.name as RpcName);
 
 /** Human label of a backlog size: 20k, 1M. */
 export function sizeLabel(count: number): string {

@@ -1,4 +1,4 @@
-import type { ConsumerName, Family, ProducerName } from './contenders.js';
+import type { ConsumerName, Family, ProducerName, RpcName } from './contenders.js';
 
 /** What a consumer child does. */
 export type ConsumerMode = 'drain' | 'steady' | 'latency' | 'memory' | 'idle';
@@ -76,8 +76,22 @@ export interface EmitJob {
   readonly profilePath?: string;
 }
 
+/** Request-reply: round trips per second with requests in flight, or latency at a fixed rate. */
+export interface RpcJob {
+  readonly kind: 'rpc';
+  readonly contender: RpcName;
+  readonly mode: 'throughput' | 'latency';
+  readonly port: number;
+  /** Measuring window. */
+  readonly durationMs: number;
+  /** Requests in flight (throughput). */
+  readonly inFlight: number;
+  /** Requests per second (latency). */
+  readonly rate: number;
+}
+
 /** Any job a child runs. */
-export type Job = ConsumerJob | ProducerJob | EmitJob;
+export type Job = ConsumerJob | ProducerJob | EmitJob | RpcJob;
 
 /** Latency summary in milliseconds. */
 export interface LatencySummary {

@@ -16,6 +16,10 @@ export interface BenchResults {
   readonly streams: Runs;
   /** Broadcast: one group reader against instances that each read every entry. */
   readonly broadcast: Runs;
+  /** Request-reply round trips per second with requests in flight (issue 14). */
+  readonly rpcThroughput: Runs;
+  /** Request-reply round-trip latency at a fixed rate (issue 14). */
+  readonly rpcLatency: Runs;
   /** Runs that crashed or errored, with the reason. */
   readonly failures: readonly string[];
   /** Runs not started because the time budget was spent. */
@@ -89,6 +93,8 @@ export function contendersIn(results: BenchResults): string[] {
     results.emit,
     results.streams,
     results.broadcast,
+    results.rpcThroughput,
+    results.rpcLatency,
   ];
   return [...new Set(all.flatMap((runs) => [...runs.keys()]))];
 }
@@ -275,6 +281,35 @@ export function broadcastTable(runs: Runs): string {
   );
 }
 
+/** (h) request-reply: round trips per second and latency, each against NestJS' Transport.REDIS. */
+export function rpcTable(throughput: Runs, latency: Runs): string {
+  const names = [...new Set([...throughput.keys(), ...latency.keys()])];
+  const p50 = (r: RunResult): number | undefined => r.latency?.p50;
+  const rows = names.map((c) => [
+    c,
+    intSpread(spread(throughput, c, rate)),
+    times(ratio(throughput, c, 'rpc-nest-redis', rate)),
+    numSpread(spread(latency, c, p50)),
+    numSpread(spread(latency, c, p99)),
+    times(ratio(latency, c, 'rpc-nest-redis', p50)),
+    times(ratio(latency, c, 'rpc-nest-redis', p99)),
+    [notes(throughput, c), notes(latency, c)].filter(Boolean).join('; '),
+  ]);
+  return table(
+    [
+      'contender',
+      'round trips/s median (min–max)',
+      '× rpc-nest-redis',
+      'p50 ms',
+      'p99 ms',
+      'p50 × rpc-nest-redis',
+      'p99 × rpc-nest-redis',
+      'notes',
+    ],
+    rows,
+  );
+}
+
 /** The idle row's busiest commands in its last successful round. */
 function lastTop(runs: Runs, c: string): string {
   const last = (runs.get(c) ?? []).filter((r): r is RunResult => r !== undefined).at(-1);
@@ -290,6 +325,7 @@ export function allTables(results: BenchResults, settings: Settings): string {
     `### (d) Peak RSS of the consumer process while draining a backlog\n\n${memoryTable(results.memory)}`,
     `### (e) Producer: ${int(settings.emitCount)} messages\n\n${emitTable(results.emit)}`,
     `### (f) Many streams: idle servers (${settings.idleMs / 1000} s windows) and a drain of ${int(settings.streamsDrainCount)} messages in one stream or spread over many\n\n${streamsTable(results.streams)}`,
+    `### (h) Request-reply: round trips/s with ${int(settings.rpcInFlight)} requests in flight, and latency at ${int(settings.rpcRate)} requests/s (${settings.rpcMs / 1000} s each)\n\n${rpcTable(results.rpcThroughput, results.rpcLatency)}`,
   ];
   if (results.broadcast.size > 0) {
     sections.push(

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [--only drain,latency,streams,broadcast] [--contenders a,b] [--rounds n] [--profile]`
+ * `npm run bench [-- --quick] [--only drain,latency,streams,broadcast,rpc] [--contenders a,b] [--rounds n] [--profile]`
  *
  * Starts a throwaway redis-server, runs every contender (one row each in
  * bench/contenders.ts) in a fresh child process, round by round, and prints
@@ -16,16 +16,16 @@ import { killAllChildren, snapshotCode } from './child.js';
 import type { ScenarioId } from './contenders.js';
 import { describeEnvironment, measureRoundTripUs, sampleLoad } from './environment.js';
 import { payloadBytes } from './payload.js';
-import { EMIT_CONTENDERS, contendersOf, settingsFor, sizeLabel } from './plan.js';
+import { EMIT_CONTENDERS, RPC_CONTENDERS, contendersOf, settingsFor, sizeLabel } from './plan.js';
 import { learnTemplate } from './prefill.js';
 import { allTables, contendersIn, contendersTable, type BenchResults } from './report.js';
 import { resultsMarkdown } from './results-file.js';
 import { log, newJournal, rounds } from './rounds.js';
-import { runBroadcast, runDrain, runEmit, runLatency, runMemory, runSteady, runStreams, type BenchContext } from './scenarios.js';
+import { runBroadcast, runDrain, runEmit, runLatency, runMemory, runRpc, runSteady, runStreams, type BenchContext } from './scenarios.js';
 import type { Runs } from './stats.js';
 import { targetsSection } from './targets.js';
 
-const SCENARIOS: readonly ScenarioId[] = ['drain', 'steady', 'latency', 'memory', 'emit', 'streams', 'broadcast'];
+const SCENARIOS: readonly ScenarioId[] = ['drain', 'steady', 'latency', 'memory', 'emit', 'streams', 'broadcast', 'rpc'];
 
 interface Args {
   readonly quick: boolean;
@@ -79,8 +79,12 @@ async function measure(ctx: BenchContext, args: Args): Promise<BenchResults> {
   const emit = wanted('emit') ? await rounds('emit', settings, pick(EMIT_CONTENDERS), (c) => runEmit(ctx, c), journal) : none;
   const streams = await consumers('streams', runStreams);
   const broadcast = await consumers('broadcast', runBroadcast);
+  const rpc = (mode: 'throughput' | 'latency'): Promise<Runs> =>
+    wanted('rpc') ? rounds(`rpc ${mode}`, settings, pick(RPC_CONTENDERS), (c) => runRpc(ctx, c, mode), journal) : Promise.resolve(none);
+  const rpcThroughput = await rpc('throughput');
+  const rpcLatency = await rpc('latency');
   const { failures, skipped, wallSeconds } = journal;
-  return { drain, steady, latency, memory, emit, streams, broadcast, failures, skipped, wallSeconds };
+  return { drain, steady, latency, memory, emit, streams, broadcast, rpcThroughput, rpcLatency, failures, skipped, wallSeconds };
 }
 
 async function main(): Promise<number> {

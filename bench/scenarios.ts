@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { startChild, type ChildRun } from './child.js';
-import { contender as rowOf, familyOf, instancesOf, streamsOf, type ConsumerName, type ProducerName } from './contenders.js';
+import { contender as rowOf, familyOf, instancesOf, streamsOf, type ConsumerName, type ProducerName, type RpcName } from './contenders.js';
 import type { Settings } from './plan.js';
 import { prefillList, prefillQueue, prefillStream, prefillStreams, resetStream } from './prefill.js';
-import type { ConsumerJob, ConsumerMode, EmitJob, EntryTemplate, ProducerJob, RunResult } from './protocol.js';
+import type { ConsumerJob, ConsumerMode, EmitJob, EntryTemplate, ProducerJob, RpcJob, RunResult } from './protocol.js';
 
 /** What every scenario run needs from the orchestrator. */
 export interface BenchContext {
@@ -216,4 +216,12 @@ export async function runEmit(ctx: BenchContext, contender: ProducerName): Promi
     ...(profile === undefined ? {} : { profilePath: profile }),
   };
   return together(startChild(job, capMs + KILL_SLACK_MS), undefined);
+}
+
+/** (h) Request-reply: round trips per second with requests in flight, or latency at a fixed rate (issue 14). */
+export async function runRpc(ctx: BenchContext, contender: RpcName, mode: RpcJob['mode']): Promise<RunResult> {
+  await ctx.redis.flushall();
+  const { rpcMs, rpcInFlight, rpcRate } = ctx.settings;
+  const job: RpcJob = { kind: 'rpc', contender, mode, port: ctx.port, durationMs: rpcMs, inFlight: rpcInFlight, rate: rpcRate };
+  return together(startChild(job, rpcMs + KILL_SLACK_MS), undefined);
 }

@@ -129,6 +129,16 @@ export function broadcastChecks(broadcast: Runs): Check[] {
   ];
 }
 
+/** Issue 14, request-reply: against NestJS' own Redis transport on the same Redis, in the same run. */
+export function rpcChecks(throughput: Runs, latency: Runs): Check[] {
+  const p50 = (r: RunResult): number | undefined => r.latency?.p50;
+  return [
+    atLeast('rpc: rpc-ours ≥ 1.0× rpc-nest-redis round trips/s (100 in flight)', ratio(throughput, 'rpc-ours', 'rpc-nest-redis', rate), 1),
+    atMost('rpc: rpc-ours p50 ≤ 1.5× rpc-nest-redis (1,000 requests/s)', ratio(latency, 'rpc-ours', 'rpc-nest-redis', p50), 1.5),
+    atMost('rpc: rpc-ours p99 ≤ 1.5× rpc-nest-redis (1,000 requests/s)', ratio(latency, 'rpc-ours', 'rpc-nest-redis', p99), 1.5),
+  ];
+}
+
 /** The issue's targets, each with the measured ratio (medians of per-round ratios). */
 export function targetChecks(results: BenchResults): Check[] {
   const { drain, steady, latency, memory, emit } = results;
@@ -163,6 +173,7 @@ export function targetChecks(results: BenchResults): Check[] {
   // Issue 13: a list queue at defaults against our stream drain and BullMQ at the same concurrency.
   checks.push(atLeast('drain: list-default ≥ 0.8× ours-default (issue 13)', ratio(drain, 'list-default', 'ours-default', rate), 0.8));
   checks.push(atLeast('drain: list-default ≥ 5× bullmq-c200 (issue 13)', ratio(drain, 'list-default', 'bullmq-c200', rate), 5));
+  checks.push(...rpcChecks(results.rpcThroughput, results.rpcLatency));
   for (const [ours, raw, nest] of [
     ['ours-c1', 'raw-c1', 'nest-c1'],
     ['ours-c10', 'raw-c10', undefined],

@@ -50,6 +50,7 @@ async function main(): Promise<void> {
   const appUrl = await app.getUrl();
   logger.log(`HTTP on ${appUrl}. Try:`);
   logger.log(`  curl -X POST ${appUrl}/orders -H 'content-type: application/json' -d '{"sku":"B2","qty":3}'`);
+  logger.log(`  curl '${appUrl}/orders/quote?sku=B2&qty=3'     # request-reply over the "quotes" stream`);
   logger.log(`  curl ${appUrl}/orders/status`);
   logger.log(`  redis-cli -u ${url} XPENDING invoices sample     # failed invoices wait here for a retry`);
   logger.log(`  redis-cli -u ${url} XRANGE '{invoices}:dlq' - +     # and land here after 3 tries`);
@@ -75,8 +76,10 @@ async function main(): Promise<void> {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     logger.log(`Handled so far: ${JSON.stringify(ledger.summary())}`);
+    const quote = (await (await fetch(`${appUrl}/orders/quote?sku=B2&qty=3`)).json()) as { totalCents?: number };
+    logger.log(`Quote over request-reply: ${JSON.stringify(quote)}`);
     await stop();
-    if (!isDone()) process.exitCode = 1;
+    if (!isDone() || quote.totalCents !== 3_750) process.exitCode = 1;
   }
 }
 

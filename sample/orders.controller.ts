@@ -1,8 +1,8 @@
-import { Body, Controller, Get, Inject, Logger, Post } from '@nestjs/common';
-import { Ctx, EventPattern, Payload, type ClientProxy } from '@nestjs/microservices';
+import { Body, Controller, Get, Inject, Logger, Post, Query } from '@nestjs/common';
+import { Ctx, EventPattern, MessagePattern, Payload, RpcException, type ClientProxy } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
 import { StreamEvent, type BroadcastHandlerOptions, type RedisListContext, type RedisStreamsContext } from '../src/index.js';
-import { LABELS_LIST, ORDERS_CLIENT, ORDERS_STREAM, PRICES_STREAM, type Order } from './orders.js';
+import { LABELS_LIST, ORDERS_CLIENT, ORDERS_STREAM, PRICES_STREAM, QUOTES_STREAM, type Order, type Quote } from './orders.js';
 import { OrderLedger } from './order-ledger.js';
 
 /** HTTP side: POST /orders emits an order event onto the stream. */
@@ -20,6 +20,12 @@ export class OrdersHttpController {
     // A work item for whichever instance is free: a list queue (RPUSH).
     await lastValueFrom(this.orders.emit(`list:${LABELS_LIST}`, { orderEntryId: entryId, sku: order.sku }));
     return { entryId };
+  }
+
+  /** Request-reply: asks the quotes handler (any server of the group) and waits for its answer. */
+  @Get('quote')
+  quote(@Query('sku') sku = 'A1', @Query('qty') qty = '1'): Promise<Quote> {
+    return lastValueFrom(this.orders.send<Quote>(`stream:${QUOTES_STREAM}`, { sku, qty: Number(qty) }));
   }
 
   @Get('status')
@@ -41,6 +47,14 @@ export class OrdersStreamController {
     await new Promise((resolve) => setTimeout(resolve, 20));
     this.ledger.shipped(ctx.getMessageId());
     this.logger.log(`shipped ${order.qty} x ${order.sku} (entry ${ctx.getMessageId()})`);
+  }
+
+  /** Answers price requests; the caller's Observable errors with the RpcException's payload. */
+  @MessagePattern(`stream:${QUOTES_STREAM}`)
+  quote(@Payload() request: { sku: string; qty: number }, @Ctx() ctx: RedisStreamsContext): Quote {
+    if (!Number.isInteger(request.qty) || request.qty < 1)
+      throw new RpcException({ status: 400, message: 'qty must be a whole number >= 1' });
+    return { sku: request.sku, qty: request.qty, totalCents: request.qty * 1_250, quotedBy: ctx.getConsumer() };
   }
 
   /**

@@ -13,3 +13,14 @@ export const ORDERS_STREAM = 'orders';
 export const PRICES_STREAM = 'prices';
 /** List queue of shipping-label jobs: one label per job, whichever instance takes it. */
 export const LABELS_LIST = 'labels';
+
+/** The stream that price requests go to: request-reply, answered by a `@MessagePattern`. */
+export const QUOTES_STREAM = 'quotes';
+
+/** The answer to a price request. */
+export interface Quote {
+  readonly sku: string;
+  readonly qty: number;
+  readonly totalCents: number;
+  readonly quotedBy: string;
+}

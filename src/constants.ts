@@ -18,6 +18,19 @@ export const CONTENT_TYPE_BYTES = 'application/vnd.nestjs-redis-streams.v1+bytes
 /** Field holding JSON-encoded packet metadata (set through the client's dispatch hook). */
 export const METADATA_FIELD = 'metadata';
 
+/** Field of a request entry: the correlation id (NestJS' packet id) its replies carry. */
+export const CORRELATION_ID_FIELD = 'correlation-id';
+/** Field of a request entry: the key of the reply stream of the client that asked. */
+export const REPLY_TO_FIELD = 'reply-to';
+/** Field of a request entry: the caller's deadline (epoch ms), after which nobody waits for the answer. */
+export const DEADLINE_FIELD = 'deadline';
+/** Field of a reply entry: the JSON-encoded error the request ended with. */
+export const REPLY_ERROR_FIELD = 'error';
+/** Field of a reply entry, present on the last reply of a request. */
+export const REPLY_DISPOSED_FIELD = 'disposed';
+/** Start of every reply stream key (the rest is unique per client connection). */
+export const REPLY_STREAM_PREFIX = 'nrs:reply:';
+
 /** Dead-letter fields added next to the original ones. */
 export const DEAD_LETTER_FIELDS = {
   stream: 'dlq-stream',
@@ -66,3 +79,13 @@ export const DEFAULT_RECONNECT_JITTER = 0.2;
 export const DEFAULT_EMIT_TIMEOUT_MS = 5_000;
 /** Most emits the client holds while Redis is not connected. */
 export const DEFAULT_MAX_QUEUED_EMITS = 10_000;
+/** Most time a `send()` waits for its (last) reply before it fails. */
+export const DEFAULT_REPLY_TIMEOUT_MS = 30_000;
+/** Time to live of a reply stream, renewed while its client lives (so a dead client's expires). */
+export const REPLY_STREAM_TTL_MS = 60_000;
+/** How often a client renews its reply stream's time to live. */
+export const REPLY_STREAM_RENEW_MS = 15_000;
+/** Approximate cap on a reply stream's length (`XADD MAXLEN ~`): replies are read as they come. */
+export const REPLY_STREAM_MAX_LEN = 10_000;
+/** How long a client trusts that a stream has a consumer group before looking again. */
+export const GROUP_LOOKUP_TTL_MS = 5_000;

@@ -33,6 +33,8 @@ export { NotSupportedError } from './errors/not-supported.error.js';
 export { RedisCommandError } from './errors/redis-command.error.js';
 export { EmitTimeoutError } from './errors/emit-timeout.error.js';
 export { EmitQueueFullError } from './errors/emit-queue-full.error.js';
+export { ReplyTimeoutError } from './errors/reply-timeout.error.js';
+export { NoResponderError } from './errors/no-responder.error.js';
 export { ClientClosedError } from './errors/client-closed.error.js';
 export { UnrecoverableError } from './errors/unrecoverable.error.js';
 export { REDIS_STREAMS_TRANSPORT, DEAD_LETTER_FIELDS, LIST_ENTRY_FIELD } from './constants.js';

@@ -9,7 +9,7 @@ import { EmitQueueFullError } from '../errors/emit-queue-full.error.js';
 import { EmitTimeoutError } from '../errors/emit-timeout.error.js';
 import { RedisCommandError } from '../errors/redis-command.error.js';
 import { redactError } from '../errors/redact.js';
-import { NotSupportedError } from '../errors/not-supported.error.js';
+import { ReplyTimeoutError } from '../errors/reply-timeout.error.js';
 import { describeError } from '../errors/describe-error.js';
 import type { RedisStreamsClientOptions } from '../interfaces/client-options.interface.js';
 import type { RedisStreamsEvents } from '../interfaces/events.interface.js';
@@ -18,6 +18,7 @@ import type { RedisStreamsHealthSnapshot } from '../interfaces/health.interface.
 import { StatusClock } from '../connection/status-clock.js';
 import { resolveClientOptions, type ResolvedClientOptions } from '../options/resolve-client-options.js';
 import { parseEmitPattern } from '../routing/stream-route.js';
+import { InvalidOptionsError } from '../errors/invalid-options.error.js';
 import { assertPrefixOnce, keyPrefixOf } from '../routing/key-prefix.js';
 import { describeConnection, describeTarget } from '../connection/connection-target.js';
 import { ForwardedEvents } from '../connection/forwarded-events.js';
@@ -26,11 +27,17 @@ import { isCluster } from '../connection/redis-client.js';
 import { EmitQueue } from './emit-queue.js';
 import { OutageWatch } from './outage-watch.js';
 import { untilEnded } from './until-ended.js';
+import { coalesceWrites } from '../connection/coalesce-writes.js';
+import type { ReplyCallback } from './pending-requests.js';
+import { RequestChannel, type RequestPacket } from './request-channel.js';
 
 /**
  * Producer side: `emit('stream:<key>', payload)` appends an entry with XADD and
  * resolves with its id; `emit('list:<key>', payload)` pushes it to a list
- * queue with RPUSH and resolves with the list's new length.
+ * queue with RPUSH and resolves with the list's new length;
+ * `send('stream:<key>', payload)` appends a request and emits the replies of
+ * the `@MessagePattern` handler that answers it, read from this client's own
+ * reply stream (see ReplyListener).
  *
  * While Redis is not connected (not reached yet, down, restarting), emits wait
  * in a bounded queue (`maxQueuedEmits`) for up to `emitTimeoutMs`, and are
@@ -60,6 +67,10 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents> {
   /** The connection's ioredis `keyPrefix` (`''` for none), which ioredis puts in front of every stream written. */
   private readonly keyPrefix: string;
   private readonly statusClock = new StatusClock(this._status$);
+  /** The request side (send()) of the connection: made by its first send(), ended by close(). */
+  private requests: RequestChannel | undefined;
+  /** When the connection was lost (epoch ms), while it is. */
+  private disconnectedAt: number | undefined;
 
   constructor(options?: RedisStreamsClientOptions) {
     super();
@@ -166,14 +177,57 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents> {
     return packet;
   }
 
+  /**
+   * Writes a request (our fields plus its correlation id, this client's reply
+   * stream and its deadline) and routes its replies to `callback`; NestJS'
+   * `send()` calls it once connected. The returned teardown (the caller
+   * unsubscribed) forgets the request.
+   */
   protected publish(packet: ReadPacket, callback: (packet: WritePacket) => void): () => void {
-    callback({
-      err: new NotSupportedError(
-        `send("${String(packet.pattern)}") is not supported yet: request-reply over streams is planned. Use emit() for events.`,
-      ),
-      isDisposed: true,
+    let stream: string;
+    let request: RequestPacket;
+    try {
+      request = this.assignPacketId(packet);
+      const route = parseEmitPattern(packet.pattern, 'send()');
+      if (route.kind !== 'stream') {
+        throw new InvalidOptionsError(
+          'pattern',
+          `send() needs a "stream:<key>" pattern (request-reply runs over streams); got ${JSON.stringify(packet.pattern)}`,
+        );
+      }
+      stream = route.key;
+      assertPrefixOnce(this.keyPrefix, stream, 'pattern');
+    } catch (error) {
+      callback({ err: error, isDisposed: true });
+      return () => undefined;
+    }
+    this.requests ??= this.createRequests();
+    return this.requests.start(stream, request, callback);
+  }
+
+  private createRequests(): RequestChannel {
+    const { connection, connectTimeoutMs, replyTimeoutMs } = this.options;
+    return new RequestChannel({
+      connection,
+      connectTimeoutMs,
+      replyTimeoutMs,
+      logger: this.logger,
+      events: this.events,
+      routes: this.routingMap as Map<string, ReplyCallback>,
+      connect: () => this.connect(),
+      current: () => this.redis,
+      write: (stream, fields) => {
+        const redis = this.redis;
+        const written =
+          redis !== undefined && redis.status === 'ready' && this.queue.size === 0
+            ? this.append(redis, 'stream', stream, fields)
+            : this.enqueue('stream', stream, fields);
+        return written as Promise<string>;
+      },
+      serialize: (request) => this.serializer.serialize(request) as RequestPacket,
+      timedOut: (stream) =>
+        new ReplyTimeoutError(stream, replyTimeoutMs, this.disconnectedAt === undefined ? undefined : Date.now() - this.disconnectedAt),
     });
-    return () => undefined;
   }
 
   protected dispatchEvent<T = string>(packet: ReadPacket): Promise<T> {
@@ -219,7 +273,7 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents> {
 
   /** XADD to a stream (resolves with the entry id), or RPUSH to a list (with the list's new length). */
   private append(redis: RedisClient, kind: 'stream' | 'list', stream: string, fields: FieldValue[]): Promise<string | number> {
-    this.coalesceWrites(redis);
+    coalesceWrites(redis);
     const { maxLen } = this.options;
     let added: Promise<string | number | null>;
     if (kind === 'list') added = redis.rpush(stream, fields[0]!);
@@ -243,22 +297,6 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents> {
     return redacted;
   }
 
-  /**
-   * Lets the emits of one turn leave in one socket write: the first corks the
-   * socket, and it is uncorked once the turn's promise continuations have run
-   * (a `nextTick` scheduled from them runs after them). Without it every emit
-   * is a write of its own. The socket itself says whether it is corked, so a
-   * reconnect's new socket is never taken for the old one.
-   */
-  private coalesceWrites(redis: RedisClient): void {
-    // A cluster writes to a socket per node; ioredis' own queueing applies there.
-    if (isCluster(redis)) return;
-    const socket = redis.stream as Redis['stream'] | undefined;
-    if (socket === undefined || socket.writableCorked > 0 || redis.status !== 'ready') return;
-    socket.cork();
-    process.nextTick(() => socket.uncork());
-  }
-
   private async open(): Promise<RedisClient> {
     const redis = createClient(this.options.connection, {
       connectionName: 'nrs:producer',
@@ -278,10 +316,14 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents> {
     this.events.attach(redis);
     redis.on('error', (error: Error) => this.logger.warn(`Redis producer connection: ${describeError(error)}`));
     redis.on('ready', () => {
+      this.disconnectedAt = undefined;
       this._status$.next(RedisStreamsStatus.CONNECTED);
       this.flushQueue(redis);
     });
     redis.on('reconnecting', () => this._status$.next(RedisStreamsStatus.RECONNECTING));
+    redis.on('close', () => {
+      this.disconnectedAt ??= Date.now();
+    });
     try {
       await connectWithin(redis, this.options.connectTimeoutMs);
     } catch (error) {
@@ -306,6 +348,10 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents> {
     this.outage?.stop();
     this.outage = undefined;
     this.queue.failAll(new ClientClosedError(this.target, 'emit()'));
+    const requests = this.requests;
+    this.requests = undefined;
+    this.disconnectedAt = undefined;
+    await requests?.close(new ClientClosedError(this.target, 'send()'));
     if (redis === undefined) return;
     this.events.detach(redis);
     await quitQuietly(redis);

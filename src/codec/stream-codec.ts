@@ -1,5 +1,14 @@
 import { isUtf8 } from 'node:buffer';
-import { CONTENT_TYPE_BYTES, CONTENT_TYPE_FIELD, CONTENT_TYPE_JSON, DATA_FIELD, METADATA_FIELD } from '../constants.js';
+import {
+  CONTENT_TYPE_BYTES,
+  CONTENT_TYPE_FIELD,
+  CONTENT_TYPE_JSON,
+  CORRELATION_ID_FIELD,
+  DATA_FIELD,
+  DEADLINE_FIELD,
+  METADATA_FIELD,
+  REPLY_TO_FIELD,
+} from '../constants.js';
 
 /** A field name or value: text when it is valid UTF-8, the bytes otherwise. */
 export type FieldValue = string | Buffer;
@@ -7,9 +16,25 @@ export type FieldValue = string | Buffer;
 /** Field map of a stream entry: text values as strings, values that are not UTF-8 as Buffers. */
 export type StreamFields = Record<string, FieldValue>;
 
+/** Where the answer to a request entry goes, and until when its caller waits. */
+export interface RequestAddress {
+  /** The correlation id (NestJS' packet id) every reply carries. */
+  readonly id: string;
+  /** The reply stream of the client that asked. */
+  readonly replyTo: string;
+  /** The caller's deadline (epoch ms); past it, nobody waits for an answer. */
+  readonly deadline: number;
+}
+
 /** What an entry turned out to be. */
 export type DecodedEntry =
-  | { readonly kind: 'envelope'; readonly data: unknown; readonly metadata: Record<string, unknown> | undefined }
+  | {
+      readonly kind: 'envelope';
+      readonly data: unknown;
+      readonly metadata: Record<string, unknown> | undefined;
+      /** Set on a request (`send()`), unset on an event (`emit()`). */
+      readonly request?: RequestAddress | undefined;
+    }
   | { readonly kind: 'fields'; readonly data: StreamFields }
   | { readonly kind: 'undecodable'; readonly reason: string };
 
@@ -25,6 +50,31 @@ const REPLACEMENT_CHARACTER = '\uFFFD';
  * @throws TypeError when the payload cannot be JSON-encoded (cycles, BigInt)
  */
 export function encodeEntry(data: unknown, metadata?: Record<string, unknown>): FieldValue[] {
+  const fields = encodePayload(data);
+  if (metadata !== undefined && Object.keys(metadata).length > 0) {
+    fields.push(METADATA_FIELD, JSON.stringify(metadata));
+  }
+  return fields;
+}
+
+/**
+ * The fields of a request entry: those of {@link encodeEntry} and where to answer.
+ *
+ * @throws TypeError when the payload cannot be JSON-encoded (cycles, BigInt)
+ */
+export function encodeRequest(data: unknown, metadata: Record<string, unknown> | undefined, address: RequestAddress): FieldValue[] {
+  const fields = encodeEntry(data, metadata);
+  fields.push(CORRELATION_ID_FIELD, address.id, REPLY_TO_FIELD, address.replyTo, DEADLINE_FIELD, String(address.deadline));
+  return fields;
+}
+
+/**
+ * The content type and data fields of a payload: a `Buffer` as it is, under
+ * a content type of its own; anything else as JSON.
+ *
+ * @throws TypeError when the payload cannot be JSON-encoded (cycles, BigInt)
+ */
+export function encodePayload(data: unknown): FieldValue[] {
   let fields: FieldValue[];
   if (Buffer.isBuffer(data)) {
     fields = [CONTENT_TYPE_FIELD, CONTENT_TYPE_BYTES, DATA_FIELD, data];
@@ -34,9 +84,6 @@ export function encodeEntry(data: unknown, metadata?: Record<string, unknown>): 
       throw new TypeError(`payload of type ${typeof data} cannot be JSON-encoded`);
     }
     fields = [CONTENT_TYPE_FIELD, CONTENT_TYPE_JSON, DATA_FIELD, json];
-  }
-  if (metadata !== undefined && Object.keys(metadata).length > 0) {
-    fields.push(METADATA_FIELD, JSON.stringify(metadata));
   }
   return fields;
 }
@@ -89,16 +136,42 @@ export function decodeFlat(flat: readonly FieldValue[]): DecodedEntry {
   let contentType: FieldValue | undefined;
   let data: FieldValue | undefined;
   let metadata: FieldValue | undefined;
+  let id: FieldValue | undefined;
+  let replyTo: FieldValue | undefined;
+  let deadline: FieldValue | undefined;
   for (let i = 0; i + 1 < flat.length; i += 2) {
     const name = flat[i];
     if (name === CONTENT_TYPE_FIELD) contentType = flat[i + 1];
     else if (name === DATA_FIELD) data = flat[i + 1];
     else if (name === METADATA_FIELD) metadata = flat[i + 1];
+    else if (name === CORRELATION_ID_FIELD) id = flat[i + 1];
+    else if (name === REPLY_TO_FIELD) replyTo = flat[i + 1];
+    else if (name === DEADLINE_FIELD) deadline = flat[i + 1];
   }
   if (contentType !== CONTENT_TYPE_JSON && contentType !== CONTENT_TYPE_BYTES) {
     return { kind: 'fields', data: toFieldMap(flat) };
   }
-  return decodeEnvelope(contentType, data, metadata);
+  const decoded = decodeEnvelope(contentType, data, metadata);
+  if (decoded.kind !== 'envelope' || replyTo === undefined) return decoded;
+  const request = requestAddress(id, replyTo, deadline);
+  if (request === undefined) {
+    return {
+      kind: 'undecodable',
+      reason: `request entry needs "${CORRELATION_ID_FIELD}", "${REPLY_TO_FIELD}" and a numeric "${DEADLINE_FIELD}"`,
+    };
+  }
+  return { ...decoded, request };
+}
+
+function requestAddress(
+  id: FieldValue | undefined,
+  replyTo: FieldValue | undefined,
+  deadline: FieldValue | undefined,
+): RequestAddress | undefined {
+  if (typeof id !== 'string' || typeof replyTo !== 'string' || id.length === 0 || replyTo.length === 0) return undefined;
+  const at = typeof deadline === 'string' ? Number(deadline) : Number.NaN;
+  if (!Number.isFinite(at)) return undefined;
+  return { id, replyTo, deadline: at };
 }
 
 function decodeEnvelope(

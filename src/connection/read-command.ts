@@ -8,8 +8,8 @@ export type ReadReply = Array<[string, ReadEntries]> | null;
 
 /**
  * Who reads: a consumer of a group (`XREADGROUP GROUP <group> <consumer>`),
- * or, for broadcast reads, nobody in particular (plain `XREAD`, which keeps
- * no state in Redis).
+ * or, for broadcast reads and a client's reply stream, nobody in particular
+ * (plain `XREAD`, which keeps no state in Redis).
  */
 export type ReadAs = { readonly group: string; readonly consumer: string } | 'broadcast';
 

@@ -39,6 +39,16 @@ export interface RedisStreamsClientOptions {
    */
   maxQueuedEmits?: number;
   /**
+   * Most time a `send()` waits for its reply (for an Observable handler, for
+   * its last reply) before its Observable errors with a `ReplyTimeoutError`.
+   * The request is then forgotten: a reply arriving later is ignored, and a
+   * server that reads the request after this deadline skips it. Unsubscribing
+   * earlier forgets the request too.
+   *
+   * @defaultValue 30000
+   */
+  replyTimeoutMs?: number;
+  /**
    * Turns the outgoing packet into what is written as `data`: an object with
    * a `serialize(packet)` function.
    *

@@ -1,5 +1,5 @@
 import type { ProducerSerializer } from '@nestjs/microservices';
-import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_EMIT_TIMEOUT_MS, DEFAULT_MAX_QUEUED_EMITS } from '../constants.js';
+import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_EMIT_TIMEOUT_MS, DEFAULT_MAX_QUEUED_EMITS, DEFAULT_REPLY_TIMEOUT_MS } from '../constants.js';
 import { InvalidOptionsError } from '../errors/invalid-options.error.js';
 import type { RedisConnection } from '../interfaces/connection.interface.js';
 import type { RedisStreamsClientOptions } from '../interfaces/client-options.interface.js';
@@ -13,6 +13,7 @@ const CLIENT_OPTION_KEYS = [
   'connectTimeoutMs',
   'emitTimeoutMs',
   'maxQueuedEmits',
+  'replyTimeoutMs',
   'serializer',
 ] as const satisfies ReadonlyArray<keyof RedisStreamsClientOptions>;
 
@@ -23,6 +24,7 @@ export interface ResolvedClientOptions {
   readonly connectTimeoutMs: number;
   readonly emitTimeoutMs: number;
   readonly maxQueuedEmits: number;
+  readonly replyTimeoutMs: number;
   readonly serializer: ProducerSerializer | undefined;
 }
 
@@ -43,6 +45,7 @@ export function resolveClientOptions(options: RedisStreamsClientOptions | undefi
     connectTimeoutMs: wholeNumber('connectTimeoutMs', given.connectTimeoutMs, DEFAULT_CONNECT_TIMEOUT_MS, 1),
     emitTimeoutMs: wholeNumber('emitTimeoutMs', given.emitTimeoutMs, DEFAULT_EMIT_TIMEOUT_MS, 1),
     maxQueuedEmits: wholeNumber('maxQueuedEmits', given.maxQueuedEmits, DEFAULT_MAX_QUEUED_EMITS, 0),
+    replyTimeoutMs: wholeNumber('replyTimeoutMs', given.replyTimeoutMs, DEFAULT_REPLY_TIMEOUT_MS, 1),
     serializer: objectWithMethod<ProducerSerializer>('serializer', given.serializer, 'serialize', '(packet)'),
   };
 }

@@ -1,4 +1,4 @@
-import { DEFAULT_DEAD_LETTER_SUFFIX } from '../constants.js';
+import { DEFAULT_DEAD_LETTER_SUFFIX, REPLY_STREAM_PREFIX } from '../constants.js';
 import { hasHashTag } from './hash-slot.js';
 
 /**
@@ -83,4 +83,15 @@ export function processingKeyOf(list: string, consumer: string): string {
 /** The liveness key of `consumer` for list `list`. */
 export function aliveKeyOf(list: string, consumer: string): string {
   return `${listKeyBase(list)}:alive:${consumer}`;
+}
+
+/**
+ * The key of a client's reply stream: one key (so it lives on one node of a
+ * cluster), unique per client connection. An ioredis `keyPrefix` goes in front
+ * of it like in front of every key.
+ *
+ * @param instanceId - unique per client connection (a random UUID)
+ */
+export function replyStreamKeyOf(instanceId: string): string {
+  return `${REPLY_STREAM_PREFIX}${instanceId}`;
 }

@@ -47,17 +47,18 @@ export function parsePattern(pattern: unknown): Route | undefined {
 }
 
 /**
- * The route an `emit()` writes to; unlike a handler's pattern, one of another
- * transport is a mistake here.
+ * The route an `emit()` (or a `send()`) writes to; unlike a handler's
+ * pattern, one of another transport is a mistake here.
  *
+ * @param operation - names the call in the error
  * @throws InvalidOptionsError (option: `pattern`) unless the pattern is `stream:<key>` or `list:<key>`
  */
-export function parseEmitPattern(pattern: unknown): Route {
+export function parseEmitPattern(pattern: unknown, operation = 'emit()'): Route {
   const found = splitPattern(pattern);
   if (found === undefined || found.key.length === 0) {
     throw new InvalidOptionsError(
       'pattern',
-      `emit() needs a pattern of the form "${STREAM_PATTERN_PREFIX}<key>" or "${LIST_PATTERN_PREFIX}<key>", got ${JSON.stringify(pattern)}`,
+      `${operation} needs a pattern of the form "${STREAM_PATTERN_PREFIX}<key>" or "${LIST_PATTERN_PREFIX}<key>", got ${JSON.stringify(pattern)}`,
     );
   }
   return { kind: found.kind, key: found.key };

@@ -25,6 +25,8 @@ import { keyPrefixOf } from '../routing/key-prefix.js';
 import { runPreflight } from '../consumers/stream-group/preflight.js';
 import type { HandlerInvoker } from '../context/handler-invoker.js';
 import { awaitHandlerResult } from '../delivery/handler-result.js';
+import type { RedisStreamsContext } from '../context/redis-streams.context.js';
+import { RequestResponder } from './request-responder.js';
 
 /**
  * The clients `unwrap()` returns: the command connection, the blocking
@@ -70,7 +72,9 @@ export interface RedisStreamsServerClients {
 
 /**
  * NestJS transport strategy that binds `@EventPattern('stream:<key>')` handlers
- * to a Redis consumer group and delivers entries at least once; handlers with
+ * to a Redis consumer group and delivers entries at least once, and answers
+ * requests (`client.send()`) with `@MessagePattern('stream:<key>')` handlers
+ * read through the same group, one answer per request; handlers with
  * `{ broadcast: true }` read their stream without a group, every instance
  * every entry, at most once per instance; `@EventPattern('list:<key>')`
  * handlers consume a Redis list as a work queue, at least once.
@@ -178,7 +182,9 @@ export class RedisStreamsServer extends Server<RedisStreamsEvents, RedisStreamsS
     checkKeyPrefix(bound, keyPrefixOf(options.connection));
     checkListKeyPrefix(listBindings, keyPrefixOf(options.connection));
     if (bindings.length === 0 && bound.broadcast.length === 0 && listBindings.length === 0) {
-      this.logger.warn('No @EventPattern("stream:<key>") or @EventPattern("list:<key>") handlers found; nothing to read.');
+      this.logger.warn(
+        'No @EventPattern("stream:<key>"), @MessagePattern("stream:<key>") or @EventPattern("list:<key>") handlers found; nothing to read.',
+      );
     }
     const deadLetters = bindings.map(({ pattern, stream, options: streamOptions }) => ({
       pattern,
@@ -207,6 +213,12 @@ export class RedisStreamsServer extends Server<RedisStreamsEvents, RedisStreamsS
     const connections = new ConnectionSet(options, this.logger, (status) => this._status$.next(status), this.events);
     this.connections = connections;
     await connections.openCommands();
+    const responder = new RequestResponder({
+      server: this,
+      commands: () => connections.commands,
+      logger: this.logger,
+      withHooks: (context, work) => this.withHooks(context, work),
+    });
     await runPreflight(connections.commands, {
       group: options.group,
       consumer: options.consumer,
@@ -227,7 +239,7 @@ export class RedisStreamsServer extends Server<RedisStreamsEvents, RedisStreamsS
       server: options,
       connections,
       logger: this.logger,
-      invokerOf: (binding) => this.createInvoker(binding.handler),
+      invokerOf: (binding) => this.createInvoker(binding.handler, responder),
       onFatal: (error) => this.onFatal(error),
     });
     this.consumer = consumer;
@@ -236,7 +248,7 @@ export class RedisStreamsServer extends Server<RedisStreamsEvents, RedisStreamsS
       server: options,
       connections,
       logger: this.logger,
-      invokerOf: (binding) => this.createInvoker(binding.handler),
+      invokerOf: (binding) => this.createInvoker(binding.handler, responder),
       onFatal: (error) => this.onFatal(error),
     });
     this.broadcast = broadcast;
@@ -245,7 +257,7 @@ export class RedisStreamsServer extends Server<RedisStreamsEvents, RedisStreamsS
       server: options,
       connections,
       logger: this.logger,
-      invokerOf: (binding) => this.createInvoker(binding.handler),
+      invokerOf: (binding) => this.createInvoker(binding.handler, responder),
       onFatal: (error) => this.onFatal(error),
     });
     this.listConsumer = listConsumer;
@@ -261,8 +273,44 @@ export class RedisStreamsServer extends Server<RedisStreamsEvents, RedisStreamsS
     );
   }
 
-  /** Resolves the handler once; the hot path never looks up routes per entry. */
-  private createInvoker(handler: MessageHandler): HandlerInvoker {
+  /**
+   * Resolves the handler once; the hot path never looks up routes per entry.
+   * A request goes to the responder: to the pattern's `@MessagePattern`
+   * handler, or answered with NestJS' "no matching message handler" when the
+   * pattern has event handlers only. An event goes to the handler, whatever
+   * its kind (as on NestJS' own transports, a message handler's result is then dropped).
+   */
+  private createInvoker(handler: MessageHandler, responder: RequestResponder): HandlerInvoker {
+    const onEvent = this.createEventInvoker(handler);
+    const messageHandler = handler.isEventHandler ? undefined : handler;
+    return (data, context, request) =>
+      request === undefined ? onEvent(data, context) : responder.answer(request, data, context, messageHandler);
+  }
+
+  /** Runs a request's handling inside NestJS' processing hooks, when any are set; `end` closes them. */
+  private withHooks(context: RedisStreamsContext, work: (end: () => void) => Promise<void>): void {
+    const failed = (error: unknown): void => this.logger.error(`Request handling failed: ${describeError(error)}`);
+    if (!this.hasProcessingHooks) {
+      work(() => undefined).catch(failed);
+      return;
+    }
+    let hasEnded = false;
+    const end = (): void => {
+      if (hasEnded) return;
+      hasEnded = true;
+      this.onProcessingEndHook?.(this.transportId, context);
+    };
+    this.onProcessingStartHook(this.transportId, context, async () => {
+      try {
+        await work(end);
+      } catch (error) {
+        end();
+        failed(error);
+      }
+    });
+  }
+
+  private createEventInvoker(handler: MessageHandler): HandlerInvoker {
     if (!this.hasProcessingHooks) {
       return (data, context) => handler(data, context);
     }

@@ -20,11 +20,14 @@ export interface Bindings {
 }
 
 /**
- * Picks the `stream:<key>` event handlers out of Nest's handler map and merges
- * each one's `@EventPattern` extras over the server options; `broadcast: true`
- * binds the stream for broadcast reads instead of the consumer group.
+ * Picks the `stream:<key>` handlers (`@EventPattern` and `@MessagePattern`)
+ * out of Nest's handler map and merges each one's extras over the server
+ * options. Both kinds read the stream through the server's consumer group
+ * (the entry says what it is: a request carries a correlation id), except
+ * event handlers with `broadcast: true`, bound for broadcast reads.
  *
- * @throws InvalidOptionsError when a pattern names no stream or extras are invalid
+ * @throws InvalidOptionsError when a pattern names no stream, extras are
+ *   invalid, or one pattern has both a `@MessagePattern` and `@EventPattern` handlers
  */
 export function bindStreams(handlers: ReadonlyMap<string, MessageHandler>, base: ResolvedStreamOptions, logger: Logger): Bindings {
   const bindings: Bindings = { group: [], broadcast: [] };
@@ -37,16 +40,23 @@ export function bindStreams(handlers: ReadonlyMap<string, MessageHandler>, base:
     // List queues are bound by bindLists().
     if (route.kind !== 'stream') continue;
     const stream = route.key;
-    if (!handler.isEventHandler) {
-      logger.warn(
-        `@MessagePattern("${pattern}") is not supported yet (request-reply over streams is planned); use @EventPattern. Handler not bound.`,
+    const decorator = handler.isEventHandler ? 'EventPattern' : 'MessagePattern';
+    if (!handler.isEventHandler && handler.next !== undefined) {
+      throw new InvalidOptionsError(
+        pattern,
+        `has a @MessagePattern handler and @EventPattern handlers. Requests and events of one stream share its consumer group, and NestJS runs the event handlers with every request; bind the events to another stream.`,
       );
-      continue;
     }
     const chained = handlersOf(handler);
-    const prefix = `@EventPattern("${pattern}") extras: `;
+    const prefix = `@${decorator}("${pattern}") extras: `;
     const extras = mergeHandlerExtras(stream, chained) as Record<string, unknown>;
     if (isBroadcastPattern(stream, chained, prefix)) {
+      if (!handler.isEventHandler) {
+        throw new InvalidOptionsError(
+          `${prefix}broadcast`,
+          'applies to @EventPattern handlers only: a request is answered once, by one server of the group; remove broadcast: true.',
+        );
+      }
       bindings.broadcast.push({ pattern, stream, handler, options: resolveBroadcastOptions(extras, base, prefix) });
       continue;
     }

@@ -113,6 +113,7 @@ export function consumerConfig(spec: ConsumerSpec): ConsumerConfig {
     ...(spec.logLevels === undefined ? {} : { logLevels: spec.logLevels }),
     ...(spec.cluster === undefined ? {} : { cluster: spec.cluster }),
     ...(spec.source === undefined ? {} : { source: spec.source }),
+    ...(spec.requestStream === undefined ? {} : { requestStream: spec.requestStream }),
     options: {
       group: spec.group,
       consumer: spec.consumer,

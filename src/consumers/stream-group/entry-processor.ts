@@ -5,6 +5,7 @@ import {
   mayHaveLostBytes,
   type DecodedEntry,
   type FieldValue,
+  type RequestAddress,
   type StreamFields,
 } from '../../codec/stream-codec.js';
 import { argoEventOf, type ArgoEventOrigin } from '../../codec/argo-events-envelope.js';
@@ -112,12 +113,13 @@ class EntryRun extends InFlightEntry implements EntryControl {
     }
     const fields = decoded.kind === 'fields' ? decoded.data : undefined;
     const metadata = decoded.kind === 'envelope' ? decoded.metadata : undefined;
+    const request = decoded.kind === 'envelope' ? decoded.request : undefined;
     if (deserializer === undefined) {
-      this.invoke(decoded.data, fields, metadata);
+      this.invoke(decoded.data, fields, metadata, request);
       return;
     }
     deserializePacket(deserializer, this.deps.pattern, scope.stream, decoded.data, metadata).then(
-      (data) => this.invoke(data, fields, metadata),
+      (data) => this.invoke(data, fields, metadata, request),
       (error: unknown) => this.finishAfter(this.deadLetter(`undecodable: deserializer failed (${describeDeserializerError(error)})`)),
     );
   }
@@ -153,7 +155,12 @@ class EntryRun extends InFlightEntry implements EntryControl {
     );
   }
 
-  private invoke(data: unknown, fields: StreamFields | undefined, metadata: Record<string, unknown> | undefined): void {
+  private invoke(
+    data: unknown,
+    fields: StreamFields | undefined,
+    metadata: Record<string, unknown> | undefined,
+    request: RequestAddress | undefined,
+  ): void {
     const { stream, group, consumer } = this.deps.scope;
     const context = new RedisStreamsContext([
       stream,
@@ -169,7 +176,7 @@ class EntryRun extends InFlightEntry implements EntryControl {
     ]);
     let outcome: Promise<unknown>;
     try {
-      outcome = this.deps.invoke(data, context);
+      outcome = this.deps.invoke(data, context, request);
     } catch (error) {
       this.fail(error);
       return;

@@ -6,9 +6,9 @@ import { waitFor } from '../../support/wait.js';
 describe('producer client', () => {
   const scene = useScene('emit');
 
-  it('rejects send() until request-reply exists, and emit() rejects with the Redis error', async () => {
+  it('rejects emit() with the Redis error, and a pattern of another transport', async () => {
     const { client, redis } = scene;
-    await expect(lastValueFrom(client.send('stream:x', { a: 1 }))).rejects.toThrow('not supported yet');
+    await expect(lastValueFrom(client.send('orders', { a: 1 }))).rejects.toThrow('send() needs a pattern of the form "stream:<key>"');
     const key = scene.name('plain-string');
     await redis.set(key, 'x');
     await expect(lastValueFrom(client.emit(`stream:${key}`, { a: 1 }))).rejects.toThrow('WRONGTYPE');

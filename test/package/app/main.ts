@@ -7,7 +7,7 @@ import { strict as assert } from 'node:assert';
 import type { AddressInfo } from 'node:net';
 import { Body, Controller, Inject, Module, Post } from '@nestjs/common';
 import { APP_FILTER, NestFactory } from '@nestjs/core';
-import { ClientsModule, Ctx, EventPattern, Payload, type ClientProxy } from '@nestjs/microservices';
+import { ClientsModule, Ctx, EventPattern, MessagePattern, Payload, RpcException, type ClientProxy } from '@nestjs/microservices';
 import { Redis } from 'ioredis';
 import { lastValueFrom } from 'rxjs';
 import {
@@ -17,6 +17,7 @@ import {
   RedisStreamsExceptionFilter,
   RedisStreamsServer,
   RedisStreamsStatus,
+  ReplyTimeoutError,
   StreamEvent,
   UnrecoverableError,
   type RedisStreamsServerClients,
@@ -28,6 +29,7 @@ const ORDERS = `${PREFIX}:orders`;
 const FLAKY = `${PREFIX}:flaky`;
 const DOOMED = `${PREFIX}:doomed`;
 const POISON = `${PREFIX}:poison`;
+const SUMS = `${PREFIX}:sums`;
 const GROUP = `${PREFIX}-group`;
 const TIMEOUT_MS = 20_000;
 
@@ -82,6 +84,18 @@ class OrdersController {
   async create(@Body() order: Order): Promise<{ id: string }> {
     const id = await lastValueFrom(this.events.emit<string>(`stream:${ORDERS}`, order));
     return { id };
+  }
+
+  @Post('sum')
+  async sum(@Body() numbers: number[]): Promise<{ sum: number }> {
+    return lastValueFrom(this.events.send<{ sum: number }>(`stream:${SUMS}`, numbers));
+  }
+
+  // Request-reply: answers send('stream:<SUMS>'); a negative number is refused with an RpcException.
+  @MessagePattern(`stream:${SUMS}`)
+  onSum(@Payload() numbers: number[], @Ctx() ctx: RedisStreamsContext): { sum: number; from: unknown } {
+    if (numbers.some((n) => n < 0)) throw new RpcException({ code: 'NEGATIVE' });
+    return { sum: numbers.reduce((a, b) => a + b, 0), from: ctx.getMetadata().from };
   }
 
   @EventPattern<string>(`stream:${ORDERS}`)
@@ -187,7 +201,20 @@ async function main(): Promise<void> {
     await until('the order handler', () => journal.orders.length > 0);
     assert.deepEqual(journal.orders, [{ payload: order, id, stream: ORDERS, group: GROUP, deliveries: 1, metadata: { from: PREFIX } }]);
 
+    const summed = await fetch(`http://127.0.0.1:${port}/sum`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify([1, 2, 3]),
+    });
+    assert.equal(summed.status, 201, 'POST /sum');
+    assert.deepEqual(await summed.json(), { sum: 6, from: PREFIX }, 'send() answered by @MessagePattern, with metadata');
+
     const events = app.get<ClientProxy>('EVENTS');
+    await assert.rejects(lastValueFrom(events.send(`stream:${SUMS}`, [-1])), (error: unknown) => {
+      assert.deepEqual(error, { code: 'NEGATIVE' }, "an RpcException's payload reaches the caller");
+      return true;
+    });
+    assert.ok(new ReplyTimeoutError(SUMS, 1) instanceof Error, 'ReplyTimeoutError is exported');
     const flakyId = await lastValueFrom(events.emit<string>(`stream:${FLAKY}`, { n: 1 }));
     await until('the flaky entry to be retried', () => journal.flaky.length >= 2);
     assert.deepEqual(
@@ -209,7 +236,7 @@ async function main(): Promise<void> {
     await deadLetter(admin, POISON);
     assert.equal(journal.poison.length, 1, 'an UnrecoverableError is not retried');
 
-    for (const stream of [ORDERS, FLAKY, DOOMED, POISON]) {
+    for (const stream of [ORDERS, FLAKY, DOOMED, POISON, SUMS]) {
       await until(`XPENDING ${stream} ${GROUP} to be empty`, async () => (await pending(admin, stream)) === 0);
     }
 
@@ -222,7 +249,9 @@ async function main(): Promise<void> {
     await admin.quit();
   }
   assert.equal(statuses.at(-1), RedisStreamsStatus.DISCONNECTED, 'status after close()');
-  process.stdout.write(`compat app OK (${PREFIX}): emit over HTTP, metadata, ack, retry, dead letters, exception filter, status, unwrap\n`);
+  process.stdout.write(
+    `compat app OK (${PREFIX}): emit and send over HTTP, request-reply, metadata, ack, retry, dead letters, exception filter, status, unwrap\n`,
+  );
 }
 
 main().catch((error: unknown) => {

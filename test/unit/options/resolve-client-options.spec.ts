@@ -25,6 +25,7 @@ describe('client option resolution: defaults', () => {
       connectTimeoutMs: 5000,
       emitTimeoutMs: 5000,
       maxQueuedEmits: 10000,
+      replyTimeoutMs: 30000,
       serializer: undefined,
     });
   });
@@ -47,9 +48,18 @@ describe('client option resolution: defaults', () => {
           connectTimeoutMs: 1,
           emitTimeoutMs: 300,
           maxQueuedEmits: 0,
+          replyTimeoutMs: 250,
           serializer,
         }),
-      ).toEqual({ connection: 'redis://127.0.0.1:1', maxLen: 5, connectTimeoutMs: 1, emitTimeoutMs: 300, maxQueuedEmits: 0, serializer });
+      ).toEqual({
+        connection: 'redis://127.0.0.1:1',
+        maxLen: 5,
+        connectTimeoutMs: 1,
+        emitTimeoutMs: 300,
+        maxQueuedEmits: 0,
+        replyTimeoutMs: 250,
+        serializer,
+      });
       expect(resolveClientOptions({ connection: instance }).connection).toBe(instance);
       expect(resolveClientOptions({ connection: { host: 'h', port: 1 } }).connection).toEqual({ host: 'h', port: 1 });
     } finally {

@@ -1,6 +1,6 @@
 import { InvalidOptionsError } from '../../../src/index.js';
-import { deadLetterKeyOf, legacyDeadLetterKeyOf, listKeysOf } from '../../../src/routing/key-names.js';
-import { hashTagOf, keySlot, shareSlot } from '../../../src/routing/hash-slot.js';
+import { deadLetterKeyOf, legacyDeadLetterKeyOf, listKeysOf, replyStreamKeyOf } from '../../../src/routing/key-names.js';
+import { hasHashTag, hashTagOf, keySlot, shareSlot } from '../../../src/routing/hash-slot.js';
 import { listPattern, parseEmitPattern, parsePattern, streamPattern } from '../../../src/routing/stream-route.js';
 
 function thrown(run: () => unknown): InvalidOptionsError {
@@ -153,5 +153,12 @@ describe('routing: list queues', () => {
     expect(shareSlot(tagged.list, tagged.processing, tagged.alive, tagged.registry, tagged.retry, deadLetterKeyOf('{shop}:jobs'))).toBe(
       true,
     );
+  });
+});
+
+describe('reply stream names', () => {
+  it('is one key under nrs:reply:, unique per id', () => {
+    expect(replyStreamKeyOf('3f2c')).toBe('nrs:reply:3f2c');
+    expect(hasHashTag(replyStreamKeyOf('a'))).toBe(false);
   });
 });

@@ -1,0 +1,109 @@
+import type { Logger } from '@nestjs/common';
+import type { MessageHandler, WritePacket } from '@nestjs/microservices';
+import { finalize, throwError, type Observable, type Subscription } from 'rxjs';
+import { encodeReply, type ReplyPacket } from '../codec/reply-codec.js';
+import type { FieldValue, RequestAddress } from '../codec/stream-codec.js';
+import { REPLY_STREAM_MAX_LEN } from '../constants.js';
+import { coalesceWrites } from '../connection/coalesce-writes.js';
+import type { RedisClient } from '../connection/redis-client.js';
+import type { RedisStreamsContext } from '../context/redis-streams.context.js';
+import { describeError } from '../errors/describe-error.js';
+import { redactError } from '../errors/redact.js';
+
+/** NestJS' answer to a request for a pattern nobody handles (its `NO_MESSAGE_HANDLER`). */
+export const NO_MESSAGE_HANDLER = 'There is no matching message handler defined in the remote service.';
+
+/** What a responder borrows from NestJS' `Server`: its request handling. */
+export interface RequestServer {
+  /** `Server.send()`: subscribes to a handler's result and hands each WritePacket to `respond`, the last with `isDisposed`. */
+  send(stream$: Observable<unknown>, respond: (packet: WritePacket) => Promise<unknown> | void): Subscription;
+  /** `Server.transformToObservable()`: a Promise or a plain value as an Observable of one value. */
+  transformToObservable(result: unknown): Observable<unknown>;
+}
+
+/** What a responder works with. */
+export interface RequestResponderDeps {
+  readonly server: RequestServer;
+  /** The server's command connection: replies are appended there. */
+  readonly commands: () => RedisClient;
+  readonly logger: Logger;
+  /** Runs `work` inside NestJS' processing hooks; `end` closes them. */
+  readonly withHooks: (context: RedisStreamsContext, work: (end: () => void) => Promise<void>) => void;
+}
+
+/**
+ * Answers request entries: runs the `@MessagePattern` handler (through
+ * NestJS' `Server.send()` and its WritePackets), appends each reply to the
+ * caller's reply stream, and resolves once the last one is written, so that
+ * the entry is acknowledged then. A handler's error is a reply like any
+ * other (the caller's Observable errors with it); it is not retried. A
+ * request whose caller's deadline has passed is skipped (and so acknowledged).
+ */
+export class RequestResponder {
+  constructor(private readonly deps: RequestResponderDeps) {}
+
+  /**
+   * Answers one request.
+   *
+   * @param handler - the pattern's message handler; without one, NestJS' "no matching message handler" error is the answer
+   * @returns resolves once the last reply is written (or the request was skipped); rejects when it could not be written
+   */
+  answer(request: RequestAddress, data: unknown, context: RedisStreamsContext, handler: MessageHandler | undefined): Promise<void> {
+    if (Date.now() > request.deadline) {
+      this.deps.logger.debug?.(
+        `Request ${context.getMessageId()} of "${context.getStream()}" skipped: its caller stopped waiting ${Date.now() - request.deadline} ms ago.`,
+      );
+      return Promise.resolve();
+    }
+    if (handler === undefined) return this.write(request, { err: NO_MESSAGE_HANDLER, isDisposed: true });
+    return new Promise<void>((resolve, reject) => {
+      this.deps.withHooks(context, async (end) => {
+        let result$: Observable<unknown>;
+        try {
+          result$ = this.deps.server.transformToObservable(await handler(data, context));
+        } catch (error) {
+          result$ = throwError(() => error);
+        }
+        this.deps.server.send(result$.pipe(finalize(end)), (packet) => this.respond(request, packet, resolve, reject));
+      });
+    });
+  }
+
+  private async respond(request: RequestAddress, packet: WritePacket, resolve: () => void, reject: (error: Error) => void): Promise<void> {
+    try {
+      await this.write(request, packet);
+    } catch (error) {
+      if (packet.isDisposed === true) reject(error instanceof Error ? error : new Error(describeError(error)));
+      else this.deps.logger.warn(`A reply to request ${request.id} could not be written (${describeError(error)}).`);
+      return;
+    }
+    if (packet.isDisposed === true) resolve();
+  }
+
+  /**
+   * Appends one reply to the caller's reply stream with `NOMKSTREAM` (a
+   * client that is gone has no stream, and a late reply must not create one)
+   * and `MAXLEN ~`.
+   */
+  private async write(request: RequestAddress, packet: ReplyPacket): Promise<void> {
+    const commands = this.deps.commands();
+    let fields: FieldValue[];
+    try {
+      fields = encodeReply(request.id, packet);
+    } catch (error) {
+      // Says what could not be encoded, never the value itself.
+      const message = `the handler's reply could not be serialized (${error instanceof Error ? error.name : 'error'})`;
+      fields = encodeReply(request.id, { err: { status: 'error', message }, isDisposed: true });
+    }
+    coalesceWrites(commands);
+    let id: string | null;
+    try {
+      id = await commands.xadd(request.replyTo, 'NOMKSTREAM', 'MAXLEN', '~', REPLY_STREAM_MAX_LEN, '*', ...fields);
+    } catch (error) {
+      throw redactError(error, request.replyTo);
+    }
+    if (id === null) {
+      this.deps.logger.debug?.(`Reply to request ${request.id} dropped: reply stream "${request.replyTo}" is gone (its client closed).`);
+    }
+  }
+}
