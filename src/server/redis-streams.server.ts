@@ -27,6 +27,7 @@ import type { HandlerInvoker } from '../context/handler-invoker.js';
 import { awaitHandlerResult } from '../delivery/handler-result.js';
 import type { RedisStreamsContext } from '../context/redis-streams.context.js';
 import { RequestResponder } from './request-responder.js';
+import { captureHandlerErrors } from './handler-error-capture.js';
 
 /**
  * The clients `unwrap()` returns: the command connection, the blocking
@@ -174,6 +175,7 @@ export class RedisStreamsServer extends Server<RedisStreamsEvents, RedisStreamsS
   }
 
   private async start(): Promise<void> {
+    captureHandlerErrors();
     const options = resolveServerOptions(this.rawOptions);
     this.options = options;
     const bound = bindStreams(this.messageHandlers, options, this.logger);

@@ -66,8 +66,8 @@ describe('list queues: retries and dead letters', () => {
     expect(dead!.flat[1]).toEqual(entry);
     const record = dead!.record!;
     expect(record).toMatchObject({ stream: scene.stream, id: 'list', group: scene.group, consumer: 'c1', deliveries: 4 });
-    // Nest's exception layer replaces the error (RedisStreamsExceptionFilter keeps it, as on streams).
-    expect(record.error).toBe('Internal server error');
+    // The handler's own error, although Nest's exception layer replaces it for the transport.
+    expect(record.error).toBe('Error: payment service down');
     expect(isListDeadLetter(record)).toBe(true);
     const names = dead!.flat.filter((_, i) => i % 2 === 0).map((name) => name.toString());
     expect(names).toEqual(['list-entry', ...Object.values(DEAD_LETTER_FIELDS)]);

@@ -142,6 +142,17 @@ describe('retries and the dead-letter stream', () => {
     expect(Date.parse(dead!.fields[DEAD_LETTER_FIELDS.time]!)).toBeGreaterThan(Date.now() - 60_000);
   });
 
+  it("keeps a plain Error's message and name in the dead letter with no filter registered", async () => {
+    const recorder = new Recorder(() => {
+      throw new RangeError('qty out of range');
+    });
+    await start(recorder, 'c1', { maxDeliveries: 1 });
+    await scene.produce.add('n', '1');
+    await waitFor(async () => (await deadLetters()).length === 1, { message: 'dead letter' });
+    const [dead] = await deadLetters();
+    expect(dead!.fields[DEAD_LETTER_FIELDS.error]).toBe('RangeError: qty out of range');
+  });
+
   it('keeps the original error in the dead letter when RedisStreamsExceptionFilter is registered', async () => {
     const recorder = new Recorder(() => {
       throw new TypeError('card number missing');
