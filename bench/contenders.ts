@@ -215,6 +215,13 @@ export const CONTENDERS = [
     notes: 'what no NestJS transport holding 100 entries can beat',
   },
   { name: 'raw-c10', kind: 'raw-held', batchSize: 10, scenarios: ['drain'], notes: '' },
+  {
+    name: 'nest-c10',
+    kind: 'nest-held',
+    batchSize: 10,
+    scenarios: ['drain'],
+    notes: 'raw-c10 calling the real Nest handler (awaited one by one, as raw-c10 awaits its own)',
+  },
   { name: 'raw-c1', kind: 'raw-held', batchSize: 1, scenarios: ['drain'], notes: '' },
   { name: 'nest-c1', kind: 'nest-held', batchSize: 1, scenarios: ['drain'], notes: 'what no NestJS transport holding 1 entry can beat' },
   { name: 'list-default', kind: 'ours-list', scenarios: ['drain'], notes: 'a list queue at default options (issue 13)' },

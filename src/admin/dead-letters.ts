@@ -1,7 +1,7 @@
 import { DEAD_LETTER_FIELDS, LIST_DEAD_LETTER_ID, LIST_ENTRY_FIELD } from '../constants.js';
 import { isListDeadLetter, readDeadLetterFields, type ReadDeadLetter } from '../codec/dead-letter-record.js';
 import { fromBytes } from '../codec/stream-codec.js';
-import { deadLetterKeyOf } from '../routing/key-names.js';
+import { deadLetterKeyOf, legacyDeadLetterKeyOf } from '../routing/key-names.js';
 import type { AdminClient } from './admin-client.js';
 
 /** A dead-letter entry: its id in the dead-letter stream and what it records (undefined when it is not one of ours). */
@@ -13,6 +13,22 @@ export interface DeadLetter {
 /** The dead-letter stream of a source: `--dlq` when given, else the server's default name. */
 export function deadLetterStreamOf(source: string, given?: string): string {
   return given ?? deadLetterKeyOf(source);
+}
+
+/**
+ * Dead letters left under the default name of versions before 0.2.0
+ * (`<stream>:dlq`, now `{<stream>}:dlq` for a key without a hash tag), when
+ * that key is a stream with entries and not the name in use.
+ */
+export async function legacyDeadLetters(
+  redis: AdminClient,
+  source: string,
+  inUse: string,
+): Promise<{ key: string; length: number } | undefined> {
+  const key = legacyDeadLetterKeyOf(source);
+  if (key === inUse || (await redis.type(key)) !== 'stream') return undefined;
+  const length = await redis.xlen(key);
+  return length > 0 ? { key, length } : undefined;
 }
 
 /** Page size of reads of a dead-letter stream. */

@@ -1,6 +1,7 @@
 import {
   allDeadLetters,
   isFromList,
+  legacyDeadLetters,
   deadLetterStreamOf,
   deadLettersById,
   purgeDeadLetters,
@@ -30,7 +31,16 @@ export const dlqListVerb: Verb = {
   arity: [1, 1],
   async run(context) {
     const dlq = deadLetterStream(context);
-    const letters = await readDeadLetters(await context.redis(), dlq, wholeOption(context.values, 'count', 100, 1));
+    const redis = await context.redis();
+    const letters = await readDeadLetters(redis, dlq, wholeOption(context.values, 'count', 100, 1));
+    const legacy =
+      stringOption(context.values, 'dlq') === undefined ? await legacyDeadLetters(redis, context.positionals[0]!, dlq) : undefined;
+    if (legacy !== undefined) {
+      context.out.line(
+        `Note: ${legacy.length} dead letter(s) under "${legacy.key}", the default name before 0.2.0: list them with --dlq '${legacy.key}', ` +
+          `replay them with dlq replay --dlq '${legacy.key}', or move them (README, "Upgrading from 0.1.0").\n`,
+      );
+    }
     context.out.line(`Dead-letter stream "${dlq}":`);
     context.out.result(letters.map(summary), {
       columns: ['DEAD-LETTER ID', 'FROM', 'ORIGINAL ID', 'GROUP', 'DELIVERIES', 'ERROR', 'TIME'],

@@ -165,6 +165,14 @@ describe('the nrs CLI', () => {
     expect(await scene.redis.xlen(dlq)).toBe(0);
   });
 
+  it('points at dead letters left under the default name before 0.2.0', async () => {
+    await addDeadLetter(`${scene.stream}:dlq`, scene.stream, '1-1');
+    const run = await nrs('dlq', 'list', scene.stream);
+    expect(run.stdout).toContain(`Note: 1 dead letter(s) under "${scene.stream}:dlq", the default name before 0.2.0`);
+    const old = await json<Array<Record<string, unknown>>>('dlq', 'list', scene.stream, '--dlq', `${scene.stream}:dlq`);
+    expect(old).toHaveLength(1);
+  });
+
   it('purges a dead-letter stream, after a dry run that keeps it', async () => {
     const dlq = scene.name('custom-dlq');
     await addDeadLetter(dlq, scene.stream, '1-1');
