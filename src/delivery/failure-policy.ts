@@ -91,3 +91,17 @@ export function retryDelayMs(
 function isLastDelivery(deliveries: number, policy: FailurePolicy): boolean {
   return deliveries >= policy.maxDeliveries;
 }
+
+/**
+ * Checks the delay a handler gives `ctx.retry(delayMs)`: a number of
+ * milliseconds ≥ 0, or left out (the backoff delay).
+ *
+ * @throws RangeError saying what it got (never the payload)
+ */
+export function checkRetryDelay(delayMs: unknown): void {
+  if (delayMs !== undefined && (typeof delayMs !== 'number' || !(delayMs >= 0))) {
+    throw new RangeError(
+      `ctx.retry(delayMs): delayMs must be a number of milliseconds >= 0, or left out for the backoff delay; got ${typeof delayMs === 'number' ? String(delayMs) : typeof delayMs}.`,
+    );
+  }
+}

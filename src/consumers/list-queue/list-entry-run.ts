@@ -7,7 +7,7 @@ import { RedisListContext } from '../../context/redis-list.context.js';
 import type { EntryControl } from '../../context/redis-streams.context.js';
 import { describeError } from '../../errors/describe-error.js';
 import { describeDeserializerError, deserializePacket } from '../../delivery/deserialize.js';
-import { judgeDelivery, judgeFailure, retryDelayMs } from '../../delivery/failure-policy.js';
+import { judgeDelivery, judgeFailure, retryDelayMs, checkRetryDelay } from '../../delivery/failure-policy.js';
 import { awaitHandlerResult } from '../../delivery/handler-result.js';
 import type { ListAcker } from './list-acker.js';
 import type { ListScope } from './list-scope.js';
@@ -150,11 +150,7 @@ export class ListEntryRun implements EntryControl {
   }
 
   async retry(delayMs?: number): Promise<void> {
-    if (delayMs !== undefined && (typeof delayMs !== 'number' || !(delayMs >= 0))) {
-      throw new RangeError(
-        `ctx.retry(delayMs): delayMs must be a number of milliseconds >= 0, or left out for the backoff delay; got ${typeof delayMs === 'number' ? String(delayMs) : typeof delayMs}.`,
-      );
-    }
+    checkRetryDelay(delayMs);
     await this.handBack(retryDelayMs(this.deliveries, delayMs, this.deps.scope.options));
   }
 

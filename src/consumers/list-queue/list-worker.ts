@@ -12,6 +12,7 @@ import { ListEntryRun, type ListHandlerInvoker, type ListRunDeps } from './list-
 import { ListKeeper } from './list-keeper.js';
 import { ListReader } from './list-reader.js';
 import { createListScope, type ListScope } from './list-scope.js';
+import { waitUntil } from '../../delivery/deadline.js';
 
 /** A list and the handler bound to it, resolved once at start. */
 export interface ListBinding {
@@ -155,16 +156,4 @@ export class ListWorker {
     void this.keeper.stop();
     this.deps.onFatal(error);
   }
-}
-
-function waitUntil(promise: Promise<void>, deadline: number): Promise<void> {
-  const remaining = deadline - Date.now();
-  if (remaining <= 0) return Promise.resolve();
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, remaining);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }

@@ -17,7 +17,7 @@ import type { Acker } from './acker.js';
 import { makeClaimableAfter } from './claim-schedule.js';
 import { moveToDeadLetter } from './dead-letter.js';
 import { followHandler } from '../../delivery/handler-result.js';
-import { judgeDelivery, judgeFailure, retryDelayMs } from '../../delivery/failure-policy.js';
+import { judgeDelivery, judgeFailure, retryDelayMs, checkRetryDelay } from '../../delivery/failure-policy.js';
 import { InFlightEntry, InFlightList } from '../../delivery/in-flight.js';
 import type { StreamScope } from './stream-scope.js';
 
@@ -231,11 +231,7 @@ class EntryRun extends InFlightEntry implements EntryControl {
   }
 
   async retry(delayMs?: number): Promise<void> {
-    if (delayMs !== undefined && (typeof delayMs !== 'number' || !(delayMs >= 0))) {
-      throw new RangeError(
-        `ctx.retry(delayMs): delayMs must be a number of milliseconds >= 0, or left out for the backoff delay; got ${typeof delayMs === 'number' ? String(delayMs) : typeof delayMs}.`,
-      );
-    }
+    checkRetryDelay(delayMs);
     await this.scheduleRetry(retryDelayMs(this.deliveries, delayMs, this.deps.scope.options));
   }
 
