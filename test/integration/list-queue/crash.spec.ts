@@ -49,6 +49,8 @@ describe('list queues: consumers that die', () => {
     await pushAll(scene.redis, scene.stream, ['old-1', 'old-2', 'old-3', 'new-1', 'new-2']);
     const keys = keysOf(scene.stream, 'worker-1');
     await waitFor(async () => (await scene.redis.llen(keys.processing)) === 3, { message: 'three entries held' });
+    // Their handlers running (and recorded as started), so that the records after them are the restart's.
+    await waitFor(async () => (await scene.probe.recordCount('started')) === 3, { message: 'three handlers started' });
     await first.kill('SIGKILL');
     await scene.runConsumer('worker-1', { source: 'list', behaviour: 'ok', options: { ...options, concurrency: 1 } });
     await waitFor(async () => (await scene.probe.recordCount('done')) === 5, { message: 'all five handled after the restart' });
