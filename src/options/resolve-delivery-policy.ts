@@ -7,10 +7,10 @@ import { optionsObject } from './validate-shape.js';
 import { deadLetterKeyOf } from '../routing/key-names.js';
 
 /** The options every delivery mode shares: how many at once, how failures are retried, where dead entries go. */
-export type DeliveryPolicyOptions = Pick<StreamHandlerOptions, 'concurrency' | 'maxDeliveries' | 'retry' | 'deadLetter'>;
+export type DeliveryPolicyOptions = Pick<StreamHandlerOptions, 'concurrency' | 'maxDeliveries' | 'retry' | 'deadLetter' | 'handlerTimeoutMs'>;
 
 /** The keys of {@link DeliveryPolicyOptions}, for the checks of unknown keys. */
-export const DELIVERY_POLICY_KEYS = ['concurrency', 'maxDeliveries', 'retry', 'deadLetter'] as const satisfies ReadonlyArray<
+export const DELIVERY_POLICY_KEYS = ['concurrency', 'maxDeliveries', 'retry', 'deadLetter', 'handlerTimeoutMs'] as const satisfies ReadonlyArray<
   keyof DeliveryPolicyOptions
 >;
 
@@ -32,6 +32,8 @@ export interface ResolvedDeliveryPolicy {
   readonly retry: ResolvedRetryOptions;
   readonly deadLetterStream: (stream: string) => string;
   readonly deadLetterMaxLen: number | undefined;
+  /** Longest a handler may run for one entry (ms); 0 for no limit. */
+  readonly handlerTimeoutMs: number;
 }
 
 /**
@@ -67,6 +69,7 @@ export function resolveDeliveryPolicy(
     retry,
     deadLetterStream: deadLetter.stream ?? base?.deadLetterStream ?? deadLetterKeyOf,
     deadLetterMaxLen: wholeNumber(`${prefix}deadLetter.maxLen`, deadLetter.maxLen, base?.deadLetterMaxLen ?? 0, 1) || undefined,
+    handlerTimeoutMs: wholeNumber(`${prefix}handlerTimeoutMs`, options.handlerTimeoutMs, base?.handlerTimeoutMs ?? 0, 0),
   };
 }
 
