@@ -7,12 +7,19 @@ import { optionsObject } from './validate-shape.js';
 import { deadLetterKeyOf } from '../routing/key-names.js';
 
 /** The options every delivery mode shares: how many at once, how failures are retried, where dead entries go. */
-export type DeliveryPolicyOptions = Pick<StreamHandlerOptions, 'concurrency' | 'maxDeliveries' | 'retry' | 'deadLetter' | 'handlerTimeoutMs'>;
+export type DeliveryPolicyOptions = Pick<
+  StreamHandlerOptions,
+  'concurrency' | 'maxDeliveries' | 'retry' | 'deadLetter' | 'handlerTimeoutMs'
+>;
 
 /** The keys of {@link DeliveryPolicyOptions}, for the checks of unknown keys. */
-export const DELIVERY_POLICY_KEYS = ['concurrency', 'maxDeliveries', 'retry', 'deadLetter', 'handlerTimeoutMs'] as const satisfies ReadonlyArray<
-  keyof DeliveryPolicyOptions
->;
+export const DELIVERY_POLICY_KEYS = [
+  'concurrency',
+  'maxDeliveries',
+  'retry',
+  'deadLetter',
+  'handlerTimeoutMs',
+] as const satisfies ReadonlyArray<keyof DeliveryPolicyOptions>;
 
 const RETRY_KEYS = ['strategy', 'baseDelayMs', 'maxDelayMs', 'jitter'] as const satisfies ReadonlyArray<keyof RetryOptions>;
 const DEAD_LETTER_KEYS = ['stream', 'maxLen'] as const satisfies ReadonlyArray<keyof DeadLetterOptions>;
