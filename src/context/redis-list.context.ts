@@ -14,8 +14,6 @@ export interface ListEntryFacts {
   readonly control: EntryControl;
   readonly pattern: string;
   readonly metadata: Record<string, unknown> | undefined;
-  /** Aborted when the server stops waiting for running handlers on close (`shutdownTimeoutMs`). */
-  readonly signal: AbortSignal;
 }
 
 /**
@@ -46,15 +44,12 @@ export interface ListEntryFacts {
  * ```
  */
 export class RedisListContext extends RedisStreamsContext {
-  /** Aborted when the server stops waiting for running handlers on close (`shutdownTimeoutMs`). */
-  readonly signal: AbortSignal;
   private readonly entry: Buffer;
 
   constructor(facts: ListEntryFacts) {
     const flat: FieldValue[] = [LIST_ENTRY_FIELD, facts.entry];
     super([facts.list, '', flat, facts.group, facts.consumer, facts.deliveries, facts.control, undefined, facts.pattern, facts.metadata]);
     this.entry = facts.entry;
-    this.signal = facts.signal;
   }
 
   /** The list key (the pattern without `list:`). */

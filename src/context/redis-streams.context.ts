@@ -14,6 +14,8 @@ export interface EntryControl {
   deadLetter(reason: string): Promise<void>;
   /** Keep the handler's original error (Nest's exception layer replaces it). */
   recordError(error: unknown): void;
+  /** Aborted when the handler should stop (see {@link RedisStreamsContext.signal}). */
+  readonly signal: AbortSignal;
 }
 
 /** The arguments a context is built from (internal; the getters read them). */
@@ -134,6 +136,18 @@ export class RedisStreamsContext extends BaseRpcContext<RedisStreamsContextArgs>
    */
   deadLetter(reason: string): Promise<void> {
     return this.args[6].deadLetter(reason);
+  }
+
+  /**
+   * Aborted when the handler should give up: its time limit
+   * (`handlerTimeoutMs`) passed, and the delivery counts as failed; or the
+   * server closed before it finished (`shutdownTimeoutMs`) and released its
+   * entry to the group (a list queue: left in the processing list for
+   * recovery). Pass it to `fetch`, database drivers and anything that takes
+   * one; its `reason` says why. Never aborted for a broadcast handler.
+   */
+  get signal(): AbortSignal {
+    return this.args[6].signal;
   }
 
   /**

@@ -19,6 +19,11 @@ export class InFlightEntry {
   ) {
     this.renewedAt = receivedAt;
   }
+
+  /** Tells its handler to give up (the context's `signal`); nothing by default. */
+  abort(_reason: Error): void {
+    // Entries without a handler's signal have nothing to abort.
+  }
 }
 
 /** The entries a stream's consumer is handling: for lease renewal, claim scans and shutdown. */

@@ -110,6 +110,16 @@ export interface StreamHandlerOptions {
    * @defaultValue 16
    */
   maxDeliveries?: number;
+  /**
+   * Longest a handler may run for one entry, in ms; `0` for no limit. Past it
+   * the delivery counts as failed (retried after the backoff delay,
+   * dead-lettered past `maxDeliveries`) and `ctx.signal` aborts with a
+   * `HandlerTimeoutError`; the handler itself keeps running until it heeds the
+   * signal, and its slot is free again for the next entry.
+   *
+   * @defaultValue 0 (no limit)
+   */
+  handlerTimeoutMs?: number;
   /** Delay before a failed entry is delivered again. */
   retry?: RetryOptions;
   /** Where entries go after `maxDeliveries`, or when undecodable. */

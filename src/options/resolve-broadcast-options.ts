@@ -17,7 +17,7 @@ export const BROADCAST_OPTION_KEYS = [
 ] as const satisfies ReadonlyArray<keyof BroadcastHandlerOptions>;
 
 /** Options of a consumer group's handlers that mean nothing to a broadcast reader: nothing is pending, acked or retried. */
-const GROUP_ONLY_KEYS = ['claimIdleMs', 'claimIntervalMs', 'maxDeliveries', 'retry', 'deadLetter'];
+const GROUP_ONLY_KEYS = ['claimIdleMs', 'claimIntervalMs', 'maxDeliveries', 'retry', 'deadLetter', 'handlerTimeoutMs'];
 
 /**
  * Where a broadcast reader starts: after a known id (`0-0` for the

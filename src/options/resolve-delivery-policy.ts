@@ -7,12 +7,19 @@ import { optionsObject } from './validate-shape.js';
 import { deadLetterKeyOf } from '../routing/key-names.js';
 
 /** The options every delivery mode shares: how many at once, how failures are retried, where dead entries go. */
-export type DeliveryPolicyOptions = Pick<StreamHandlerOptions, 'concurrency' | 'maxDeliveries' | 'retry' | 'deadLetter'>;
+export type DeliveryPolicyOptions = Pick<
+  StreamHandlerOptions,
+  'concurrency' | 'maxDeliveries' | 'retry' | 'deadLetter' | 'handlerTimeoutMs'
+>;
 
 /** The keys of {@link DeliveryPolicyOptions}, for the checks of unknown keys. */
-export const DELIVERY_POLICY_KEYS = ['concurrency', 'maxDeliveries', 'retry', 'deadLetter'] as const satisfies ReadonlyArray<
-  keyof DeliveryPolicyOptions
->;
+export const DELIVERY_POLICY_KEYS = [
+  'concurrency',
+  'maxDeliveries',
+  'retry',
+  'deadLetter',
+  'handlerTimeoutMs',
+] as const satisfies ReadonlyArray<keyof DeliveryPolicyOptions>;
 
 const RETRY_KEYS = ['strategy', 'baseDelayMs', 'maxDelayMs', 'jitter'] as const satisfies ReadonlyArray<keyof RetryOptions>;
 const DEAD_LETTER_KEYS = ['stream', 'maxLen'] as const satisfies ReadonlyArray<keyof DeadLetterOptions>;
@@ -32,6 +39,8 @@ export interface ResolvedDeliveryPolicy {
   readonly retry: ResolvedRetryOptions;
   readonly deadLetterStream: (stream: string) => string;
   readonly deadLetterMaxLen: number | undefined;
+  /** Longest a handler may run for one entry (ms); 0 for no limit. */
+  readonly handlerTimeoutMs: number;
 }
 
 /**
@@ -67,6 +76,7 @@ export function resolveDeliveryPolicy(
     retry,
     deadLetterStream: deadLetter.stream ?? base?.deadLetterStream ?? deadLetterKeyOf,
     deadLetterMaxLen: wholeNumber(`${prefix}deadLetter.maxLen`, deadLetter.maxLen, base?.deadLetterMaxLen ?? 0, 1) || undefined,
+    handlerTimeoutMs: wholeNumber(`${prefix}handlerTimeoutMs`, options.handlerTimeoutMs, base?.handlerTimeoutMs ?? 0, 0),
   };
 }
 

@@ -16,6 +16,7 @@ export const STREAM_OPTION_KEYS = [
   'maxDeliveries',
   'retry',
   'deadLetter',
+  'handlerTimeoutMs',
   'envelope',
 ] as const satisfies ReadonlyArray<keyof StreamHandlerOptions>;
 
@@ -73,6 +74,7 @@ export function resolveStreamOptions(
     retry: policy.retry,
     deadLetterStream: policy.deadLetterStream,
     deadLetterMaxLen: policy.deadLetterMaxLen,
+    handlerTimeoutMs: policy.handlerTimeoutMs,
     envelope: resolveEnvelope(options.envelope, base?.envelope, `${prefix}envelope`),
   };
 }

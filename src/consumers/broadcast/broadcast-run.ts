@@ -20,6 +20,9 @@ import type { BroadcastScope } from './broadcast-scope.js';
  * past the entry already; a failure is logged (stream and entry id, never
  * the payload) and the slot freed. The caller holds a slot for it.
  */
+/** The signal of every broadcast entry. */
+const NEVER_ABORTED = new AbortController().signal;
+
 export class BroadcastRun implements EntryControl {
   private recordedError: unknown;
   /** Whether {@link flat} is known to hold the entry's exact bytes. */
@@ -123,6 +126,11 @@ export class BroadcastRun implements EntryControl {
 
   deadLetter(): Promise<void> {
     return Promise.reject(this.unsupported('deadLetter()'));
+  }
+
+  /** Never aborted: a broadcast handler has no time limit and nothing to release. */
+  get signal(): AbortSignal {
+    return NEVER_ABORTED;
   }
 
   recordError(error: unknown): void {

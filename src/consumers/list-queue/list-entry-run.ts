@@ -83,7 +83,7 @@ export class ListEntryRun implements EntryControl {
   }
 
   private invoke(data: unknown, metadata: Record<string, unknown> | undefined): void {
-    const { scope, pattern, signal } = this.deps;
+    const { scope, pattern } = this.deps;
     const context = new RedisListContext({
       list: scope.list,
       entry: this.entry,
@@ -93,7 +93,6 @@ export class ListEntryRun implements EntryControl {
       control: this,
       pattern,
       metadata,
-      signal,
     });
     let outcome: Promise<unknown>;
     try {
@@ -147,6 +146,11 @@ export class ListEntryRun implements EntryControl {
     if (this.isSettled) return Promise.resolve();
     this.isSettled = true;
     return this.deps.acker.ackConfirmed(this.stored);
+  }
+
+  /** Aborted when close() stops waiting for running handlers (the worker's shutdown signal). */
+  get signal(): AbortSignal {
+    return this.deps.signal;
   }
 
   async retry(delayMs?: number): Promise<void> {

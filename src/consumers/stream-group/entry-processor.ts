@@ -13,6 +13,7 @@ import type { HandlerInvoker } from '../../context/handler-invoker.js';
 import { RedisStreamsContext, type EntryControl } from '../../context/redis-streams.context.js';
 import { describeDeserializerError, deserializePacket } from '../../delivery/deserialize.js';
 import { describeError } from '../../errors/describe-error.js';
+import { HandlerTimeoutError } from '../../errors/handler-timeout.error.js';
 import type { Acker } from './acker.js';
 import { makeClaimableAfter } from './claim-schedule.js';
 import { moveToDeadLetter } from './dead-letter.js';
@@ -75,7 +76,12 @@ export class EntryProcessor {
  */
 class EntryRun extends InFlightEntry implements EntryControl {
   private isSettled = false;
+  private isFinished = false;
   private originalError: unknown;
+  /** Made on first use: most handlers never look at their signal. */
+  private aborter: AbortController | undefined;
+  /** The handler's time limit (`handlerTimeoutMs`), while it runs. */
+  private timer: NodeJS.Timeout | undefined;
   /** Whether {@link flat} is known to hold the entry's exact bytes. */
   private isExact = false;
 
@@ -174,6 +180,9 @@ class EntryRun extends InFlightEntry implements EntryControl {
       this.deps.pattern,
       metadata,
     ]);
+    // A request has its caller's deadline instead, and is answered, not retried.
+    const { handlerTimeoutMs } = this.deps.scope.options;
+    if (handlerTimeoutMs > 0 && request === undefined) this.timer = setTimeout(() => this.timedOut(handlerTimeoutMs), handlerTimeoutMs);
     let outcome: Promise<unknown>;
     try {
       outcome = this.deps.invoke(data, context, request);
@@ -214,8 +223,32 @@ class EntryRun extends InFlightEntry implements EntryControl {
 
   /** Frees the entry's slot; an entry left unsettled stops renewing its lease. */
   private finish(): void {
+    // Once: a handler that outlived its time limit finishes again when it returns.
+    if (this.isFinished) return;
+    this.isFinished = true;
+    clearTimeout(this.timer);
     this.deps.inFlight.remove(this);
     this.deps.scope.slots.release();
+  }
+
+  /** The handler ran past `handlerTimeoutMs`: its signal aborts and the delivery fails (retry or dead letter). */
+  private timedOut(timeoutMs: number): void {
+    this.timer = undefined;
+    if (this.isSettled) return;
+    const error = new HandlerTimeoutError(this.deps.scope.stream, this.id, timeoutMs);
+    this.abort(error);
+    this.fail(error);
+  }
+
+  get signal(): AbortSignal {
+    this.aborter ??= new AbortController();
+    return this.aborter.signal;
+  }
+
+  /** Aborts the handler's signal: its time limit passed, or the server released the entry at shutdown. */
+  override abort(reason: Error): void {
+    this.aborter ??= new AbortController();
+    this.aborter.abort(reason);
   }
 
   /** Marks the entry settled and stops renewing its lease, before any Redis call about it. */

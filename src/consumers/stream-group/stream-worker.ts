@@ -171,12 +171,16 @@ export class StreamWorker {
     await waitUntil(scope.slots.whenIdle(), deadline);
     // Renewal must stop before the release below, or it would undo it.
     this.reclaimer.stopLeases();
-    const unfinished = this.processor.inFlight.ids();
+    const unfinished = this.processor.inFlight.entries();
     if (unfinished.length > 0) {
       scope.logger.warn(
         `${scope.logPrefix} ${unfinished.length} handler(s) still running after shutdownTimeoutMs (${server.shutdownTimeoutMs} ms); releasing their entries to the group.`,
       );
-      await this.release(unfinished);
+      const reason = new Error(
+        `the server closed before the handler finished (shutdownTimeoutMs ${server.shutdownTimeoutMs} ms); its entry was released to the group`,
+      );
+      for (const entry of unfinished) entry.abort(reason);
+      await this.release(unfinished.map((entry) => entry.id));
     }
     await this.acker.drain(Math.max(deadline, Date.now() + 1_000));
     this.acker.close();

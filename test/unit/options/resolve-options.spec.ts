@@ -111,6 +111,15 @@ describe('server option resolution', () => {
     expect(bad({ format: 'argo-events', subjekt: 'x' })).toThrow('did you mean "subject"?');
   });
 
+  it('takes handlerTimeoutMs (off by default) on the server or a handler', () => {
+    expect(resolveServerOptions({ group: 'g' }).handlerTimeoutMs).toBe(0);
+    const server = resolveServerOptions({ group: 'g', handlerTimeoutMs: 5_000 });
+    expect(resolveStreamOptions({}, server, 'extras: ').handlerTimeoutMs).toBe(5_000);
+    expect(resolveStreamOptions({ handlerTimeoutMs: 100 }, server, 'extras: ').handlerTimeoutMs).toBe(100);
+    expect(() => resolveServerOptions({ group: 'g', handlerTimeoutMs: -1 })).toThrow('"handlerTimeoutMs"');
+    expect(() => resolveStreamOptions({ handlerTimeoutMs: 1.5 }, server, 'extras: ')).toThrow('"extras: handlerTimeoutMs"');
+  });
+
   it('says where connection settings go when they are given at the top level', () => {
     expect(() => resolveServerOptions({ group: 'g', host: 'redis' } as never)).toThrow('go under "connection"');
   });
