@@ -6,6 +6,7 @@ import { decodeListEntry, readStoredEntry, wrapForRetry } from '../../codec/list
 import { RedisListContext } from '../../context/redis-list.context.js';
 import type { EntryControl } from '../../context/redis-streams.context.js';
 import { describeError } from '../../errors/describe-error.js';
+import { HandlerTimeoutError } from '../../errors/handler-timeout.error.js';
 import { describeDeserializerError, deserializePacket } from '../../delivery/deserialize.js';
 import { judgeDelivery, judgeFailure, retryDelayMs, checkRetryDelay } from '../../delivery/failure-policy.js';
 import { awaitHandlerResult } from '../../delivery/handler-result.js';
@@ -41,6 +42,12 @@ let handBacks = 0;
  */
 export class ListEntryRun implements EntryControl {
   private isSettled = false;
+  private isFinished = false;
+  /** This entry's own abort (its time limit), made on first use; the worker's shutdown signal aborts it too. */
+  private aborter: AbortController | undefined;
+  private combined: AbortSignal | undefined;
+  /** The handler's time limit (`handlerTimeoutMs`), while it runs. */
+  private timer: NodeJS.Timeout | undefined;
   private originalError: unknown;
   private readonly entry: Buffer;
   /** Deliveries including this one. */
@@ -94,6 +101,8 @@ export class ListEntryRun implements EntryControl {
       pattern,
       metadata,
     });
+    const { handlerTimeoutMs } = this.deps.scope.options;
+    if (handlerTimeoutMs > 0) this.timer = setTimeout(() => this.timedOut(handlerTimeoutMs), handlerTimeoutMs);
     let outcome: Promise<unknown>;
     try {
       outcome = this.deps.invoke(data, context);
@@ -139,7 +148,21 @@ export class ListEntryRun implements EntryControl {
   }
 
   private finish(): void {
+    // Once: a handler that outlived its time limit finishes again when it returns.
+    if (this.isFinished) return;
+    this.isFinished = true;
+    clearTimeout(this.timer);
     this.deps.scope.slots.release();
+  }
+
+  /** The handler ran past `handlerTimeoutMs`: its signal aborts and the delivery fails (handed back, or dead letter). */
+  private timedOut(timeoutMs: number): void {
+    this.timer = undefined;
+    if (this.isSettled) return;
+    const error = new HandlerTimeoutError(this.deps.scope.list, undefined, timeoutMs);
+    this.aborter ??= new AbortController();
+    this.aborter.abort(error);
+    this.fail(error);
   }
 
   ack(): Promise<void> {
@@ -148,9 +171,11 @@ export class ListEntryRun implements EntryControl {
     return this.deps.acker.ackConfirmed(this.stored);
   }
 
-  /** Aborted when close() stops waiting for running handlers (the worker's shutdown signal). */
+  /** Aborted when its time limit passes, or when close() stops waiting for running handlers (the worker's shutdown signal). */
   get signal(): AbortSignal {
-    return this.deps.signal;
+    this.aborter ??= new AbortController();
+    this.combined ??= AbortSignal.any([this.deps.signal, this.aborter.signal]);
+    return this.combined;
   }
 
   async retry(delayMs?: number): Promise<void> {

@@ -149,4 +149,28 @@ describe('list queues: retries and dead letters', () => {
     expect(await scene.redis.llen(processing)).toBe(0);
     expect(logger.all()).not.toContain('secret-payload-42');
   });
+
+  it('fails an entry whose handler runs past handlerTimeoutMs, aborting its signal, and dead-letters it past maxDeliveries', async () => {
+    const signals: AbortSignal[] = [];
+    await startFailing(
+      (_data, ctx) => {
+        signals.push(ctx.signal);
+        return new Promise<void>(() => undefined);
+      },
+      { handlerTimeoutMs: 100, maxDeliveries: 2, retry: { baseDelayMs: 10, jitter: 0 } },
+    );
+    await pushAll(scene.redis, scene.stream, ['slow-job']);
+    await waitFor(async () => (await deadLetters()).length === 1, { message: 'dead-lettered after two timed-out deliveries' });
+    expect(signals).toHaveLength(2);
+    for (const signal of signals) {
+      expect(signal.aborted).toBe(true);
+      expect(String((signal.reason as Error).message)).toContain(
+        `List "${scene.stream}": the handler of an entry did not finish within handlerTimeoutMs (100 ms)`,
+      );
+    }
+    const [dead] = await deadLetters();
+    expect(dead!.record).toMatchObject({ deliveries: 2 });
+    expect(dead!.record!.error).toContain('HandlerTimeoutError');
+    expect(await scene.redis.llen(keysOf(scene.stream, 'c1').processing)).toBe(0);
+  });
 });
