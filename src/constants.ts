@@ -18,16 +18,19 @@ export const CONTENT_TYPE_BYTES = 'application/vnd.nestjs-redis-streams.v1+bytes
 /** Field holding JSON-encoded packet metadata (set through the client's dispatch hook). */
 export const METADATA_FIELD = 'metadata';
 
-/** Field of a request entry: the correlation id (NestJS' packet id) its replies carry. */
-export const CORRELATION_ID_FIELD = 'correlation-id';
-/** Field of a request entry: the key of the reply stream of the client that asked. */
-export const REPLY_TO_FIELD = 'reply-to';
-/** Field of a request entry: the caller's deadline (epoch ms), after which nobody waits for the answer. */
-export const DEADLINE_FIELD = 'deadline';
+/**
+ * Field of a request entry: `<correlation id> <deadline> <reply stream>`, NestJS' packet id
+ * (which its replies carry), the caller's deadline (epoch ms, after which nobody waits for the
+ * answer) and the key of the reply stream of the client that asked. One field, not three:
+ * every field is a string Redis stores and the client and server encode and parse per request.
+ */
+export const REQUEST_FIELD = 'request';
+/** Field of a request's last reply: the correlation id of the request it answers. */
+export const REPLY_FIELD = 'reply';
+/** Field of a reply that more replies follow (an Observable handler's values before its last): the correlation id. */
+export const REPLY_PART_FIELD = 'reply-part';
 /** Field of a reply entry: the JSON-encoded error the request ended with. */
 export const REPLY_ERROR_FIELD = 'error';
-/** Field of a reply entry, present on the last reply of a request. */
-export const REPLY_DISPOSED_FIELD = 'disposed';
 /** Start of every reply stream key (the rest is unique per client connection). */
 export const REPLY_STREAM_PREFIX = 'nrs:reply:';
 
@@ -85,7 +88,11 @@ export const DEFAULT_REPLY_TIMEOUT_MS = 30_000;
 export const REPLY_STREAM_TTL_MS = 60_000;
 /** How often a client renews its reply stream's time to live. */
 export const REPLY_STREAM_RENEW_MS = 15_000;
-/** Approximate cap on a reply stream's length (`XADD MAXLEN ~`): replies are read as they come. */
-export const REPLY_STREAM_MAX_LEN = 10_000;
+/**
+ * Replies a client reads between two trims of its reply stream (`XTRIM MINID` of the last one
+ * read). The client trims, not each reply's XADD: a reply stream holds only replies to the
+ * client's own requests, so it never holds more than this plus those in flight.
+ */
+export const REPLY_STREAM_TRIM_EVERY = 1_000;
 /** How long a client trusts that a stream has a consumer group before looking again. */
 export const GROUP_LOOKUP_TTL_MS = 5_000;

@@ -17,9 +17,9 @@ import { RedisStreamsStatus } from '../interfaces/status.enum.js';
 import type { RedisStreamsHealthSnapshot } from '../interfaces/health.interface.js';
 import { StatusClock } from '../connection/status-clock.js';
 import { resolveClientOptions, type ResolvedClientOptions } from '../options/resolve-client-options.js';
-import { parseEmitPattern } from '../routing/stream-route.js';
+import { EmitRoutes } from '../routing/emit-routes.js';
 import { InvalidOptionsError } from '../errors/invalid-options.error.js';
-import { assertPrefixOnce, keyPrefixOf } from '../routing/key-prefix.js';
+import { keyPrefixOf } from '../routing/key-prefix.js';
 import { describeConnection, describeTarget } from '../connection/connection-target.js';
 import { ForwardedEvents } from '../connection/forwarded-events.js';
 import { connectWithin, createClient, quitQuietly, type RedisClient } from '../connection/redis-connection.js';
@@ -64,8 +64,8 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents> {
   private readonly queue: EmitQueue;
   /** The `on()` listeners, kept for every connection this client opens, including those after a close(). */
   private readonly events = new ForwardedEvents();
-  /** The connection's ioredis `keyPrefix` (`''` for none), which ioredis puts in front of every stream written. */
-  private readonly keyPrefix: string;
+  /** The routes written to, each pattern checked once (against the connection's ioredis `keyPrefix` too). */
+  private readonly emitRoutes: EmitRoutes;
   private readonly statusClock = new StatusClock(this._status$);
   /** The request side (send()) of the connection: made by its first send(), ended by close(). */
   private requests: RequestChannel | undefined;
@@ -76,7 +76,7 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents> {
     super();
     this.options = resolveClientOptions(options);
     this.target = describeConnection(this.options.connection);
-    this.keyPrefix = keyPrefixOf(this.options.connection);
+    this.emitRoutes = new EmitRoutes(keyPrefixOf(this.options.connection));
     const { emitTimeoutMs, maxQueuedEmits } = this.options;
     this.queue = new EmitQueue(
       maxQueuedEmits,
@@ -188,7 +188,7 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents> {
     let request: RequestPacket;
     try {
       request = this.assignPacketId(packet);
-      const route = parseEmitPattern(packet.pattern, 'send()');
+      const route = this.emitRoutes.of(packet.pattern, 'send()');
       if (route.kind !== 'stream') {
         throw new InvalidOptionsError(
           'pattern',
@@ -196,7 +196,6 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents> {
         );
       }
       stream = route.key;
-      assertPrefixOnce(this.keyPrefix, stream, 'pattern');
     } catch (error) {
       callback({ err: error, isDisposed: true });
       return () => undefined;
@@ -235,10 +234,9 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents> {
     let stream: string;
     let fields: FieldValue[];
     try {
-      const route = parseEmitPattern(packet.pattern);
+      const route = this.emitRoutes.of(packet.pattern);
       kind = route.kind;
       stream = route.key;
-      assertPrefixOnce(this.keyPrefix, stream, 'pattern');
       const serialized = this.serializer.serialize(packet) as ReadPacket & { metadata?: Record<string, unknown> };
       const metadata = serialized.metadata ?? packet.metadata;
       fields = kind === 'list' ? [encodeListEntry(serialized.data, metadata)] : encodeEntry(serialized.data, metadata);

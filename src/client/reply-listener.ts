@@ -2,11 +2,11 @@ import type { Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { decodeReply, type ReplyPacket } from '../codec/reply-codec.js';
 import { fromBytes, mayHaveLostBytes, type FieldValue } from '../codec/stream-codec.js';
-import { REPLY_STREAM_RENEW_MS, REPLY_STREAM_TTL_MS } from '../constants.js';
+import { REPLY_STREAM_RENEW_MS, REPLY_STREAM_TRIM_EVERY, REPLY_STREAM_TTL_MS } from '../constants.js';
 import { describeError } from '../errors/describe-error.js';
 import { redactError } from '../errors/redact.js';
 import type { RedisConnection } from '../interfaces/connection.interface.js';
-import { BlockingRead, type ReadReply } from '../connection/blocking-read.js';
+import { BlockingRead, type ReadEntries, type ReadReply } from '../connection/blocking-read.js';
 import type { ForwardedEvents } from '../connection/forwarded-events.js';
 import {
   ConnectionLostError,
@@ -54,6 +54,8 @@ export class ReplyListener {
   private readonly read: BlockingRead;
   private readonly stopping = new AbortController();
   private lastId = '0-0';
+  /** Replies read since the stream was last trimmed. */
+  private readSinceTrim = 0;
   private loop: Promise<void> | undefined;
   private renewTimer: NodeJS.Timeout | undefined;
   private readonly onCommandsReady = (): void => this.renew();
@@ -151,7 +153,8 @@ export class ReplyListener {
         if (this.stopping.signal.aborted) break;
         const reply = await this.read.read({ streams: [this.deps.key], ids: [this.lastId], count: REPLY_READ_COUNT });
         failures = 0;
-        await this.deliver(reply);
+        const delivering = this.deliver(reply);
+        if (delivering !== undefined) await delivering;
       } catch (error) {
         if (this.stopping.signal.aborted) break;
         failures += 1;
@@ -165,22 +168,55 @@ export class ReplyListener {
     }
   }
 
-  private async deliver(reply: ReadReply): Promise<void> {
+  /** Hands the replies over in order; resolves at once unless one must be read again as bytes. */
+  private deliver(reply: ReadReply): Promise<void> | undefined {
     const entries = reply?.[0]?.[1];
-    if (entries === undefined) return;
-    for (const [id, flat] of entries) {
+    if (entries === undefined) return undefined;
+    for (let i = 0; i < entries.length; i += 1) {
+      const [id, flat] = entries[i]!;
       this.lastId = id;
       if (flat === null) continue;
-      let exact: readonly FieldValue[] = flat;
-      // Bytes that are not UTF-8 came back as U+FFFD: read this reply again as bytes.
-      if (mayHaveLostBytes(flat)) exact = await this.readBytes(id, flat);
-      const decoded = decodeReply(exact);
-      if (decoded.kind === 'undecodable') {
-        this.deps.logger.warn(`Reply ${id} in "${this.deps.key}" ignored: ${decoded.reason}.`);
-        continue;
-      }
-      this.deps.onReply(decoded.id, decoded.packet);
+      // Bytes that are not UTF-8 came back as U+FFFD: read this reply again as bytes, then go on.
+      if (mayHaveLostBytes(flat)) return this.deliverExactly(entries, i);
+      this.hand(id, flat);
     }
+    this.trimNow(entries.length);
+    return undefined;
+  }
+
+  /** {@link deliver} from entry `from` on, reading each that may have lost bytes again as bytes. */
+  private async deliverExactly(entries: ReadEntries, from: number): Promise<void> {
+    for (let i = from; i < entries.length; i += 1) {
+      const [id, flat] = entries[i]!;
+      this.lastId = id;
+      if (flat === null) continue;
+      this.hand(id, mayHaveLostBytes(flat) ? await this.readBytes(id, flat) : flat);
+    }
+    this.trimNow(entries.length);
+  }
+
+  private hand(id: string, flat: readonly FieldValue[]): void {
+    const decoded = decodeReply(flat);
+    if (decoded.kind === 'undecodable') {
+      this.deps.logger.warn(`Reply ${id} in "${this.deps.key}" ignored: ${decoded.reason}.`);
+      return;
+    }
+    this.deps.onReply(decoded.id, decoded.packet);
+  }
+
+  /** Counts `read` replies as read; trims the stream up to the last one read once enough have been. */
+  private trimNow(read: number): void {
+    this.readSinceTrim += read;
+    if (this.readSinceTrim < REPLY_STREAM_TRIM_EVERY) return;
+    this.readSinceTrim = 0;
+    const { commands, key, logger } = this.deps;
+    commands
+      .xtrim(key, 'MINID', this.lastId)
+      .catch((error: unknown) =>
+        logger.warn(
+          `Could not trim reply stream "${key}" (${describeError(redactError(error, key))}); it grows until the client closes. A client that calls send() needs +xtrim on ~nrs:reply:*.`,
+        ),
+      );
   }
 
   private async readBytes(id: string, flat: readonly FieldValue[]): Promise<readonly FieldValue[]> {

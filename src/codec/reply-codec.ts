@@ -1,4 +1,4 @@
-import { CONTENT_TYPE_FIELD, CORRELATION_ID_FIELD, REPLY_DISPOSED_FIELD, REPLY_ERROR_FIELD } from '../constants.js';
+import { CONTENT_TYPE_FIELD, REPLY_ERROR_FIELD, REPLY_FIELD, REPLY_PART_FIELD } from '../constants.js';
 import { decodeFlat, encodePayload, type FieldValue } from './stream-codec.js';
 
 /** One reply to a request, as NestJS' `WritePacket` has it. */
@@ -16,22 +16,23 @@ export type DecodedReply =
 const UNSERIALIZABLE_ERROR = { status: 'error', message: 'the handler failed with an error that could not be serialized' };
 
 /**
- * The fields of a reply entry: the correlation id, then an error, or a
- * response (our payload fields: a Buffer byte for byte, anything else as
- * JSON), and on the last reply a marker. An `Error` instance (NestJS' own
+ * The fields of a reply entry: the correlation id (under `reply` on a
+ * request's last reply, under `reply-part` when more follow), then an error,
+ * or a response (our payload fields: a Buffer byte for byte, anything else as
+ * JSON). An `Error` instance (NestJS' own
  * exception layer hands over plain objects; other code may not) travels as
  * `{ status: 'error', message }`, as NestJS reports errors.
  *
  * @throws TypeError when the response cannot be JSON-encoded (cycles, BigInt)
  */
 export function encodeReply(id: string, packet: ReplyPacket): FieldValue[] {
-  const fields: FieldValue[] = [CORRELATION_ID_FIELD, id];
+  const fields: FieldValue[] = [packet.isDisposed === true ? REPLY_FIELD : REPLY_PART_FIELD, id];
   if (packet.err !== undefined && packet.err !== null) {
     fields.push(REPLY_ERROR_FIELD, encodeError(packet.err));
   } else if (packet.response !== undefined) {
-    fields.push(...encodePayload(packet.response));
+    const [typeName, type, dataName, data] = encodePayload(packet.response);
+    fields.push(typeName!, type!, dataName!, data!);
   }
-  if (packet.isDisposed === true) fields.push(REPLY_DISPOSED_FIELD, '1');
   return fields;
 }
 
@@ -55,12 +56,14 @@ export function decodeReply(flat: readonly FieldValue[]): DecodedReply {
   let isDisposed = false;
   for (let i = 0; i + 1 < flat.length; i += 2) {
     const name = flat[i];
-    if (name === CORRELATION_ID_FIELD) id = flat[i + 1];
+    if (name === REPLY_FIELD) {
+      id = flat[i + 1];
+      isDisposed = true;
+    } else if (name === REPLY_PART_FIELD) id = flat[i + 1];
     else if (name === REPLY_ERROR_FIELD) error = flat[i + 1];
-    else if (name === REPLY_DISPOSED_FIELD) isDisposed = true;
     else if (name === CONTENT_TYPE_FIELD) hasPayload = true;
   }
-  if (typeof id !== 'string') return { kind: 'undecodable', reason: `reply has no "${CORRELATION_ID_FIELD}"` };
+  if (typeof id !== 'string') return { kind: 'undecodable', reason: `reply has no "${REPLY_FIELD}" or "${REPLY_PART_FIELD}"` };
   if (error !== undefined) {
     if (typeof error !== 'string') return { kind: 'undecodable', reason: `"${REPLY_ERROR_FIELD}" is not UTF-8` };
     try {

@@ -1,14 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import {
-  CONTENT_TYPE_BYTES,
-  CONTENT_TYPE_FIELD,
-  CONTENT_TYPE_JSON,
-  CORRELATION_ID_FIELD,
-  DATA_FIELD,
-  DEADLINE_FIELD,
-  METADATA_FIELD,
-  REPLY_TO_FIELD,
-} from '../constants.js';
+import { CONTENT_TYPE_BYTES, CONTENT_TYPE_FIELD, CONTENT_TYPE_JSON, DATA_FIELD, METADATA_FIELD, REQUEST_FIELD } from '../constants.js';
 
 /** A field name or value: text when it is valid UTF-8, the bytes otherwise. */
 export type FieldValue = string | Buffer;
@@ -64,7 +55,7 @@ export function encodeEntry(data: unknown, metadata?: Record<string, unknown>): 
  */
 export function encodeRequest(data: unknown, metadata: Record<string, unknown> | undefined, address: RequestAddress): FieldValue[] {
   const fields = encodeEntry(data, metadata);
-  fields.push(CORRELATION_ID_FIELD, address.id, REPLY_TO_FIELD, address.replyTo, DEADLINE_FIELD, String(address.deadline));
+  fields.push(REQUEST_FIELD, `${address.id} ${address.deadline} ${address.replyTo}`);
   return fields;
 }
 
@@ -136,42 +127,38 @@ export function decodeFlat(flat: readonly FieldValue[]): DecodedEntry {
   let contentType: FieldValue | undefined;
   let data: FieldValue | undefined;
   let metadata: FieldValue | undefined;
-  let id: FieldValue | undefined;
-  let replyTo: FieldValue | undefined;
-  let deadline: FieldValue | undefined;
+  let request: FieldValue | undefined;
   for (let i = 0; i + 1 < flat.length; i += 2) {
     const name = flat[i];
     if (name === CONTENT_TYPE_FIELD) contentType = flat[i + 1];
     else if (name === DATA_FIELD) data = flat[i + 1];
     else if (name === METADATA_FIELD) metadata = flat[i + 1];
-    else if (name === CORRELATION_ID_FIELD) id = flat[i + 1];
-    else if (name === REPLY_TO_FIELD) replyTo = flat[i + 1];
-    else if (name === DEADLINE_FIELD) deadline = flat[i + 1];
+    else if (name === REQUEST_FIELD) request = flat[i + 1];
   }
   if (contentType !== CONTENT_TYPE_JSON && contentType !== CONTENT_TYPE_BYTES) {
     return { kind: 'fields', data: toFieldMap(flat) };
   }
   const decoded = decodeEnvelope(contentType, data, metadata);
-  if (decoded.kind !== 'envelope' || replyTo === undefined) return decoded;
-  const request = requestAddress(id, replyTo, deadline);
-  if (request === undefined) {
+  if (decoded.kind !== 'envelope' || request === undefined) return decoded;
+  const address = requestAddress(request);
+  if (address === undefined) {
     return {
       kind: 'undecodable',
-      reason: `request entry needs "${CORRELATION_ID_FIELD}", "${REPLY_TO_FIELD}" and a numeric "${DEADLINE_FIELD}"`,
+      reason: `"${REQUEST_FIELD}" must be "<correlation id> <deadline ms> <reply stream>"`,
     };
   }
-  return { ...decoded, request };
+  return { kind: 'envelope', data: decoded.data, metadata: decoded.metadata, request: address };
 }
 
-function requestAddress(
-  id: FieldValue | undefined,
-  replyTo: FieldValue | undefined,
-  deadline: FieldValue | undefined,
-): RequestAddress | undefined {
-  if (typeof id !== 'string' || typeof replyTo !== 'string' || id.length === 0 || replyTo.length === 0) return undefined;
-  const at = typeof deadline === 'string' ? Number(deadline) : Number.NaN;
-  if (!Number.isFinite(at)) return undefined;
-  return { id, replyTo, deadline: at };
+/** The address in a request field, `<correlation id> <deadline ms> <reply stream>`; the reply stream may hold spaces. */
+function requestAddress(field: FieldValue): RequestAddress | undefined {
+  if (typeof field !== 'string') return undefined;
+  const idEnd = field.indexOf(' ');
+  const deadlineEnd = idEnd < 1 ? -1 : field.indexOf(' ', idEnd + 1);
+  if (deadlineEnd < 0 || deadlineEnd === field.length - 1) return undefined;
+  const deadline = Number(field.slice(idEnd + 1, deadlineEnd));
+  if (deadlineEnd === idEnd + 1 || !Number.isFinite(deadline)) return undefined;
+  return { id: field.slice(0, idEnd), deadline, replyTo: field.slice(deadlineEnd + 1) };
 }
 
 function decodeEnvelope(

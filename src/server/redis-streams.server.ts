@@ -219,6 +219,7 @@ export class RedisStreamsServer extends Server<RedisStreamsEvents, RedisStreamsS
       server: this,
       commands: () => connections.commands,
       logger: this.logger,
+      hasHooks: () => this.hasProcessingHooks,
       withHooks: (context, work) => this.withHooks(context, work),
     });
     await runPreflight(connections.commands, {

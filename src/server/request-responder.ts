@@ -3,7 +3,6 @@ import type { MessageHandler, WritePacket } from '@nestjs/microservices';
 import { finalize, throwError, type Observable, type Subscription } from 'rxjs';
 import { encodeReply, type ReplyPacket } from '../codec/reply-codec.js';
 import type { FieldValue, RequestAddress } from '../codec/stream-codec.js';
-import { REPLY_STREAM_MAX_LEN } from '../constants.js';
 import { coalesceWrites } from '../connection/coalesce-writes.js';
 import type { RedisClient } from '../connection/redis-client.js';
 import type { RedisStreamsContext } from '../context/redis-streams.context.js';
@@ -27,6 +26,8 @@ export interface RequestResponderDeps {
   /** The server's command connection: replies are appended there. */
   readonly commands: () => RedisClient;
   readonly logger: Logger;
+  /** Whether the app set NestJS processing hooks (then requests run inside them). */
+  readonly hasHooks: () => boolean;
   /** Runs `work` inside NestJS' processing hooks; `end` closes them. */
   readonly withHooks: (context: RedisStreamsContext, work: (end: () => void) => Promise<void>) => void;
 }
@@ -57,16 +58,31 @@ export class RequestResponder {
     }
     if (handler === undefined) return this.write(request, { err: NO_MESSAGE_HANDLER, isDisposed: true });
     return new Promise<void>((resolve, reject) => {
-      this.deps.withHooks(context, async (end) => {
-        let result$: Observable<unknown>;
-        try {
-          result$ = this.deps.server.transformToObservable(await handler(data, context));
-        } catch (error) {
-          result$ = throwError(() => error);
-        }
-        this.deps.server.send(result$.pipe(finalize(end)), (packet) => this.respond(request, packet, resolve, reject));
-      });
+      const respond = (packet: WritePacket): Promise<void> => this.respond(request, packet, resolve, reject);
+      if (!this.deps.hasHooks()) {
+        // Without hooks, nothing else would see a failure of Server.send() itself: the request fails.
+        this.run(handler, data, context, respond, undefined).catch(reject);
+        return;
+      }
+      this.deps.withHooks(context, (end) => this.run(handler, data, context, respond, end));
     });
+  }
+
+  /** Runs the handler and hands its replies to NestJS' `Server.send()`; `end`, when set, closes the processing hooks. */
+  private async run(
+    handler: MessageHandler,
+    data: unknown,
+    context: RedisStreamsContext,
+    respond: (packet: WritePacket) => Promise<void>,
+    end: (() => void) | undefined,
+  ): Promise<void> {
+    let result$: Observable<unknown>;
+    try {
+      result$ = this.deps.server.transformToObservable(await handler(data, context));
+    } catch (error) {
+      result$ = throwError(() => error);
+    }
+    this.deps.server.send(end === undefined ? result$ : result$.pipe(finalize(end)), respond);
   }
 
   private async respond(request: RequestAddress, packet: WritePacket, resolve: () => void, reject: (error: Error) => void): Promise<void> {
@@ -82,8 +98,8 @@ export class RequestResponder {
 
   /**
    * Appends one reply to the caller's reply stream with `NOMKSTREAM` (a
-   * client that is gone has no stream, and a late reply must not create one)
-   * and `MAXLEN ~`.
+   * client that is gone has no stream, and a late reply must not create one).
+   * The client trims its stream as it reads it.
    */
   private async write(request: RequestAddress, packet: ReplyPacket): Promise<void> {
     const commands = this.deps.commands();
@@ -98,7 +114,7 @@ export class RequestResponder {
     coalesceWrites(commands);
     let id: string | null;
     try {
-      id = await commands.xadd(request.replyTo, 'NOMKSTREAM', 'MAXLEN', '~', REPLY_STREAM_MAX_LEN, '*', ...fields);
+      id = await commands.xadd(request.replyTo, 'NOMKSTREAM', '*', ...fields);
     } catch (error) {
       throw redactError(error, request.replyTo);
     }

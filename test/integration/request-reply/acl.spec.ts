@@ -6,6 +6,8 @@ import { fastOptions } from '../../support/apps.js';
 import { readmeBlock } from '../../support/readme.js';
 import { CapturingLogger } from '../../support/logs.js';
 import { useScene } from '../../support/scene.js';
+import { waitFor } from '../../support/wait.js';
+import { REQUEST_FIELD } from '../../../src/constants.js';
 
 /** The README's client rule for send(), and what it says the server adds. */
 function readmeRules(): { client: string; serverAddition: string } {
@@ -43,6 +45,11 @@ describe('request-reply with Redis users made from the README ACL rules, word fo
     await expect(lastValueFrom(client.send(pattern, 'fail'))).rejects.toMatchObject({ status: 'error' });
     const bytes = await lastValueFrom(client.send<Buffer>(pattern, Buffer.from([0xff, 0x00, 0x80])));
     expect(Buffer.from(bytes).equals(Buffer.from([0x80, 0x00, 0xff]))).toBe(true);
+    // 1,000 replies read: the client trims its reply stream (XTRIM), which the rule allows.
+    await Promise.all(Array.from({ length: 1_000 }, (_, n) => lastValueFrom(client.send(pattern, n))));
+    const [request] = await scene.redis.xrange(scene.stream, '-', '+', 'COUNT', 1);
+    const replyStream = request![1][request![1].indexOf(REQUEST_FIELD) + 1]!.split(' ')[2]!;
+    await waitFor(async () => (await scene.redis.xlen(replyStream)) < 1_000, { message: 'reply stream trimmed under the README rule' });
     await scene.close(client);
     expect(logger.all()).not.toMatch(/NOPERM|permission|denied/i);
   });

@@ -2,7 +2,7 @@ import { Controller } from '@nestjs/common';
 import { Ctx, MessagePattern, Payload } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
 import type { RedisStreamsContext } from '../../../src/index.js';
-import { CORRELATION_ID_FIELD, REPLY_TO_FIELD } from '../../../src/constants.js';
+import { REPLY_FIELD, REQUEST_FIELD } from '../../../src/constants.js';
 import { createMicroservice, fastOptions } from '../../support/apps.js';
 import { useScene } from '../../support/scene.js';
 import { waitFor } from '../../support/wait.js';
@@ -38,6 +38,22 @@ describe('request-reply with many callers, servers and bytes', () => {
     await waitFor(async () => (await scene.probe.pendingCount()) === 0, { message: 'every request acked' });
   });
 
+  it('trims the reply stream as the client reads it: never much more than 1,000 replies are kept', async () => {
+    const pattern = `stream:${scene.stream}`;
+    await scene.start([echoController(pattern)], fastOptions({ group: scene.group }));
+    const client = scene.newClient();
+    for (let round = 0; round < 3; round += 1) {
+      await Promise.all(Array.from({ length: 500 }, (_, n) => lastValueFrom(client.send(pattern, { n }))));
+    }
+    const [request] = await scene.redis.xrange(scene.stream, '-', '+', 'COUNT', 1);
+    const replyStream = request![1][request![1].indexOf(REQUEST_FIELD) + 1]!.split(' ')[2]!;
+    // 1,500 replies read: trimmed once the first 1,000 were, to the last one read then.
+    await waitFor(async () => (await scene.redis.xlen(replyStream)) <= 501, { message: 'reply stream trimmed' });
+    expect(await scene.redis.xlen(replyStream)).toBeGreaterThan(0);
+    // Replies that came after the trim still reach their callers.
+    expect(await lastValueFrom(client.send<{ n: number }>(pattern, { n: 7 }))).toMatchObject({ n: 7 });
+  });
+
   it('shares requests between two servers of one group, each answered once', async () => {
     const pattern = `stream:${scene.stream}`;
     for (const consumer of ['s1', 's2']) {
@@ -53,10 +69,9 @@ describe('request-reply with many callers, servers and bytes', () => {
     await waitFor(async () => (await scene.probe.pendingCount()) === 0, { message: 'XPENDING 0' });
     // One reply per correlation id in the client's reply stream.
     const [request] = await scene.redis.xrange(scene.stream, '-', '+', 'COUNT', 1);
-    const replyStream = request![1][request![1].indexOf(REPLY_TO_FIELD) + 1]!;
-    const answered = (await scene.redis.xrange(replyStream, '-', '+')).map(
-      ([, fields]) => fields[fields.indexOf(CORRELATION_ID_FIELD) + 1],
-    );
+    // The request field is "<correlation id> <deadline> <reply stream>".
+    const replyStream = request![1][request![1].indexOf(REQUEST_FIELD) + 1]!.split(' ')[2]!;
+    const answered = (await scene.redis.xrange(replyStream, '-', '+')).map(([, fields]) => fields[fields.indexOf(REPLY_FIELD) + 1]);
     expect(answered).toHaveLength(200);
     expect(new Set(answered).size).toBe(200);
   });

@@ -2,7 +2,7 @@ import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
 import { ClientClosedError, ReplyTimeoutError } from '../../../src/index.js';
-import { REPLY_TO_FIELD } from '../../../src/constants.js';
+import { REQUEST_FIELD } from '../../../src/constants.js';
 import { fastOptions } from '../../support/apps.js';
 import { freePort } from '../../support/local-redis.js';
 import { useScene } from '../../support/scene.js';
@@ -41,7 +41,8 @@ describe('request-reply timeouts, deadlines and closing', () => {
   async function replyStreamOf(): Promise<string> {
     const [entry] = await scene.redis.xrange(scene.stream, '-', '+', 'COUNT', 1);
     const fields = entry![1];
-    return fields[fields.indexOf(REPLY_TO_FIELD) + 1]!;
+    // "<correlation id> <deadline> <reply stream>"
+    return fields[fields.indexOf(REQUEST_FIELD) + 1]!.split(' ')[2]!;
   }
 
   it('errors with a ReplyTimeoutError after replyTimeoutMs, and ignores the late reply', async () => {

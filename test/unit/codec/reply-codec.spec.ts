@@ -1,6 +1,6 @@
 import { decodeReply, encodeReply } from '../../../src/codec/reply-codec.js';
 import { decodeFlat, encodeRequest, fromBytes, toBytes } from '../../../src/codec/stream-codec.js';
-import { CORRELATION_ID_FIELD, DEADLINE_FIELD, REPLY_TO_FIELD } from '../../../src/constants.js';
+import { REPLY_FIELD, REPLY_PART_FIELD, REQUEST_FIELD } from '../../../src/constants.js';
 
 describe('request and reply codec', () => {
   const address = { id: 'abc', replyTo: 'nrs:reply:1', deadline: 1_700_000_000_000 };
@@ -15,14 +15,28 @@ describe('request and reply codec', () => {
     expect(decodeFlat(encodeRequest(0, undefined, address))).toMatchObject({ data: 0, request: address });
   });
 
-  it('calls a request without a correlation id or a numeric deadline undecodable', () => {
+  it('writes where to answer in one field, "<correlation id> <deadline> <reply stream>"', () => {
     const fields = encodeRequest(1, undefined, address);
-    const withoutId = fields.filter((_, i) => fields[i] !== CORRELATION_ID_FIELD && fields[i - 1] !== CORRELATION_ID_FIELD);
-    expect(decodeFlat(withoutId)).toMatchObject({ kind: 'undecodable' });
-    const badDeadline = fields.map((item, i) => (fields[i - 1] === DEADLINE_FIELD ? 'soon' : item));
-    const bad = decodeFlat(badDeadline);
-    expect(bad.kind).toBe('undecodable');
-    expect(JSON.stringify(bad)).toContain(REPLY_TO_FIELD);
+    expect(fields[fields.indexOf(REQUEST_FIELD) + 1]).toBe('abc 1700000000000 nrs:reply:1');
+    const spaced = { ...address, replyTo: 'app reply 1' };
+    expect(decodeFlat(encodeRequest(1, undefined, spaced))).toMatchObject({ request: spaced });
+  });
+
+  it.each([[''], ['abc'], ['abc 17'], ['abc 17 '], [' 17 nrs:reply:1'], ['abc soon nrs:reply:1'], ['abc  nrs:reply:1']])(
+    'calls a request whose request field is %j undecodable, naming the field',
+    (value) => {
+      const fields = encodeRequest(1, undefined, address).map((item, i, all) => (all[i - 1] === REQUEST_FIELD ? value : item));
+      const bad = decodeFlat(fields);
+      expect(bad.kind).toBe('undecodable');
+      expect(JSON.stringify(bad)).toContain(REQUEST_FIELD);
+    },
+  );
+
+  it('marks the last reply of a request apart from the ones before it', () => {
+    expect(encodeReply('id-1', { response: 1, isDisposed: true })[0]).toBe(REPLY_FIELD);
+    expect(encodeReply('id-1', { response: 1 })[0]).toBe(REPLY_PART_FIELD);
+    expect(decodeReply(encodeReply('id-1', { response: 1 }))).toMatchObject({ packet: { isDisposed: false } });
+    expect(decodeReply(encodeReply('id-1', { err: { status: 'error' } }))).toMatchObject({ packet: { isDisposed: true } });
   });
 
   it.each([[null], [0], [false], [''], [{ a: [1, null] }]])('round-trips the response %j', (response) => {
