@@ -38,4 +38,5 @@ export { NoResponderError } from './errors/no-responder.error.js';
 export { ClientClosedError } from './errors/client-closed.error.js';
 export { UnrecoverableError } from './errors/unrecoverable.error.js';
 export { HandlerTimeoutError } from './errors/handler-timeout.error.js';
+export { LeaseLostError } from './errors/lease-lost.error.js';
 export { REDIS_STREAMS_TRANSPORT, DEAD_LETTER_FIELDS, LIST_ENTRY_FIELD } from './constants.js';

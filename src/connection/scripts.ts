@@ -43,9 +43,11 @@ declare module 'ioredis' {
      * KEYS: [1] the stream. ARGV: [1] group, [2] consumer, [3…] entry ids.
      *
      * Atomic so that an entry another consumer claimed between the ownership
-     * check and the XCLAIM is never taken back. Returns how many were renewed.
+     * check and the XCLAIM is never taken back. Returns the ids it did not
+     * renew: no longer pending on this consumer (another consumer or an
+     * operator claimed them, or they were acknowledged or deleted meanwhile).
      */
-    nrsRenewLease(stream: string, group: string, consumer: string, ...ids: string[]): Result<number, Context>;
+    nrsRenewLease(stream: string, group: string, consumer: string, ...ids: string[]): Result<string[], Context>;
 
     /**
      * Deletes the group's consumers idle for at least a given time that own no
@@ -84,15 +86,16 @@ return id
 `;
 
 const RENEW_LEASE_SCRIPT = `
-local renewed = 0
+local lost = {}
 for i = 3, #ARGV do
   local entry = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[i], ARGV[i], 1)
   if entry[1] and entry[1][2] == ARGV[2] then
     redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[i], 'JUSTID')
-    renewed = renewed + 1
+  else
+    table.insert(lost, ARGV[i])
   end
 end
-return renewed
+return lost
 `;
 
 const DELETE_IDLE_CONSUMERS_SCRIPT = `
@@ -118,7 +121,7 @@ return redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARGV[2]) >= 0 and 1
 /** Scripts run through EVALSHA (loaded on first use, cached by ioredis). */
 export interface StreamScripts {
   deadLetter(deadLetterStream: string, stream: string, group: string, id: string, maxLen: string, ...fields: FieldValue[]): Promise<string>;
-  renewLease(stream: string, group: string, consumer: string, ...ids: string[]): Promise<number>;
+  renewLease(stream: string, group: string, consumer: string, ...ids: string[]): Promise<string[]>;
   deleteIdleConsumers(stream: string, group: string, minIdleMs: string, keep: string): Promise<string[]>;
   deleteConsumerIfIdle(stream: string, group: string, consumer: string): Promise<number>;
 }

@@ -24,6 +24,14 @@ export class InFlightEntry {
   abort(_reason: Error): void {
     // Entries without a handler's signal have nothing to abort.
   }
+
+  /**
+   * The entry is no longer this consumer's (its lease was lost): it is settled
+   * without a Redis call about it, and its handler told to give up.
+   */
+  loseLease(reason: Error): void {
+    this.abort(reason);
+  }
 }
 
 /** The entries a stream's consumer is handling: for lease renewal, claim scans and shutdown. */

@@ -251,6 +251,20 @@ class EntryRun extends InFlightEntry implements EntryControl {
     this.aborter.abort(reason);
   }
 
+  /**
+   * The entry is pending on someone else now (see LeaseLostError): settled
+   * without a Redis call (no ack, retry or dead letter of an entry another
+   * consumer owns), its signal aborted, its slot freed; the handler's outcome,
+   * whenever it comes, is ignored.
+   */
+  override loseLease(reason: Error): void {
+    if (this.isSettled) return;
+    this.settle();
+    this.abort(reason);
+    this.deps.scope.logger.warn(`${this.deps.scope.logPrefix} ${reason.message}`);
+    this.finish();
+  }
+
   /** Marks the entry settled and stops renewing its lease, before any Redis call about it. */
   private settle(): void {
     this.isSettled = true;

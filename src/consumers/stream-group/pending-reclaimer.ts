@@ -1,3 +1,4 @@
+import { LeaseLostError } from '../../errors/lease-lost.error.js';
 import { describeError } from '../../errors/describe-error.js';
 import { isConfigurationError, redisReplyKind } from '../../errors/redis-reply.js';
 import { asConfigurationError } from './consumer-group.js';
@@ -193,9 +194,12 @@ export class PendingReclaimer implements ScannedStream {
     const stale = processor.inFlight.entries().filter((entry) => now - entry.renewedAt >= threshold);
     if (stale.length === 0) return;
     try {
-      await scripts.renewLease(stream, group, consumer, ...stale.map((entry) => entry.id));
+      const lost = new Set(await scripts.renewLease(stream, group, consumer, ...stale.map((entry) => entry.id)));
       // An entry settled meanwhile is out of the list; setting its time is harmless.
-      for (const entry of stale) entry.renewedAt = now;
+      for (const entry of stale) {
+        if (!lost.has(entry.id)) entry.renewedAt = now;
+        else if (entry.isListed) entry.loseLease(new LeaseLostError(stream, group, entry.id));
+      }
     } catch (error) {
       if (isConfigurationError(error)) {
         this.deps.onFatal(asConfigurationError(error, stream, group));

@@ -1,7 +1,8 @@
 import { Controller, Inject } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
-import { DEAD_LETTER_FIELDS, HandlerTimeoutError, type RedisStreamsContext } from '../../../src/index.js';
+import { DEAD_LETTER_FIELDS, HandlerTimeoutError, LeaseLostError, type RedisStreamsContext } from '../../../src/index.js';
 import { fastOptions } from '../../support/apps.js';
+import { CapturingLogger } from '../../support/logs.js';
 import { useScene } from '../../support/scene.js';
 import { waitFor } from '../../support/wait.js';
 
@@ -20,6 +21,22 @@ function controllerFor(stream: string) {
     }
   }
   return Hanging;
+}
+
+/** Handlers that heed their signal: they settle once it aborts, succeeding or failing as told. */
+function heedingController(stream: string, outcome: 'succeed' | 'fail') {
+  @Controller()
+  class Heeding {
+    constructor(@Inject(SIGNALS) private readonly signals: AbortSignal[]) {}
+    @EventPattern<string>(`stream:${stream}`)
+    handle(@Payload() _data: unknown, @Ctx() ctx: RedisStreamsContext) {
+      this.signals.push(ctx.signal);
+      return new Promise<void>((resolve, reject) => {
+        ctx.signal.addEventListener('abort', () => (outcome === 'succeed' ? resolve() : reject(new Error('gave up'))));
+      });
+    }
+  }
+  return Heeding;
 }
 
 describe('handler time limits and ctx.signal', () => {
@@ -77,9 +94,39 @@ describe('handler time limits and ctx.signal', () => {
     expect(pending?.[0]).toBe(id);
   });
 
+  it.each([['succeeds', 'succeed'] as const, ['fails', 'fail'] as const])(
+    'aborts the signal when the lease is lost to another consumer, and leaves the entry to it when the handler then %s',
+    async (_label, outcome) => {
+      const signals: AbortSignal[] = [];
+      const logger = new CapturingLogger();
+      // Leases are renewed every claimIdleMs / 3.
+      await scene.start(
+        [heedingController(scene.stream, outcome)],
+        fastOptions({ group: scene.group, consumer: 'c1', claimIdleMs: 600, claimIntervalMs: 50 }),
+        [{ provide: SIGNALS, useValue: signals }],
+        { logger },
+      );
+      const id = await scene.produce.add('n', '1');
+      await waitFor(() => signals.length === 1, { message: 'the handler running' });
+      // An operator (or a consumer that took it for dead) claims the entry.
+      await scene.redis.xclaim(scene.stream, scene.group, 'intruder', 0, id, 'JUSTID');
+      await waitFor(() => signals[0]!.aborted, { message: 'the signal aborted at the next lease renewal' });
+      expect(signals[0]!.reason).toBeInstanceOf(LeaseLostError);
+      expect((signals[0]!.reason as Error).message).toContain(`entry ${id} is no longer pending on this consumer`);
+      await waitFor(() => /no longer pending on this consumer/.test(logger.all()), { message: 'the loss logged' });
+      // Neither acked, nor retried, nor dead-lettered, nor taken back: still the intruder's (XCLAIM JUSTID counts no delivery).
+      // (Another renewal round passes meanwhile; the handler has long settled.)
+      await waitFor(async () => ((await scene.probe.pendingRows())[0]?.[2] ?? 0) >= 400, { message: 'the entry idle on its new owner' });
+      expect((await scene.probe.pendingRows()).map(([pendingId, owner, , deliveries]) => [pendingId, owner, deliveries])).toEqual([
+        [id, 'intruder', 1],
+      ]);
+      expect(await scene.redis.exists(`{${scene.stream}}:dlq`)).toBe(0);
+    },
+  );
+
   it('without a time limit, leaves the signal alone', async () => {
     const signals: AbortSignal[] = [];
-    await scene.start([controllerFor(scene.stream)], fastOptions({ group: scene.group, consumer: 'c1' }), [
+    await scene.start([controllerFor(scene.stream)], fastOptions({ group: scene.group, consumer: 'c1', shutdownTimeoutMs: 100 }), [
       { provide: SIGNALS, useValue: signals },
     ]);
     await scene.produce.add('n', '1');
