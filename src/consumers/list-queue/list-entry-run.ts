@@ -29,6 +29,8 @@ export interface ListRunDeps {
   readonly retryDueIn: (delayMs: number) => void;
   /** Aborted once the worker has finished (close()): settlements to try again are dropped. */
   readonly closed: AbortSignal;
+  /** The runs whose handlers run now (until they finish), for a lost liveness key. */
+  readonly running: Set<ListEntryRun>;
 }
 
 /** Hand-back ids: unique per process and hand-back, without a `:` (see wrapForRetry). */
@@ -58,7 +60,8 @@ export class ListEntryRun implements EntryControl {
    */
   constructor(
     private readonly deps: ListRunDeps,
-    private readonly stored: Buffer,
+    /** The value exactly as it is in the processing list. */
+    readonly stored: Buffer,
   ) {
     const { deliveries, entry } = readStoredEntry(stored);
     this.entry = entry;
@@ -68,6 +71,7 @@ export class ListEntryRun implements EntryControl {
   /** Handles the entry, then frees its slot; never throws or rejects. */
   start(): void {
     const { scope, deserializer, pattern } = this.deps;
+    this.deps.running.add(this);
     const exhausted = judgeDelivery(this.deliveries, scope.options);
     if (exhausted !== undefined) {
       this.finishAfter(this.deadLetter(exhausted.reason));
@@ -152,7 +156,23 @@ export class ListEntryRun implements EntryControl {
     if (this.isFinished) return;
     this.isFinished = true;
     clearTimeout(this.timer);
+    this.deps.running.delete(this);
     this.deps.scope.slots.release();
+  }
+
+  /**
+   * Another consumer recovered this entry (see LeaseLostError): settled
+   * without a Redis call (no removal, hand-back or dead letter of an entry
+   * that is someone else's now), its signal aborted, its slot freed; the
+   * handler's outcome, whenever it comes, is ignored.
+   */
+  loseLease(reason: Error): void {
+    if (this.isSettled) return;
+    this.isSettled = true;
+    this.aborter ??= new AbortController();
+    this.aborter.abort(reason);
+    this.deps.scope.logger.warn(`${this.deps.scope.logPrefix} ${reason.message}`);
+    this.finish();
   }
 
   /** The handler ran past `handlerTimeoutMs`: its signal aborts and the delivery fails (handed back, or dead letter). */

@@ -40,9 +40,17 @@ export class ListKeeper {
   private isStopped = false;
   private looking: Promise<void> | undefined;
 
+  /** Whether this consumer has registered itself (open()). */
+  private isRegistered = false;
+
+  /**
+   * @param onRecovered - called when a renewal finds this consumer unregistered: its liveness key had
+   *   lapsed and another consumer recovered its processing list
+   */
   constructor(
     private readonly scope: ListScope,
     private readonly onFatal: (error: Error) => void,
+    private readonly onRecovered: () => Promise<void>,
   ) {}
 
   /**
@@ -114,7 +122,13 @@ export class ListKeeper {
   private async renew(): Promise<void> {
     const { commands, keys, consumer, options } = this.scope;
     // A pipeline, not MULTI: the two need not be atomic (the ACL rule then needs no MULTI/EXEC).
-    await throwFirst(commands.pipeline().set(keys.alive, '1', 'PX', options.claimIdleMs).sadd(keys.registry, consumer).exec());
+    const replies = await throwFirst(
+      commands.pipeline().set(keys.alive, '1', 'PX', options.claimIdleMs).sadd(keys.registry, consumer).exec(),
+    );
+    const added = replies[1]?.[1];
+    // Back in the registry: a recovery by another consumer had taken this one out.
+    if (this.isRegistered && added === 1) await this.onRecovered();
+    this.isRegistered = true;
   }
 
   private scheduleLook(delayMs: number): void {
@@ -210,6 +224,8 @@ export class ListKeeper {
 }
 
 /** Rejects with the first error of a pipeline's replies. */
-async function throwFirst(replies: Promise<Array<[Error | null, unknown]> | null>): Promise<void> {
-  for (const [error] of (await replies) ?? []) if (error) throw error;
+async function throwFirst(replies: Promise<Array<[Error | null, unknown]> | null>): Promise<Array<[Error | null, unknown]>> {
+  const all = (await replies) ?? [];
+  for (const [error] of all) if (error) throw error;
+  return all;
 }

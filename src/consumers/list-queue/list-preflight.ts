@@ -38,6 +38,8 @@ export function listProbes(lists: readonly ListCheck[]): Probe[] {
       on('lrem', keys.processing, 'LREM', keys.processing, 'not-a-count', nobody),
       on('lset', keys.list, 'LSET', keys.list, 'not-an-index', nobody),
       on('llen', keys.processing, 'LLEN', keys.processing),
+      // Only after a lapsed liveness key: which running entries were recovered by another consumer.
+      on('lpos', keys.processing, 'LPOS', keys.processing, nobody),
       on('set', keys.alive, 'SET', keys.alive, '1', 'PX', claimIdleMs),
       on('lpush', keys.alive, 'LPUSH', keys.alive, nobody),
       on('exists', keys.alive, 'EXISTS', keys.alive),

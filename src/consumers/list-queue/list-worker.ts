@@ -9,6 +9,7 @@ import type { ResolvedStreamOptions } from '../../options/resolve-stream-group-o
 import { listKeysOf } from '../../routing/key-names.js';
 import { ListAcker } from './list-acker.js';
 import { ListEntryRun, type ListHandlerInvoker, type ListRunDeps } from './list-entry-run.js';
+import { LeaseLostError } from '../../errors/lease-lost.error.js';
 import { ListKeeper } from './list-keeper.js';
 import { ListReader } from './list-reader.js';
 import { createListScope, type ListScope } from './list-scope.js';
@@ -71,8 +72,10 @@ export class ListWorker {
     });
     const onFatal = (error: Error) => this.failForGood(error);
     this.acker = new ListAcker(this.scope);
-    this.keeper = new ListKeeper(this.scope, onFatal);
+    const running = new Set<ListEntryRun>();
+    this.keeper = new ListKeeper(this.scope, onFatal, () => this.loseRecovered(running));
     const runDeps: ListRunDeps = {
+      running,
       scope: this.scope,
       pattern: binding.pattern,
       acker: this.acker,
@@ -93,6 +96,23 @@ export class ListWorker {
     const mark = (): void => this.reader.markOrphansPossible();
     deps.blocking.on('reconnecting', mark);
     deps.commands.on('reconnecting', mark);
+  }
+
+  /**
+   * This consumer's liveness key lapsed and another consumer recovered its
+   * processing list: the running entries no longer in it are someone else's.
+   */
+  private async loseRecovered(running: ReadonlySet<ListEntryRun>): Promise<void> {
+    const runs = [...running];
+    if (runs.length === 0) return;
+    const { commands, keys, list, group } = this.scope;
+    const pipeline = commands.pipeline();
+    for (const run of runs) pipeline.lpos(keys.processing, run.stored);
+    const replies = (await pipeline.exec()) ?? [];
+    runs.forEach((run, i) => {
+      const [error, position] = replies[i] ?? [null, null];
+      if (error === null && position === null) run.loseLease(new LeaseLostError(list, group, undefined));
+    });
   }
 
   /** The list key. */

@@ -1,4 +1,4 @@
-import { DEAD_LETTER_FIELDS, UnrecoverableError, type RedisListContext } from '../../../src/index.js';
+import { DEAD_LETTER_FIELDS, LeaseLostError, UnrecoverableError, type RedisListContext } from '../../../src/index.js';
 import { fromBytes } from '../../../src/codec/stream-codec.js';
 import { readDeadLetterFields, isListDeadLetter } from '../../../src/codec/dead-letter-record.js';
 import { fastOptions } from '../../support/apps.js';
@@ -172,5 +172,45 @@ describe('list queues: retries and dead letters', () => {
     expect(dead!.record).toMatchObject({ deliveries: 2 });
     expect(dead!.record!.error).toContain('HandlerTimeoutError');
     expect(await scene.redis.llen(keysOf(scene.stream, 'c1').processing)).toBe(0);
+  });
+
+  it('aborts the signal of an entry another consumer recovered (the liveness key lapsed), and leaves the entry to it', async () => {
+    const signals: AbortSignal[] = [];
+    const logger = new CapturingLogger();
+    const outcomes: string[] = [];
+    await startFailing(
+      (_data, ctx) => {
+        signals.push(ctx.signal);
+        // The first delivery heeds its signal and then succeeds; the redelivery finishes at once.
+        if (signals.length > 1) return undefined;
+        return new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve()));
+      },
+      // Liveness renewed every 200 ms.
+      { claimIdleMs: 600 },
+      logger,
+    );
+    const keys = keysOf(scene.stream, 'c1');
+    await pushAll(scene.redis, scene.stream, ['long-job']);
+    await waitFor(() => signals.length === 1, { message: 'the handler running' });
+    // What another consumer's recovery does once c1's liveness key has lapsed: the processing
+    // list's entries back at the head of the list with a delivery counted (so no longer the
+    // same value), and c1 out of the registry.
+    await scene.redis.lrem(keys.processing, 1, 'long-job');
+    await scene.redis.lpush(scene.stream, '\0nrs1:r:1:-:long-job');
+    await scene.redis.srem(keys.registry, 'c1');
+    await waitFor(() => signals[0]!.aborted, { message: 'the signal aborted at the next liveness renewal' });
+    expect(signals[0]!.reason).toBeInstanceOf(LeaseLostError);
+    expect((signals[0]!.reason as Error).message).toContain(
+      `List "${scene.stream}": an entry being handled was recovered by another consumer`,
+    );
+    outcomes.push('aborted');
+    // The entry is handled again (here by c1 itself, from the head of the list), and not removed twice.
+    await waitFor(() => signals.length === 2, { message: 'the recovered entry delivered again' });
+    await waitFor(async () => (await scene.redis.llen(keys.processing)) === 0 && (await scene.redis.llen(scene.stream)) === 0, {
+      message: 'the redelivery removed from the processing list',
+    });
+    expect(logger.all()).toContain('was recovered by another consumer');
+    expect(outcomes).toEqual(['aborted']);
+    expect(await deadLetters()).toEqual([]);
   });
 });
