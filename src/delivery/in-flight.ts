@@ -24,6 +24,11 @@ export class InFlightEntry {
   abort(_reason: Error): void {
     // Entries without a handler's signal have nothing to abort.
   }
+
+  /** The server released the entry to the group at shutdown, its handler still running; nothing by default. */
+  released(): void {
+    // Entries without telemetry have nothing to record.
+  }
 }
 
 /** The entries a stream's consumer is handling: for lease renewal, claim scans and shutdown. */
