@@ -83,7 +83,7 @@ export class GaugeWatch {
     private readonly logger: Logger,
   ) {
     this.gauges = createGauges(meter);
-    this.observables = Object.values<ObservableGauge>(this.gauges);
+    this.observables = Object.values(this.gauges as unknown as Record<string, ObservableGauge>);
     this.callback = (result) => {
       for (const [gauge, value, attributes] of this.snapshot) result.observe(gauge, value, attributes);
     };
