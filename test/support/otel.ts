@@ -74,7 +74,10 @@ export function pointsOf(collected: MetricData[], name: string, match: Attribute
 
 /** The sum of a counter's points (or the count of a histogram's) matching `match`. */
 export function totalOf(collected: MetricData[], name: string, match: Attributes = {}): number {
-  return pointsOf(collected, name, match).reduce((sum, point) => sum + (typeof point.value === 'number' ? point.value : point.value.count), 0);
+  return pointsOf(collected, name, match).reduce(
+    (sum, point) => sum + (typeof point.value === 'number' ? point.value : point.value.count),
+    0,
+  );
 }
 
 /** The last value of a gauge matching `match`, or undefined. */

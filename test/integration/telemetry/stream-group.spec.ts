@@ -18,11 +18,11 @@ function recordCommands(server: RedisStreamsServer, names: readonly string[]): A
   const { commands, readers } = server.unwrap<RedisStreamsServerClients>();
   for (const connection of [commands as Redis, ...readers.map((reader) => reader.connection)]) {
     const original = connection.sendCommand.bind(connection);
-    connection.sendCommand = ((command: Parameters<Redis['sendCommand']>[0], stream?: Parameters<Redis['sendCommand']>[1]) => {
+    connection.sendCommand = (command, stream) => {
       const name = command.name.toLowerCase();
       if (names.includes(name)) seen.push({ name, span: trace.getActiveSpan() });
       return original(command, stream);
-    }) as Redis['sendCommand'];
+    };
   }
   return seen;
 }
@@ -88,7 +88,10 @@ describe('telemetry: consumer group', () => {
     const handler = streamsController([scene.stream], () => {
       throw new PaymentError('card declined');
     });
-    await scene.start([handler], fastOptions({ group: scene.group, consumer: 'c1', maxDeliveries: 2, retry: { baseDelayMs: 20, jitter: 0 } }));
+    await scene.start(
+      [handler],
+      fastOptions({ group: scene.group, consumer: 'c1', maxDeliveries: 2, retry: { baseDelayMs: 20, jitter: 0 } }),
+    );
     await lastValueFrom(scene.client.emit(`stream:${scene.stream}`, { order: 2 }));
     await waitFor(async () => (await scene.probe.deadLetters()).length === 1 && sdk.spansNamed(`process ${scene.stream}`).length === 2, {
       message: 'two deliveries, then the dead letter',
