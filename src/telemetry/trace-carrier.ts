@@ -30,3 +30,14 @@ export function errorTypeOf(failure: unknown): string {
   if (failure instanceof Error) return failure.name || failure.constructor.name || 'Error';
   return '_OTHER';
 }
+
+/**
+ * The millisecond time of an entry id as Redis replies with it
+ * (`1700000000000-0`), or undefined. Faster than codec's `entryIdMs`, which
+ * validates ids users typed: this runs per entry, on ids Redis generated.
+ */
+export function millisOfRedisId(id: string): number | undefined {
+  const dash = id.indexOf('-');
+  const ms = Number(dash === -1 ? id : id.slice(0, dash));
+  return ms > 0 ? ms : undefined;
+}

@@ -1,5 +1,5 @@
 import { HandlerTimeoutError } from '../../../src/errors/handler-timeout.error.js';
-import { errorTypeOf, metadataGetter, metadataSetter } from '../../../src/telemetry/trace-carrier.js';
+import { errorTypeOf, metadataGetter, metadataSetter, millisOfRedisId } from '../../../src/telemetry/trace-carrier.js';
 
 describe('trace carrier and error types', () => {
   it('reads only string values of the metadata map, and writes into it', () => {
@@ -21,5 +21,13 @@ describe('trace carrier and error types', () => {
     expect(errorTypeOf(new TypeError('x'))).toBe('TypeError');
     expect(errorTypeOf({ status: 'error', message: 'Internal server error' })).toBe('_OTHER');
     expect(errorTypeOf('undecodable')).toBe('undecodable');
+  });
+
+  it('reads the time of an entry id Redis generated', () => {
+    expect(millisOfRedisId('1700000000000-0')).toBe(1_700_000_000_000);
+    expect(millisOfRedisId('1700000000000-15')).toBe(1_700_000_000_000);
+    expect(millisOfRedisId('1700000000000')).toBe(1_700_000_000_000);
+    expect(millisOfRedisId('0-1')).toBeUndefined();
+    expect(millisOfRedisId('not-an-id')).toBeUndefined();
   });
 });
