@@ -4,6 +4,7 @@ import { replyFields, textField } from '../codec/reply-fields.js';
 import type { RedisCommands } from '../connection/redis-client.js';
 import { lagOfGroup, pendingSummary } from '../connection/stream-figures.js';
 import { describeError } from '../errors/describe-error.js';
+import { isNoSuchKey } from '../errors/redis-reply.js';
 import type { GaugeTargets } from './telemetry.js';
 import type { OtelApi } from './otel-api.js';
 import {
@@ -73,6 +74,7 @@ export class GaugeWatch {
   private timer: NodeJS.Timeout | undefined;
   private isStopped = false;
   private readonly attributes = new Map<string, Attributes>();
+  private readonly warned = new Set<string>();
 
   constructor(
     private readonly api: OtelApi,
@@ -181,8 +183,16 @@ export class GaugeWatch {
     }
   }
 
+  /** A key whose figures could not be read: said once as a warning (a missing ACL grant), then at debug level. */
   private unread(key: string, error: unknown): Observation[] {
-    this.logger.debug?.(`Telemetry: could not read the gauges of "${key}" (${describeError(error)}); reported again at the next read.`);
+    // A stream not created yet (missingStream: 'wait') has no figures; nothing is wrong.
+    if (isNoSuchKey(error)) return [];
+    const message = `Telemetry: could not read the gauges of "${key}" (${describeError(error)}); they are left out until a read succeeds.`;
+    if (this.warned.has(key)) this.logger.debug?.(message);
+    else {
+      this.warned.add(key);
+      this.logger.warn(`${message} The gauges need XLEN, XINFO GROUPS, XPENDING and XRANGE (lists: LLEN, ZCARD) on it.`);
+    }
     return [];
   }
 

@@ -43,7 +43,9 @@ describe('telemetry: gauges read from Redis', () => {
     await waitFor(async () => gaugeOf(await sdk.collect(), 'nrs.group.pending', of) === 1, { message: 'one entry pending' });
     const collected = await sdk.collect();
     expect(gaugeOf(collected, 'nrs.stream.length', of)).toBe(5);
-    expect(gaugeOf(collected, 'nrs.group.lag', of)).toBe(4);
+    // Redis 6.2 does not count a group's lag: the gauge is left out there.
+    const version = /redis_version:(\d+)/.exec(await scene.redis.info('server'))?.[1];
+    expect(gaugeOf(collected, 'nrs.group.lag', of)).toBe(Number(version) >= 7 ? 4 : undefined);
     expect(gaugeOf(collected, 'nrs.group.lag.age', of)).toBeGreaterThanOrEqual(59);
     expect(gaugeOf(collected, 'nrs.group.pending.oldest.age', of)).toBeGreaterThanOrEqual(59);
     expect(gaugeOf(collected, 'nrs.dead_letter.length', of)).toBe(2);
