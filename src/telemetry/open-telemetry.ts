@@ -4,7 +4,7 @@ import type { RedisCommands } from '../connection/redis-client.js';
 import type { ResolvedClientTelemetry, ResolvedServerTelemetry } from '../options/resolve-telemetry-options.js';
 import { createDeliveryInstruments, OtelDeliveryTelemetry, type DeliveryInstruments } from './delivery-telemetry.js';
 import { GaugeWatch } from './gauges.js';
-import { hasMeterProvider, hasTracerProvider, INSTRUMENTATION_NAME, loadOtelApi, packageVersion, type OtelApi } from './otel-api.js';
+import { hasTracerProvider, isRealMeter, INSTRUMENTATION_NAME, loadOtelApi, packageVersion, type OtelApi } from './otel-api.js';
 import { createSentCounter, OtelSendTelemetry } from './send-telemetry.js';
 import {
   NOOP_SEND_TELEMETRY,
@@ -31,7 +31,8 @@ async function providersFor(options: { readonly metrics: boolean; readonly trace
   // Without an SDK the API's own no-ops would still cost an object or two per
   // message; checked once here, so register the SDK before the app starts.
   const tracer = options.traces && hasTracerProvider(api) ? api.trace.getTracer(INSTRUMENTATION_NAME, version) : undefined;
-  const meter = options.metrics && hasMeterProvider(api) ? api.metrics.getMeter(INSTRUMENTATION_NAME, version) : undefined;
+  const found = options.metrics ? api.metrics.getMeter(INSTRUMENTATION_NAME, version) : undefined;
+  const meter = found !== undefined && isRealMeter(api, found) ? found : undefined;
   if (tracer === undefined && meter === undefined) return undefined;
   return { api, tracer, meter };
 }

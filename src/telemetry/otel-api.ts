@@ -29,9 +29,9 @@ export function hasTracerProvider(api: OtelApi): boolean {
   return provider.getDelegate() !== new api.ProxyTracerProvider().getDelegate();
 }
 
-/** Whether an SDK registered a global meter provider. */
-export function hasMeterProvider(api: OtelApi): boolean {
-  return api.metrics.getMeter(INSTRUMENTATION_NAME) !== api.createNoopMeter();
+/** Whether a meter comes from a registered SDK (the API hands out its one no-op meter until then). */
+export function isRealMeter(api: OtelApi, meter: OtelApiModule.Meter): boolean {
+  return meter !== api.createNoopMeter();
 }
 
 let version: string | undefined;
