@@ -243,6 +243,10 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents> {
   protected dispatchEvent<T = string>(packet: ReadPacket): Promise<T> {
     const { telemetry } = this;
     if (telemetry === undefined || this.waitingForTelemetry > 0) return this.dispatchOnceTelemetry<T>(packet);
+    return this.dispatchWith<T>(telemetry, packet);
+  }
+
+  private dispatchWith<T>(telemetry: SendTelemetry, packet: ReadPacket): Promise<T> {
     let kind: 'stream' | 'list';
     let stream: string;
     let data: unknown;
@@ -265,9 +269,10 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents> {
   /** An emit before the telemetry is loaded (the first ones, before connect()): dispatched once it is, in order. */
   private dispatchOnceTelemetry<T>(packet: ReadPacket): Promise<T> {
     this.waitingForTelemetry += 1;
-    return this.loadTelemetry().then(() => {
+    // Every waiting emit continues from this one promise, so in the order they were made.
+    return this.loadTelemetry().then((telemetry) => {
       this.waitingForTelemetry -= 1;
-      return this.dispatchEvent<T>(packet);
+      return this.dispatchWith<T>(telemetry, packet);
     });
   }
 

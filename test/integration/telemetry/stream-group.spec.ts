@@ -138,6 +138,35 @@ describe('telemetry: consumer group', () => {
     expect(totalOf(collected, 'nrs.reclaimed.messages', { 'messaging.destination.name': scene.stream })).toBe(1);
   });
 
+  it('counts an entry deleted while pending as deleted, without a delivery', async () => {
+    // c1 read the entry, then it was deleted before c1 settled it.
+    await scene.redis.xgroup('CREATE', scene.stream, scene.group, '$', 'MKSTREAM');
+    const id = await scene.produce.add('n', '1');
+    await scene.redis.xreadgroup('GROUP', scene.group, 'c1', 'COUNT', 1, 'STREAMS', scene.stream, '>');
+    await scene.redis.xdel(scene.stream, id);
+    const handler = streamsController([scene.stream], () => undefined);
+    await scene.start([handler], fastOptions({ group: scene.group, consumer: 'c1' }));
+    await waitFor(async () => (await scene.probe.pendingCount()) === 0, { message: 'the deleted entry acknowledged' });
+    const of = { 'messaging.destination.name': scene.stream, 'messaging.consumer.group.name': scene.group };
+    await waitFor(async () => totalOf(await sdk.collect(), 'nrs.settled.messages', { ...of, 'nrs.outcome': 'deleted' }) === 1, {
+      message: 'the deleted entry counted',
+    });
+    expect(totalOf(await sdk.collect(), 'messaging.client.consumed.messages', of)).toBe(0);
+    expect(sdk.spansNamed(`process ${scene.stream}`).map((span) => span.name)).toEqual([]);
+  });
+
+  it('keeps the order of emits made before the client connected (while the telemetry loads)', async () => {
+    const client = scene.newClient();
+    const sent = Array.from({ length: 50 }, (_, n) => lastValueFrom(client.emit<string>(`stream:${scene.stream}`, { n })));
+    const ids = await Promise.all(sent);
+    const entries = await scene.redis.xrange(scene.stream, '-', '+');
+    expect(entries.map(([id]) => id)).toEqual(ids);
+    expect(entries.map(([, fields]) => JSON.parse(fields[fields.indexOf('data') + 1]!) as unknown)).toEqual(
+      Array.from({ length: 50 }, (_, n) => ({ n })),
+    );
+    expect(sdk.spansNamed(`send ${scene.stream}`)).toHaveLength(50);
+  });
+
   it('never issues reads, acks or claims inside a handler’s trace context', async () => {
     let inSpan = 0;
     const handler = streamsController([scene.stream], async (_stream, data, ctx) => {
