@@ -152,10 +152,13 @@ export class ListEntryRun implements EntryControl {
     telemetry.settle(trace, outcome, failure, detail);
   }
 
-  /** The handler's own calls (ctx.ack(), retry(), deadLetter()) run their commands outside its trace context. */
+  /**
+   * The handler's own calls (ctx.ack(), retry(), deadLetter()) run their
+   * commands outside its trace context; called only with telemetry on, so
+   * that no closure is made per entry without it.
+   */
   private detached<R>(fn: () => R): R {
-    const { telemetry } = this.deps.scope;
-    return telemetry.isOn ? telemetry.detached(fn) : fn();
+    return this.deps.scope.telemetry.detached(fn);
   }
 
   private fail(error: unknown): void {
@@ -195,7 +198,9 @@ export class ListEntryRun implements EntryControl {
     if (this.isSettled) return Promise.resolve();
     this.isSettled = true;
     this.observe('ack');
-    return this.detached(() => this.deps.acker.ackConfirmed(this.stored));
+    return this.deps.scope.telemetry.isOn
+      ? this.detached(() => this.deps.acker.ackConfirmed(this.stored))
+      : this.deps.acker.ackConfirmed(this.stored);
   }
 
   /** Aborted when its time limit passes, or when close() stops waiting for running handlers (the worker's shutdown signal). */
@@ -207,7 +212,8 @@ export class ListEntryRun implements EntryControl {
 
   async retry(delayMs?: number): Promise<void> {
     checkRetryDelay(delayMs);
-    await this.detached(() => this.handBack(retryDelayMs(this.deliveries, delayMs, this.deps.scope.options), undefined));
+    const delay = retryDelayMs(this.deliveries, delayMs, this.deps.scope.options);
+    await (this.deps.scope.telemetry.isOn ? this.detached(() => this.handBack(delay, undefined)) : this.handBack(delay, undefined));
   }
 
   /** Hands the entry back, due in `delayMs`, with this delivery counted. */
@@ -256,7 +262,9 @@ export class ListEntryRun implements EntryControl {
   }
 
   deadLetter(reason: string): Promise<void> {
-    return this.detached(() => this.sendToDeadLetter(reason, undefined));
+    return this.deps.scope.telemetry.isOn
+      ? this.detached(() => this.sendToDeadLetter(reason, undefined))
+      : this.sendToDeadLetter(reason, undefined);
   }
 
   /** @param failure - what failed (an error, or our reason's kind), for telemetry */

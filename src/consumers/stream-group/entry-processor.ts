@@ -231,10 +231,13 @@ class EntryRun extends InFlightEntry implements EntryControl {
     telemetry.settle(trace, outcome, failure, detail);
   }
 
-  /** The handler's own calls (ctx.ack(), retry(), deadLetter()) run their commands outside its trace context. */
+  /**
+   * The handler's own calls (ctx.ack(), retry(), deadLetter()) run their
+   * commands outside its trace context; called only with telemetry on, so
+   * that no closure is made per entry without it.
+   */
   private detached<R>(fn: () => R): R {
-    const { telemetry } = this.deps.scope;
-    return telemetry.isOn ? telemetry.detached(fn) : fn();
+    return this.deps.scope.telemetry.detached(fn);
   }
 
   /** The server released the entry at shutdown, its handler still running. */
@@ -298,12 +301,17 @@ class EntryRun extends InFlightEntry implements EntryControl {
     if (this.isSettled) return Promise.resolve();
     this.settle();
     this.observe('ack');
-    return this.detached(() => this.deps.acker.ackConfirmed(this.id));
+    return this.deps.scope.telemetry.isOn
+      ? this.detached(() => this.deps.acker.ackConfirmed(this.id))
+      : this.deps.acker.ackConfirmed(this.id);
   }
 
   async retry(delayMs?: number): Promise<void> {
     checkRetryDelay(delayMs);
-    await this.detached(() => this.scheduleRetry(retryDelayMs(this.deliveries, delayMs, this.deps.scope.options), undefined));
+    const delay = retryDelayMs(this.deliveries, delayMs, this.deps.scope.options);
+    await (this.deps.scope.telemetry.isOn
+      ? this.detached(() => this.scheduleRetry(delay, undefined))
+      : this.scheduleRetry(delay, undefined));
   }
 
   /** Leaves the entry pending, claimable by the group after `delayMs`. */
@@ -324,7 +332,9 @@ class EntryRun extends InFlightEntry implements EntryControl {
   }
 
   deadLetter(reason: string): Promise<void> {
-    return this.detached(() => this.sendToDeadLetter(reason, undefined));
+    return this.deps.scope.telemetry.isOn
+      ? this.detached(() => this.sendToDeadLetter(reason, undefined))
+      : this.sendToDeadLetter(reason, undefined);
   }
 
   /** @param failure - what failed (an error, or our reason's kind), for telemetry */
