@@ -1,4 +1,4 @@
-import type { Attributes, BatchObservableResult, Context, Histogram, Meter, ObservableCounter, Span, Tracer } from '@opentelemetry/api';
+import type { Attributes, Context, Histogram, Meter, Span, Tracer } from '@opentelemetry/api';
 import type { OtelApi } from './otel-api.js';
 import {
   AGE_BUCKETS_S,
@@ -44,12 +44,39 @@ export interface DeliveryInstruments {
   readonly processDuration: Histogram;
   readonly deliveryCount: Histogram;
   readonly messageAge: Histogram;
-  /** The streams whose counts the counters report. */
-  readonly streams: Set<OtelDeliveryTelemetry>;
+  /**
+   * The counts behind the counters, one per attribute set: servers of one
+   * process that report the same series add to the same counts.
+   */
+  readonly series: Map<string, SeriesCounts>;
 }
 
-/** Creates the consumer-side instruments on `meter`. */
-export function createDeliveryInstruments(meter: Meter): DeliveryInstruments {
+/** The counts of one series (one stream or list, group, and consumer with `perConsumer`), and their attributes. */
+interface SeriesCounts {
+  readonly consumedAttributes: Attributes;
+  readonly processAttributes: Attributes;
+  readonly outcomeAttributes: Readonly<Record<SettleOutcome, Attributes>>;
+  consumed: number;
+  reclaimed: number;
+  readonly settled: Record<SettleOutcome, number>;
+}
+
+const OUTCOMES: readonly SettleOutcome[] = ['ack', 'retry', 'dead_letter', 'released', 'deleted'];
+
+/** One set of instruments per meter (so per process, normally), shared by every server. */
+const instrumentsOfMeter = new WeakMap<Meter, DeliveryInstruments>();
+
+/** The consumer-side instruments on `meter`, created on first use. */
+export function deliveryInstrumentsOf(meter: Meter): DeliveryInstruments {
+  let instruments = instrumentsOfMeter.get(meter);
+  if (instruments === undefined) {
+    instruments = createDeliveryInstruments(meter);
+    instrumentsOfMeter.set(meter, instruments);
+  }
+  return instruments;
+}
+
+function createDeliveryInstruments(meter: Meter): DeliveryInstruments {
   const consumed = meter.createObservableCounter(METRIC_CONSUMED, {
     unit: '{message}',
     description: 'Number of messages delivered to the application.',
@@ -62,11 +89,17 @@ export function createDeliveryInstruments(meter: Meter): DeliveryInstruments {
     unit: '{message}',
     description: 'Deliveries taken over from other consumers (pending entries claimed after claimIdleMs).',
   });
-  const streams = new Set<OtelDeliveryTelemetry>();
-  const counters: StreamCounters = { consumed, settled, reclaimed };
+  const series = new Map<string, SeriesCounts>();
   meter.addBatchObservableCallback(
     (result) => {
-      for (const stream of streams) stream.observeCounts(result, counters);
+      for (const counts of series.values()) {
+        if (counts.consumed > 0) result.observe(consumed, counts.consumed, counts.consumedAttributes);
+        if (counts.reclaimed > 0) result.observe(reclaimed, counts.reclaimed, counts.processAttributes);
+        for (const outcome of OUTCOMES) {
+          const count = counts.settled[outcome];
+          if (count > 0) result.observe(settled, count, counts.outcomeAttributes[outcome]);
+        }
+      }
     },
     [consumed, settled, reclaimed],
   );
@@ -86,18 +119,9 @@ export function createDeliveryInstruments(meter: Meter): DeliveryInstruments {
       description: 'Age of an entry when delivered: now minus the time in its id (streams only).',
       advice: { explicitBucketBoundaries: AGE_BUCKETS_S },
     }),
-    streams,
+    series,
   };
 }
-
-/** The observable counters a stream reports its counts to. */
-interface StreamCounters {
-  readonly consumed: ObservableCounter;
-  readonly settled: ObservableCounter;
-  readonly reclaimed: ObservableCounter;
-}
-
-const OUTCOMES: readonly SettleOutcome[] = ['ack', 'retry', 'dead_letter', 'released', 'deleted'];
 
 /** Who consumes: the destination as the user named it, the group (none for broadcast reads), the consumer. */
 export interface ConsumerIdentity {
@@ -131,12 +155,9 @@ export class OtelDeliveryTelemetry implements DeliveryTelemetry {
   private readonly spanName: string;
   private readonly spanAttributes: Attributes;
   private readonly processAttributes: Attributes;
-  private readonly consumedAttributes: Attributes;
-  private readonly outcomeAttributes: Record<SettleOutcome, Attributes>;
   private readonly failedAttributes = new Map<string, Attributes>();
-  private consumedCount = 0;
-  private reclaimedCount = 0;
-  private readonly settledCounts: Record<SettleOutcome, number> = { ack: 0, retry: 0, dead_letter: 0, released: 0, deleted: 0 };
+  /** The counts behind the counters (shared with other servers reporting the same series); undefined without metrics. */
+  private readonly counts: SeriesCounts | undefined;
 
   constructor(
     private readonly api: OtelApi,
@@ -156,31 +177,11 @@ export class OtelDeliveryTelemetry implements DeliveryTelemetry {
       [ATTR_OPERATION_TYPE]: 'process',
     };
     this.processAttributes = { ...base, [ATTR_OPERATION_NAME]: 'process' };
-    this.consumedAttributes = { ...base, [ATTR_OPERATION_NAME]: 'receive' };
-    const outcome = (name: SettleOutcome): Attributes => ({ ...base, [ATTR_OUTCOME]: name });
-    this.outcomeAttributes = {
-      ack: outcome('ack'),
-      retry: outcome('retry'),
-      dead_letter: outcome('dead_letter'),
-      released: outcome('released'),
-      deleted: outcome('deleted'),
-    };
-    // Counted from now on; a closed server's totals stay (cumulative counters never go back).
-    instruments?.streams.add(this);
-  }
-
-  /** Reports this stream's counts (the collection's batch callback). */
-  observeCounts(result: BatchObservableResult, counters: StreamCounters): void {
-    if (this.consumedCount > 0) result.observe(counters.consumed, this.consumedCount, this.consumedAttributes);
-    if (this.reclaimedCount > 0) result.observe(counters.reclaimed, this.reclaimedCount, this.processAttributes);
-    for (const outcome of OUTCOMES) {
-      const count = this.settledCounts[outcome];
-      if (count > 0) result.observe(counters.settled, count, this.outcomeAttributes[outcome]);
-    }
+    this.counts = instruments === undefined ? undefined : countsOf(instruments, base, this.processAttributes);
   }
 
   begin(id: string | undefined, deliveries: number, metadata: Record<string, unknown> | undefined, reclaimedFrom?: string): DeliveryTrace {
-    const { api, tracer, instruments } = this;
+    const { api, tracer, instruments, counts } = this;
     let span: Span | undefined;
     let context: Context | undefined;
     if (tracer !== undefined) {
@@ -192,12 +193,12 @@ export class OtelDeliveryTelemetry implements DeliveryTelemetry {
       if (reclaimedFrom !== undefined) span.addEvent(EVENT_RECLAIMED, { [ATTR_RECLAIMED_FROM]: reclaimedFrom });
       context = api.trace.setSpan(parent, span);
     }
-    if (instruments !== undefined) {
-      this.consumedCount += 1;
+    if (instruments !== undefined && counts !== undefined) {
+      counts.consumed += 1;
       instruments.deliveryCount.record(deliveries, this.processAttributes);
       const addedAt = id !== undefined && this.identity.hasEntryIds ? millisOfRedisId(id) : undefined;
       if (addedAt !== undefined) instruments.messageAge.record(Math.max(0, Date.now() - addedAt) / 1000, this.processAttributes);
-      if (reclaimedFrom !== undefined) this.reclaimedCount += 1;
+      if (reclaimedFrom !== undefined) counts.reclaimed += 1;
     }
     return new OtelDeliveryTrace(performance.now(), span, context);
   }
@@ -231,11 +232,11 @@ export class OtelDeliveryTelemetry implements DeliveryTelemetry {
       const seconds = (performance.now() - observed.startedAt) / 1000;
       instruments.processDuration.record(seconds, errorType === undefined ? this.processAttributes : this.failedAttributesOf(errorType));
     }
-    if (outcome !== undefined) this.settledCounts[outcome] += 1;
+    if (outcome !== undefined && this.counts !== undefined) this.counts.settled[outcome] += 1;
   }
 
   count(outcome: SettleOutcome, n: number): void {
-    if (this.instruments !== undefined) this.settledCounts[outcome] += n;
+    if (this.counts !== undefined) this.counts.settled[outcome] += n;
   }
 
   detached<R>(fn: () => R): R {
@@ -251,4 +252,33 @@ export class OtelDeliveryTelemetry implements DeliveryTelemetry {
     }
     return attributes;
   }
+}
+
+/**
+ * The counts of the series with attributes `base`, made on first use: a
+ * closed server's totals stay (cumulative counters never go back), and a
+ * later server of the same series adds to them.
+ */
+function countsOf(instruments: DeliveryInstruments, base: Attributes, processAttributes: Attributes): SeriesCounts {
+  const key = JSON.stringify([base[ATTR_DESTINATION_NAME], base[ATTR_CONSUMER_GROUP_NAME] ?? null, base[ATTR_CLIENT_ID] ?? null]);
+  let counts = instruments.series.get(key);
+  if (counts === undefined) {
+    const outcome = (name: SettleOutcome): Attributes => ({ ...base, [ATTR_OUTCOME]: name });
+    counts = {
+      consumedAttributes: { ...base, [ATTR_OPERATION_NAME]: 'receive' },
+      processAttributes,
+      outcomeAttributes: {
+        ack: outcome('ack'),
+        retry: outcome('retry'),
+        dead_letter: outcome('dead_letter'),
+        released: outcome('released'),
+        deleted: outcome('deleted'),
+      },
+      consumed: 0,
+      reclaimed: 0,
+      settled: { ack: 0, retry: 0, dead_letter: 0, released: 0, deleted: 0 },
+    };
+    instruments.series.set(key, counts);
+  }
+  return counts;
 }

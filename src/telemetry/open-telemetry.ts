@@ -2,7 +2,7 @@ import type { Logger } from '@nestjs/common';
 import type { Meter, Tracer } from '@opentelemetry/api';
 import type { RedisCommands } from '../connection/redis-client.js';
 import type { ResolvedClientTelemetry, ResolvedServerTelemetry } from '../options/resolve-telemetry-options.js';
-import { createDeliveryInstruments, OtelDeliveryTelemetry, type DeliveryInstruments } from './delivery-telemetry.js';
+import { deliveryInstrumentsOf, OtelDeliveryTelemetry, type DeliveryInstruments } from './delivery-telemetry.js';
 import { GaugeWatch } from './gauges.js';
 import { hasTracerProvider, isRealMeter, INSTRUMENTATION_NAME, loadOtelApi, packageVersion, type OtelApi } from './otel-api.js';
 import { createSentCounter, OtelSendTelemetry } from './send-telemetry.js';
@@ -63,7 +63,7 @@ class OtelServerTelemetry implements ServerTelemetry {
     private readonly providers: Providers,
     private readonly options: ResolvedServerTelemetry,
   ) {
-    this.instruments = providers.meter === undefined ? undefined : createDeliveryInstruments(providers.meter);
+    this.instruments = providers.meter === undefined ? undefined : deliveryInstrumentsOf(providers.meter);
   }
 
   forConsumer(of: ConsumerOf): DeliveryTelemetry {

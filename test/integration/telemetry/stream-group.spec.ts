@@ -138,6 +138,21 @@ describe('telemetry: consumer group', () => {
     expect(totalOf(collected, 'nrs.reclaimed.messages', { 'messaging.destination.name': scene.stream })).toBe(1);
   });
 
+  it('adds up the counts of two servers of one process that share a group', async () => {
+    const handled: string[] = [];
+    const handler = streamsController([scene.stream], (_stream, _data, ctx) => {
+      handled.push(ctx.getConsumer());
+    });
+    for (const consumer of ['c1', 'c2'])
+      await scene.start([handler], fastOptions({ group: scene.group, consumer, concurrency: 2, batchSize: 2 }));
+    for (let n = 0; n < 20; n += 1) await lastValueFrom(scene.client.emit(`stream:${scene.stream}`, { n }));
+    await waitFor(async () => handled.length === 20 && (await scene.probe.pendingCount()) === 0, { message: 'all handled and acked' });
+    const of = { 'messaging.destination.name': scene.stream, 'messaging.consumer.group.name': scene.group };
+    const collected = await sdk.collect();
+    expect(totalOf(collected, 'messaging.client.consumed.messages', of)).toBe(20);
+    expect(totalOf(collected, 'nrs.settled.messages', { ...of, 'nrs.outcome': 'ack' })).toBe(20);
+  });
+
   it('counts an entry deleted while pending as deleted, without a delivery', async () => {
     // c1 read the entry, then it was deleted before c1 settled it.
     await scene.redis.xgroup('CREATE', scene.stream, scene.group, '$', 'MKSTREAM');
