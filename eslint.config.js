@@ -90,6 +90,9 @@ const layerRules = LAYERS.flatMap((folders, index) =>
   }),
 );
 
+// The main entry itself names no optional peer either.
+const entryRules = [restrict(['src/index.ts'], [], optionalPeersOf('index'))];
+
 // No room under consumers/ imports a sibling; what two modes share lives a floor down.
 const roomRules = CONSUMER_ROOMS.map((room) =>
   restrict(
@@ -181,6 +184,7 @@ export default tseslint.config(
     },
   },
   ...layerRules,
+  ...entryRules,
   ...roomRules,
   {
     files: ['src/**/*.ts'],
