@@ -5,6 +5,7 @@ import { gaugeOf, totalOf, useOtelSdk } from '../../support/otel.js';
 import { useScene } from '../../support/scene.js';
 import { streamsController } from '../../support/stream-handlers.js';
 import { deferred, waitFor } from '../../support/wait.js';
+import { redisUrl } from '../../support/redis.js';
 
 describe('telemetry: gauges read from Redis', () => {
   const sdk = useOtelSdk();
@@ -83,5 +84,32 @@ describe('telemetry: gauges read from Redis', () => {
     const collected = await sdk.collect();
     expect(gaugeOf(collected, 'nrs.list.length', of('retry'))).toBe(0);
     expect(gaugeOf(collected, 'nrs.dead_letter.length', { 'messaging.destination.name': scene.stream })).toBe(0);
+  });
+
+  it('reads the gauges of prefixed keys under the names the handlers use (ioredis keyPrefix)', async () => {
+    const keyPrefix = `${scene.name('shop')}:`;
+    for (let i = 1; i <= 3; i += 1) await scene.redis.xadd(`${keyPrefix}${scene.stream}`, '*', 'n', String(i));
+    await scene.redis.xadd(`${keyPrefix}{${scene.stream}}:dlq`, '*', 'n', 'x');
+    const handler = streamsController([scene.stream], () => undefined);
+    const url = new URL(redisUrl());
+    await scene.start(
+      [handler],
+      fastOptions({
+        group: scene.group,
+        consumer: 'c1',
+        startFrom: 'beginning',
+        connection: { host: url.hostname, port: Number(url.port), keyPrefix },
+        telemetry: { gaugeIntervalMs: 100 },
+      }),
+    );
+    const of = { 'messaging.destination.name': scene.stream, 'messaging.consumer.group.name': scene.group };
+    await waitFor(
+      async () => {
+        const collected = await sdk.collect();
+        return gaugeOf(collected, 'nrs.stream.length', of) === 3 && gaugeOf(collected, 'nrs.group.pending', of) === 0;
+      },
+      { message: 'the prefixed stream read and drained' },
+    );
+    expect(gaugeOf(await sdk.collect(), 'nrs.dead_letter.length', of)).toBe(1);
   });
 });
