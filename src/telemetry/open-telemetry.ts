@@ -5,7 +5,7 @@ import type { ResolvedClientTelemetry, ResolvedServerTelemetry } from '../option
 import { deliveryInstrumentsOf, OtelDeliveryTelemetry, type DeliveryInstruments } from './delivery-telemetry.js';
 import { GaugeWatch } from './gauges.js';
 import { hasTracerProvider, isRealMeter, INSTRUMENTATION_NAME, loadOtelApi, packageVersion, type OtelApi } from './otel-api.js';
-import { createSentCounter, OtelSendTelemetry } from './send-telemetry.js';
+import { OtelSendTelemetry, sentCountsOf } from './send-telemetry.js';
 import {
   NOOP_SEND_TELEMETRY,
   NOOP_SERVER_TELEMETRY,
@@ -52,7 +52,7 @@ export async function openClientTelemetry(options: ResolvedClientTelemetry): Pro
   const providers = await providersFor(options);
   if (providers === undefined) return NOOP_SEND_TELEMETRY;
   const { api, tracer, meter } = providers;
-  return new OtelSendTelemetry(api, tracer, meter === undefined ? undefined : createSentCounter(meter));
+  return new OtelSendTelemetry(api, tracer, meter === undefined ? undefined : sentCountsOf(meter));
 }
 
 class OtelServerTelemetry implements ServerTelemetry {

@@ -1,4 +1,4 @@
-import type { Attributes, Counter, Meter, Span, Tracer } from '@opentelemetry/api';
+import type { Attributes, Meter, Span, Tracer } from '@opentelemetry/api';
 import type { OtelApi } from './otel-api.js';
 import {
   ATTR_DESTINATION_NAME,
@@ -13,24 +13,58 @@ import {
 import type { SendTelemetry } from './telemetry.js';
 import { errorTypeOf, metadataSetter } from './trace-carrier.js';
 
+/** The sent counts of one destination, with their attributes: shared by every client of a process. */
+interface SentSeries {
+  readonly attributes: Attributes;
+  sent: number;
+  /** Failed writes per error type. */
+  readonly failed: Map<string, { readonly attributes: Attributes; count: number }>;
+}
+
+/** The counts behind `messaging.client.sent.messages`, per destination. */
+export type SentCounts = Map<string, SentSeries>;
+
+/** Most error types counted apart per destination; later ones count as `_OTHER`. */
+const MAX_ERROR_TYPES = 32;
+
+const sentOfMeter = new WeakMap<Meter, SentCounts>();
+
+/**
+ * The sent counts on `meter`, with their observable counter, made once per
+ * meter: plain numbers per write, read at collection (an SDK's `add()`
+ * hashes its attributes on every call); exported as the same monotonic sum.
+ */
+export function sentCountsOf(meter: Meter): SentCounts {
+  let counts = sentOfMeter.get(meter);
+  if (counts !== undefined) return counts;
+  const series: SentCounts = new Map();
+  counts = series;
+  sentOfMeter.set(meter, series);
+  const counter = meter.createObservableCounter(METRIC_SENT, {
+    unit: '{message}',
+    description: 'Number of messages a producer attempted to send to Redis.',
+  });
+  counter.addCallback((result) => {
+    for (const { attributes, sent, failed } of series.values()) {
+      if (sent > 0) result.observe(sent, attributes);
+      for (const failure of failed.values()) result.observe(failure.count, failure.attributes);
+    }
+  });
+  return counts;
+}
+
 /** What is built once per destination a client writes to. */
 interface Destination {
   readonly spanName: string;
   readonly spanAttributes: Attributes;
-  readonly sentAttributes: Attributes;
-  readonly failedAttributes: Map<string, Attributes>;
+  readonly series: SentSeries | undefined;
 }
 
-/** Most destinations with attribute sets kept; a client writing to more builds the rest per write. */
+/** Most destinations with attribute sets kept per client; a client writing to more builds the rest per write. */
 const MAX_DESTINATIONS = 1_000;
 
-/** Creates the counter of sent messages on `meter`. */
-export function createSentCounter(meter: Meter): Counter {
-  return meter.createCounter(METRIC_SENT, { unit: '{message}', description: 'Number of messages a producer attempted to send to Redis.' });
-}
-
 /**
- * A client's `send <destination>` spans (kind producer) and sent counter.
+ * A client's `send <destination>` spans (kind producer) and sent counts.
  * The span's context is injected into a copy of the entry's metadata with
  * the global propagator (W3C `traceparent`/`tracestate` by default), and the
  * write runs inside it.
@@ -42,7 +76,7 @@ export class OtelSendTelemetry implements SendTelemetry {
   constructor(
     private readonly api: OtelApi,
     private readonly tracer: Tracer | undefined,
-    private readonly sent: Counter | undefined,
+    private readonly counts: SentCounts | undefined,
   ) {}
 
   send<T>(
@@ -68,7 +102,7 @@ export class OtelSendTelemetry implements SendTelemetry {
           if (typeof reply === 'string') span.setAttribute(ATTR_MESSAGE_ID, reply);
           span.end();
         }
-        this.sent?.add(1, target.sentAttributes);
+        if (target.series !== undefined) target.series.sent += 1;
         return reply;
       },
       (error: unknown) => {
@@ -78,7 +112,7 @@ export class OtelSendTelemetry implements SendTelemetry {
           span.setStatus({ code: api.SpanStatusCode.ERROR });
           span.end();
         }
-        this.sent?.add(1, this.failedAttributesOf(target, errorType));
+        if (target.series !== undefined) countFailure(target.series, errorType);
         throw error;
       },
     );
@@ -91,23 +125,25 @@ export class OtelSendTelemetry implements SendTelemetry {
   private destinationOf(name: string): Destination {
     const known = this.destinations.get(name);
     if (known !== undefined) return known;
-    const base: Attributes = { [ATTR_MESSAGING_SYSTEM]: MESSAGING_SYSTEM, [ATTR_DESTINATION_NAME]: name, [ATTR_OPERATION_NAME]: 'send' };
-    const made: Destination = {
-      spanName: `send ${name}`,
-      spanAttributes: { ...base, [ATTR_OPERATION_TYPE]: 'send' },
-      sentAttributes: base,
-      failedAttributes: new Map(),
+    const attributes: Attributes = {
+      [ATTR_MESSAGING_SYSTEM]: MESSAGING_SYSTEM,
+      [ATTR_DESTINATION_NAME]: name,
+      [ATTR_OPERATION_NAME]: 'send',
     };
+    let series = this.counts?.get(name);
+    if (this.counts !== undefined && series === undefined) {
+      series = { attributes, sent: 0, failed: new Map() };
+      this.counts.set(name, series);
+    }
+    const made: Destination = { spanName: `send ${name}`, spanAttributes: { ...attributes, [ATTR_OPERATION_TYPE]: 'send' }, series };
     if (this.destinations.size < MAX_DESTINATIONS) this.destinations.set(name, made);
     return made;
   }
+}
 
-  private failedAttributesOf(target: Destination, errorType: string): Attributes {
-    let attributes = target.failedAttributes.get(errorType);
-    if (attributes === undefined) {
-      attributes = { ...target.sentAttributes, [ATTR_ERROR_TYPE]: errorType };
-      target.failedAttributes.set(errorType, attributes);
-    }
-    return attributes;
-  }
+function countFailure(series: SentSeries, errorType: string): void {
+  const type = series.failed.has(errorType) || series.failed.size < MAX_ERROR_TYPES ? errorType : '_OTHER';
+  const failure = series.failed.get(type);
+  if (failure !== undefined) failure.count += 1;
+  else series.failed.set(type, { attributes: { ...series.attributes, [ATTR_ERROR_TYPE]: type }, count: 1 });
 }

@@ -138,6 +138,20 @@ describe('telemetry: consumer group', () => {
     expect(totalOf(collected, 'nrs.reclaimed.messages', { 'messaging.destination.name': scene.stream })).toBe(1);
   });
 
+  it('marks a failed send with its error type, in the span and the sent counter', async () => {
+    await scene.redis.set(scene.stream, 'not a stream');
+    await expect(lastValueFrom(scene.client.emit(`stream:${scene.stream}`, { order: 9 }))).rejects.toThrow();
+    await waitFor(() => sdk.spansNamed(`send ${scene.stream}`).length === 1, { message: 'the send span' });
+    const [send] = sdk.spansNamed(`send ${scene.stream}`);
+    expect(send?.status.code).toBe(SpanStatusCode.ERROR);
+    expect(send?.attributes['error.type']).toBe('RedisCommandError');
+    expect(send?.attributes['messaging.message.id']).toBeUndefined();
+    const collected = await sdk.collect();
+    const of = { 'messaging.destination.name': scene.stream };
+    expect(totalOf(collected, 'messaging.client.sent.messages', { ...of, 'error.type': 'RedisCommandError' })).toBe(1);
+    expect(totalOf(collected, 'messaging.client.sent.messages', of)).toBe(1);
+  });
+
   it('adds up the counts of two servers of one process that share a group', async () => {
     const handled: string[] = [];
     const handler = streamsController([scene.stream], (_stream, _data, ctx) => {
