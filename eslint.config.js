@@ -12,7 +12,7 @@ const LAYERS = [
   ['constants', 'interfaces', 'errors'],
   ['options', 'codec', 'routing'],
   ['connection'],
-  ['delivery'],
+  ['delivery', 'telemetry'],
   ['context'],
   ['consumers'],
   ['server', 'client'],
@@ -42,10 +42,31 @@ const TYPES_ONLY = ['ioredis', '@nestjs/common', '@nestjs/core', '@nestjs/micros
   message: 'options/, codec/ and routing/ are pure: import only types from the driver and NestJS.',
 }));
 
-/** Optional peers load only behind their own subpath, never from the main entry. */
+/**
+ * Optional peers load only behind their own subpath, never from the main
+ * entry; @opentelemetry/api only as types in src/telemetry/, which loads it
+ * with a dynamic import() when a server listens or a client connects.
+ */
 const OPTIONAL_PEERS = [
-  { name: '@nestjs/terminus', message: 'Only src/health/ (the nestjs-redis-streams/terminus subpath) may import @nestjs/terminus.' },
+  {
+    name: '@nestjs/terminus',
+    home: 'health',
+    message: 'Only src/health/ (the nestjs-redis-streams/terminus subpath) may import @nestjs/terminus.',
+  },
+  {
+    name: '@opentelemetry/api',
+    home: 'telemetry',
+    typesAtHome: true,
+    message: 'Only src/telemetry/ may name @opentelemetry/api, with type imports (it loads the API with import()).',
+  },
 ];
+
+/** The optional-peer restrictions of a src/ folder. */
+function optionalPeersOf(folder) {
+  return OPTIONAL_PEERS.filter((peer) => peer.home !== folder || peer.typesAtHome).map(({ name, home, typesAtHome, message }) =>
+    home === folder && typesAtHome ? { name, message, allowTypeImports: true } : { name, message },
+  );
+}
 
 const CONSUMER_ROOMS = ['stream-group', 'list-queue', 'broadcast', 'request-reply'];
 
@@ -64,10 +85,13 @@ const layerRules = LAYERS.flatMap((folders, index) =>
     // server/ and client/ never import each other.
     if (folder === 'server') extra.push(...importsOf(['client']));
     if (folder === 'client') extra.push(...importsOf(['server']));
-    const paths = [...(['options', 'codec', 'routing'].includes(folder) ? TYPES_ONLY : []), ...(folder === 'health' ? [] : OPTIONAL_PEERS)];
+    const paths = [...(['options', 'codec', 'routing'].includes(folder) ? TYPES_ONLY : []), ...optionalPeersOf(folder)];
     return restrict(filesOf(folder), [...importsOf(below(index)), ...extra], paths);
   }),
 );
+
+// The main entry itself names no optional peer either.
+const entryRules = [restrict(['src/index.ts'], [], optionalPeersOf('index'))];
 
 // No room under consumers/ imports a sibling; what two modes share lives a floor down.
 const roomRules = CONSUMER_ROOMS.map((room) =>
@@ -77,6 +101,7 @@ const roomRules = CONSUMER_ROOMS.map((room) =>
       ...importsOf(below(LAYERS.findIndex((l) => l.includes('consumers')))),
       ...CONSUMER_ROOMS.filter((r) => r !== room).map((r) => `**/consumers/${r}/**`),
     ],
+    optionalPeersOf('consumers'),
   ),
 );
 
@@ -159,6 +184,7 @@ export default tseslint.config(
     },
   },
   ...layerRules,
+  ...entryRules,
   ...roomRules,
   {
     files: ['src/**/*.ts'],

@@ -50,6 +50,8 @@ export async function createConsumer(job: ConsumerJob, probe: Probe, monitor: Re
     case 'ours':
     case 'ours-idle':
       return (await import('./consumer-nest.js')).oursConsumer(job, probe, monitor);
+    case 'ours-otel':
+      return (await import('./consumer-otel.js')).oursOtelConsumer(job, probe, monitor);
     case 'ours-broadcast':
       return (await import('./consumer-nest.js')).oursBroadcastConsumer(job, probe);
     case 'ours-list':

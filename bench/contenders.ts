@@ -16,6 +16,7 @@ export type ContenderKind =
   | 'nest-pipelined'
   | 'nest-held'
   | 'ours'
+  | 'ours-otel'
   | 'ours-idle'
   | 'ours-broadcast'
   | 'ours-list'
@@ -82,6 +83,16 @@ export const KINDS: Readonly<Record<ContenderKind, KindFacts>> = {
     family: 'stream',
     isCompetitor: false,
     description: 'a NestJS microservice with `RedisStreamsServer` (`batchSize` and `concurrency` as in the table) and the same controller.',
+  },
+  'ours-otel': {
+    role: 'consumer',
+    family: 'stream',
+    isCompetitor: false,
+    description:
+      'ours at default options with an OpenTelemetry SDK registered in its process (tracer provider with a `BatchSpanProcessor`, ' +
+      'meter provider with a `PeriodicExportingMetricReader` every 10 s, both exporting to a discarding exporter; W3C propagator, ' +
+      'AsyncLocalStorage context manager): a `process` span and the metrics per entry, gauges every 15 s. The backlog carries no ' +
+      'trace context, so every span is a root.',
   },
   'ours-idle': {
     role: 'consumer',
@@ -201,6 +212,12 @@ export const CONTENDERS = [
     scenarios: ['drain', 'steady', 'latency', 'memory'],
     representsFamily: true,
     notes: 'default options',
+  },
+  {
+    name: 'ours-otel',
+    kind: 'ours-otel',
+    scenarios: ['drain', 'steady'],
+    notes: 'ours-default with an OpenTelemetry SDK: metrics and traces on',
   },
   { name: 'ours-tuned', kind: 'ours', batchSize: 250, concurrency: 500, scenarios: ['drain', 'steady', 'latency'], notes: 'tuned options' },
   { name: 'ours-c100', kind: 'ours', batchSize: 100, concurrency: 100, scenarios: ['drain', 'steady'], notes: 'matched to bullmq-c100' },

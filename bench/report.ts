@@ -56,7 +56,9 @@ function notes(runs: Runs, contender: string): string {
 /** A row's batch size or concurrency as the report shows it: ours' default where unset, else a dash. */
 function setting(c: Contender, value: number | undefined, oursDefault: number): string {
   if (value !== undefined) return String(value);
-  return c.kind === 'ours' || c.kind === 'ours-idle' || c.kind === 'ours-broadcast' ? `${oursDefault} (default)` : '–';
+  return c.kind === 'ours' || c.kind === 'ours-otel' || c.kind === 'ours-idle' || c.kind === 'ours-broadcast'
+    ? `${oursDefault} (default)`
+    : '–';
 }
 
 /** The contenders among `names`, in table order (bench/contenders.ts). */

@@ -96,3 +96,5 @@ export const REPLY_STREAM_RENEW_MS = 15_000;
 export const REPLY_STREAM_TRIM_EVERY = 1_000;
 /** How long a client trusts that a stream has a consumer group before looking again. */
 export const GROUP_LOOKUP_TTL_MS = 5_000;
+/** How often a server reads its gauges (lengths, lag, pending) from Redis. */
+export const DEFAULT_GAUGE_INTERVAL_MS = 15_000;

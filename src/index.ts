@@ -18,6 +18,7 @@ export type {
 } from './interfaces/server-options.interface.js';
 export type { ArgoEvent, ArgoEventContext } from './codec/argo-events-envelope.js';
 export type { RedisStreamsClientOptions } from './interfaces/client-options.interface.js';
+export type { ServerTelemetryOptions, ClientTelemetryOptions } from './interfaces/telemetry-options.interface.js';
 export type { RetryOptions, RetryStrategy } from './interfaces/retry-options.interface.js';
 export type { RedisStreamsEvents } from './interfaces/events.interface.js';
 export { RedisStreamsStatus } from './interfaces/status.enum.js';

@@ -1,5 +1,6 @@
 import type { AdminClient } from './admin-client.js';
-import { ageOfId, numberField, replyFields, textField, timeOfId } from './reply-fields.js';
+import { numberField, replyFields, textField, timeOfId } from '../codec/reply-fields.js';
+import { lagOfGroup } from '../connection/stream-figures.js';
 
 /** A consumer of a group. */
 export interface ConsumerSummary {
@@ -34,13 +35,10 @@ export async function describeGroups(redis: AdminClient, stream: string, now = D
       const fields = replyFields(reply);
       const group = textField(fields, 'name') ?? '';
       const lastDeliveredId = textField(fields, 'last-delivered-id') ?? '0-0';
-      const [consumers, next] = await Promise.all([
+      const [consumers, { lag, lagMs }] = await Promise.all([
         redis.xinfo('CONSUMERS', stream, group) as Promise<unknown[]>,
-        // The first entry after the last delivered one: how long the lag has waited.
-        redis.xrange(stream, `(${lastDeliveredId}`, '+', 'COUNT', 1),
+        lagOfGroup(redis, stream, fields, now),
       ]);
-      const nextId = next[0]?.[0];
-      const lag = numberField(fields, 'lag') ?? (nextId === undefined ? 0 : undefined);
       return {
         stream,
         group,
@@ -54,7 +52,7 @@ export async function describeGroups(redis: AdminClient, stream: string, now = D
         }),
         pending: numberField(fields, 'pending') ?? 0,
         lag,
-        lagMs: nextId === undefined ? 0 : ageOfId(nextId, now),
+        lagMs,
         lastDeliveredId,
         lastDeliveredTime: timeOfId(lastDeliveredId),
       };

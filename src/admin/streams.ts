@@ -1,5 +1,5 @@
 import { nodesOf, type AdminClient } from './admin-client.js';
-import { entryIdOf, numberField, replyFields, timeOfId } from './reply-fields.js';
+import { entryIdOf, numberField, replyFields, timeOfId } from '../codec/reply-fields.js';
 
 /** One stream, as `nrs streams` lists it. */
 export interface StreamSummary {

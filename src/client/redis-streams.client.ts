@@ -30,6 +30,8 @@ import { untilEnded } from './until-ended.js';
 import { coalesceWrites } from '../connection/coalesce-writes.js';
 import type { ReplyCallback } from './pending-requests.js';
 import { RequestChannel, type RequestPacket } from './request-channel.js';
+import { openClientTelemetry } from '../telemetry/open-telemetry.js';
+import { NOOP_SEND_TELEMETRY, type SendTelemetry } from '../telemetry/telemetry.js';
 
 /**
  * Producer side: `emit('stream:<key>', payload)` appends an entry with XADD and
@@ -71,6 +73,11 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents> {
   private requests: RequestChannel | undefined;
   /** When the connection was lost (epoch ms), while it is. */
   private disconnectedAt: number | undefined;
+  /** `send` spans and the sent counter; undefined until loaded by the first connect() or emit. */
+  private telemetry: SendTelemetry | undefined;
+  private loadingTelemetry: Promise<SendTelemetry> | undefined;
+  /** Emits waiting for the telemetry to load: later ones wait too, so that the order holds. */
+  private waitingForTelemetry = 0;
 
   constructor(options?: RedisStreamsClientOptions) {
     super();
@@ -84,6 +91,8 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents> {
       (emit) => new EmitTimeoutError(this.target, emit.stream, emitTimeoutMs, 'no'),
     );
     this.initializeSerializer(this.options.serializer ? { serializer: this.options.serializer } : undefined);
+    const { metrics, traces } = this.options.telemetry;
+    if (!metrics && !traces) this.telemetry = NOOP_SEND_TELEMETRY;
   }
 
   /**
@@ -224,22 +233,61 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents> {
         return written as Promise<string>;
       },
       serialize: (request) => this.serializer.serialize(request) as RequestPacket,
+      telemetry: () => this.telemetry ?? NOOP_SEND_TELEMETRY,
       timedOut: (stream) =>
         new ReplyTimeoutError(stream, replyTimeoutMs, this.disconnectedAt === undefined ? undefined : Date.now() - this.disconnectedAt),
     });
   }
 
   protected dispatchEvent<T = string>(packet: ReadPacket): Promise<T> {
+    const { telemetry } = this;
+    if (telemetry === undefined || this.waitingForTelemetry > 0) return this.dispatchOnceTelemetry<T>(packet);
+    return this.dispatchWith<T>(telemetry, packet);
+  }
+
+  private dispatchWith<T>(telemetry: SendTelemetry, packet: ReadPacket): Promise<T> {
     let kind: 'stream' | 'list';
     let stream: string;
-    let fields: FieldValue[];
+    let data: unknown;
+    let metadata: Record<string, unknown> | undefined;
     try {
       const route = this.emitRoutes.of(packet.pattern);
       kind = route.kind;
       stream = route.key;
       const serialized = this.serializer.serialize(packet) as ReadPacket & { metadata?: Record<string, unknown> };
-      const metadata = serialized.metadata ?? packet.metadata;
-      fields = kind === 'list' ? [encodeListEntry(serialized.data, metadata)] : encodeEntry(serialized.data, metadata);
+      data = serialized.data;
+      metadata = serialized.metadata ?? packet.metadata;
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    if (!telemetry.isOn) return this.write<T>(kind, stream, data, metadata);
+    return telemetry.send(stream, metadata, (carried) => this.write<T>(kind, stream, data, carried));
+  }
+
+  /** An emit before the telemetry is loaded (the first ones, before connect()): dispatched once it is, in order. */
+  private dispatchOnceTelemetry<T>(packet: ReadPacket): Promise<T> {
+    this.waitingForTelemetry += 1;
+    // Every waiting emit continues from this one promise, so in the order they were made.
+    return this.loadTelemetry().then((telemetry) => {
+      this.waitingForTelemetry -= 1;
+      return this.dispatchWith<T>(telemetry, packet);
+    });
+  }
+
+  /** Loads the telemetry once (see openClientTelemetry). */
+  private loadTelemetry(): Promise<SendTelemetry> {
+    this.loadingTelemetry ??= openClientTelemetry(this.options.telemetry).then((telemetry) => {
+      this.telemetry = telemetry;
+      return telemetry;
+    });
+    return this.loadingTelemetry;
+  }
+
+  /** Encodes an emit and appends it, or queues it while Redis is not connected. */
+  private write<T>(kind: 'stream' | 'list', stream: string, data: unknown, metadata: Record<string, unknown> | undefined): Promise<T> {
+    let fields: FieldValue[];
+    try {
+      fields = kind === 'list' ? [encodeListEntry(data, metadata)] : encodeEntry(data, metadata);
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
@@ -323,7 +371,7 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents> {
       this.disconnectedAt ??= Date.now();
     });
     try {
-      await connectWithin(redis, this.options.connectTimeoutMs);
+      await Promise.all([connectWithin(redis, this.options.connectTimeoutMs), this.loadTelemetry()]);
     } catch (error) {
       this.events.detach(redis);
       if (redis !== this.redis) throw new ClientClosedError(this.target, 'connect()', { cause: error });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@nestjs/common';
 import type { ReadPacket } from '@nestjs/microservices';
-import { encodeRequest, type FieldValue } from '../codec/stream-codec.js';
+import { encodeRequest, type FieldValue, type RequestAddress } from '../codec/stream-codec.js';
 import { GROUP_LOOKUP_TTL_MS } from '../constants.js';
 import type { ForwardedEvents } from '../connection/forwarded-events.js';
 import type { RedisClient } from '../connection/redis-client.js';
@@ -10,6 +10,7 @@ import { replyStreamKeyOf } from '../routing/key-names.js';
 import { GroupLookup } from './group-lookup.js';
 import { PendingRequests, type ReplyCallback } from './pending-requests.js';
 import { ReplyListener } from './reply-listener.js';
+import type { SendTelemetry } from '../telemetry/telemetry.js';
 
 /** A request packet once NestJS' `assignPacketId` gave it its correlation id. */
 export type RequestPacket = ReadPacket & { readonly id: string; metadata?: Record<string, unknown> };
@@ -33,6 +34,8 @@ export interface RequestChannelDeps {
   readonly serialize: (packet: RequestPacket) => RequestPacket;
   /** The error a request fails with when its time runs out. */
   readonly timedOut: (stream: string) => Error;
+  /** The client's telemetry (`send` spans), loaded by the time a request is written. */
+  readonly telemetry: () => SendTelemetry;
 }
 
 /**
@@ -95,10 +98,28 @@ export class RequestChannel {
   }
 
   private send(replies: ReplyListener, stream: string, packet: RequestPacket, deadline: number): Promise<unknown> {
+    let serialized: RequestPacket;
+    try {
+      serialized = this.deps.serialize(packet);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    const address = { id: packet.id, replyTo: replies.key, deadline };
+    const metadata = serialized.metadata ?? packet.metadata;
+    const telemetry = this.deps.telemetry();
+    if (!telemetry.isOn) return this.writeRequest(stream, serialized.data, metadata, address);
+    return telemetry.send(stream, metadata, (carried) => this.writeRequest(stream, serialized.data, carried, address));
+  }
+
+  private writeRequest(
+    stream: string,
+    data: unknown,
+    metadata: Record<string, unknown> | undefined,
+    address: RequestAddress,
+  ): Promise<string> {
     let fields: FieldValue[];
     try {
-      const serialized = this.deps.serialize(packet);
-      fields = encodeRequest(serialized.data, serialized.metadata ?? packet.metadata, { id: packet.id, replyTo: replies.key, deadline });
+      fields = encodeRequest(data, metadata, address);
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
@@ -126,7 +147,8 @@ export class RequestChannel {
       events: this.deps.events,
       onReply: (id, packet) => this.pending.deliver(id, packet),
     });
-    await listener.open();
+    // Its reading loop never inherits the first request's trace context.
+    await this.deps.telemetry().detached(() => listener.open());
     // close() may have run while the listener opened.
     const closedMeanwhile = this.closedError();
     if (closedMeanwhile !== undefined) {

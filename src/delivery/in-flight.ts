@@ -32,6 +32,11 @@ export class InFlightEntry {
   loseLease(reason: Error): void {
     this.abort(reason);
   }
+
+  /** The server released the entry to the group at shutdown, its handler still running; nothing by default. */
+  released(): void {
+    // Entries without telemetry have nothing to record.
+  }
 }
 
 /** The entries a stream's consumer is handling: for lease renewal, claim scans and shutdown. */

@@ -1,6 +1,6 @@
 import type { AdminClient } from '../admin/admin-client.js';
 import { describeGroups } from '../admin/groups.js';
-import { ageOfId } from '../admin/reply-fields.js';
+import { pendingSummary } from '../connection/stream-figures.js';
 import { describeError } from '../errors/describe-error.js';
 import type { RedisStreamsHealthSnapshot } from '../interfaces/health.interface.js';
 import { RedisStreamsStatus } from '../interfaces/status.enum.js';
@@ -108,8 +108,7 @@ async function readFigures(
     if (summary?.lagMs !== undefined) figures.lagMs = summary.lagMs;
   }
   if (options.maxOldestPendingMs !== undefined) {
-    const [count, firstId] = (await redis.xpending(stream, group)) as [number, string | null];
-    figures.oldestPendingMs = count > 0 ? ageOfId(firstId ?? undefined, now) : 0;
+    figures.oldestPendingMs = (await pendingSummary(redis, stream, group, now)).oldestMs;
   }
   if (options.maxDeadLetterGrowth !== undefined) {
     const length = await redis.xlen(deadLetterStream);

@@ -1,5 +1,6 @@
 import type { ProducerSerializer } from '@nestjs/microservices';
 import type { RedisConnection } from './connection.interface.js';
+import type { ClientTelemetryOptions } from './telemetry-options.interface.js';
 
 /** Options of {@link RedisStreamsClient}. */
 export interface RedisStreamsClientOptions {
@@ -55,4 +56,12 @@ export interface RedisStreamsClientOptions {
    * @defaultValue the identity
    */
   serializer?: ProducerSerializer;
+  /**
+   * OpenTelemetry `send` spans (their context written into each entry's
+   * metadata) and the sent-messages counter, when `@opentelemetry/api` is
+   * installed and an SDK registered; `false` turns them off.
+   *
+   * @defaultValue `{ metrics: true, traces: true }`
+   */
+  telemetry?: ClientTelemetryOptions | false;
 }

@@ -1,6 +1,7 @@
 import type { ConsumerDeserializer } from '@nestjs/microservices';
 import type { RedisConnection } from './connection.interface.js';
 import type { RetryOptions } from './retry-options.interface.js';
+import type { ServerTelemetryOptions } from './telemetry-options.interface.js';
 
 /**
  * Where a newly created consumer group starts: `latest` (`$`, only entries added
@@ -252,4 +253,11 @@ export interface RedisStreamsServerOptions extends StreamHandlerOptions {
   idleConsumerCleanupMs?: number;
   /** Turns the decoded packet into what the handler receives. */
   deserializer?: ConsumerDeserializer;
+  /**
+   * OpenTelemetry metrics and traces, when `@opentelemetry/api` is installed
+   * and an SDK registered; `false` turns them off.
+   *
+   * @defaultValue `{ metrics: true, traces: true, perConsumer: false, gaugeIntervalMs: 15000 }`
+   */
+  telemetry?: ServerTelemetryOptions | false;
 }

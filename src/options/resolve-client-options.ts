@@ -4,6 +4,7 @@ import { InvalidOptionsError } from '../errors/invalid-options.error.js';
 import type { RedisConnection } from '../interfaces/connection.interface.js';
 import type { RedisStreamsClientOptions } from '../interfaces/client-options.interface.js';
 import { wholeNumber } from './validate.js';
+import { resolveClientTelemetry, type ResolvedClientTelemetry } from './resolve-telemetry-options.js';
 import { connectionOption } from './connection-option.js';
 import { isPlainObject, objectWithMethod, onlyKnownKeys } from './validate-shape.js';
 
@@ -15,6 +16,7 @@ const CLIENT_OPTION_KEYS = [
   'maxQueuedEmits',
   'replyTimeoutMs',
   'serializer',
+  'telemetry',
 ] as const satisfies ReadonlyArray<keyof RedisStreamsClientOptions>;
 
 /** Client options with defaults filled in and values checked. */
@@ -26,6 +28,7 @@ export interface ResolvedClientOptions {
   readonly maxQueuedEmits: number;
   readonly replyTimeoutMs: number;
   readonly serializer: ProducerSerializer | undefined;
+  readonly telemetry: ResolvedClientTelemetry;
 }
 
 /**
@@ -47,5 +50,6 @@ export function resolveClientOptions(options: RedisStreamsClientOptions | undefi
     maxQueuedEmits: wholeNumber('maxQueuedEmits', given.maxQueuedEmits, DEFAULT_MAX_QUEUED_EMITS, 0),
     replyTimeoutMs: wholeNumber('replyTimeoutMs', given.replyTimeoutMs, DEFAULT_REPLY_TIMEOUT_MS, 1),
     serializer: objectWithMethod<ProducerSerializer>('serializer', given.serializer, 'serialize', '(packet)'),
+    telemetry: resolveClientTelemetry(given.telemetry),
   };
 }

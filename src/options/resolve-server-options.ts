@@ -14,6 +14,7 @@ import { isEntryId } from '../codec/entry-id.js';
 import { nonEmptyString, oneOf, wholeNumber } from './validate.js';
 import { connectionOption } from './connection-option.js';
 import { objectWithMethod, onlyKnownKeys } from './validate-shape.js';
+import { resolveServerTelemetry, type ResolvedServerTelemetry } from './resolve-telemetry-options.js';
 import { resolveStreamOptions, STREAM_OPTION_KEYS, type ResolvedStreamOptions } from './resolve-stream-group-options.js';
 
 // The server's options are a consumer group's stream options plus its own.
@@ -32,6 +33,7 @@ const SERVER_OPTION_KEYS = [
   'connectTimeoutMs',
   'idleConsumerCleanupMs',
   'deserializer',
+  'telemetry',
 ] as const satisfies ReadonlyArray<keyof RedisStreamsServerOptions>;
 
 /** Server options with every default filled in and every value checked. */
@@ -46,6 +48,7 @@ export interface ResolvedServerOptions extends ResolvedStreamOptions {
   readonly connectTimeoutMs: number;
   readonly idleConsumerCleanupMs: number;
   readonly deserializer: ConsumerDeserializer | undefined;
+  readonly telemetry: ResolvedServerTelemetry;
 }
 
 /** A consumer name unique to this process and instance. */
@@ -91,5 +94,6 @@ export function resolveServerOptions(options: RedisStreamsServerOptions | undefi
     connectTimeoutMs: wholeNumber('connectTimeoutMs', options.connectTimeoutMs, DEFAULT_CONNECT_TIMEOUT_MS, 1),
     idleConsumerCleanupMs: wholeNumber('idleConsumerCleanupMs', options.idleConsumerCleanupMs, DEFAULT_CONSUMER_IDLE_CLEANUP_MS, 0),
     deserializer: objectWithMethod<ConsumerDeserializer>('deserializer', options.deserializer, 'deserialize', '(packet)'),
+    telemetry: resolveServerTelemetry(options.telemetry),
   };
 }

@@ -28,6 +28,9 @@ import { awaitHandlerResult } from '../delivery/handler-result.js';
 import type { RedisStreamsContext } from '../context/redis-streams.context.js';
 import { RequestResponder } from './request-responder.js';
 import { captureHandlerErrors } from './handler-error-capture.js';
+import { openServerTelemetry } from '../telemetry/open-telemetry.js';
+import { NOOP_SERVER_TELEMETRY, type ServerTelemetry } from '../telemetry/telemetry.js';
+import { listKeysOf } from '../routing/key-names.js';
 
 /**
  * The clients `unwrap()` returns: the command connection, the blocking
@@ -103,6 +106,7 @@ export class RedisStreamsServer extends Server<RedisStreamsEvents, RedisStreamsS
   private readonly statusClock = new StatusClock(this._status$);
   private readonly failures: RedisStreamsFailure[] = [];
   private boundStreams: RedisStreamsHealthSnapshot['streams'] = [];
+  private telemetry: ServerTelemetry = NOOP_SERVER_TELEMETRY;
 
   /**
    * @param rawOptions - validated when `listen()` runs, so that a bad option
@@ -178,6 +182,14 @@ export class RedisStreamsServer extends Server<RedisStreamsEvents, RedisStreamsS
     captureHandlerErrors();
     const options = resolveServerOptions(this.rawOptions);
     this.options = options;
+    const telemetry = await openServerTelemetry(options.telemetry);
+    this.telemetry = telemetry;
+    // Connections and every loop start outside the caller's trace context.
+    await telemetry.detached(() => this.open(options, telemetry));
+  }
+
+  /** Connects, checks, creates the groups and starts the consumers of every mode. */
+  private async open(options: ResolvedServerOptions, telemetry: ServerTelemetry): Promise<void> {
     const bound = bindStreams(this.messageHandlers, options, this.logger);
     const bindings = bound.group;
     const listBindings = bindLists(this.messageHandlers, options, this.logger);
@@ -243,6 +255,7 @@ export class RedisStreamsServer extends Server<RedisStreamsEvents, RedisStreamsS
       connections,
       logger: this.logger,
       invokerOf: (binding) => this.createInvoker(binding.handler, responder),
+      telemetry,
       onFatal: (error) => this.onFatal(error),
     });
     this.consumer = consumer;
@@ -252,6 +265,7 @@ export class RedisStreamsServer extends Server<RedisStreamsEvents, RedisStreamsS
       connections,
       logger: this.logger,
       invokerOf: (binding) => this.createInvoker(binding.handler, responder),
+      telemetry,
       onFatal: (error) => this.onFatal(error),
     });
     this.broadcast = broadcast;
@@ -261,12 +275,27 @@ export class RedisStreamsServer extends Server<RedisStreamsEvents, RedisStreamsS
       connections,
       logger: this.logger,
       invokerOf: (binding) => this.createInvoker(binding.handler, responder),
+      telemetry,
       onFatal: (error) => this.onFatal(error),
     });
     this.listConsumer = listConsumer;
     consumer.start();
     broadcast.start();
     listConsumer.start();
+    telemetry.watchGauges(
+      connections.commands,
+      {
+        group: options.group,
+        consumer: options.consumer,
+        streams: this.boundStreams,
+        broadcastStreams: bound.broadcast.map((binding) => binding.stream),
+        lists: lists.map(({ list, deadLetterStream }) => {
+          const { processing, retry } = listKeysOf(list, options.consumer);
+          return { list, processing, retry, deadLetterStream };
+        }),
+      },
+      this.logger,
+    );
     this._status$.next(RedisStreamsStatus.CONNECTED);
     const named = (list: ReadonlyArray<{ stream: string }>): string => list.map((b) => `"${b.stream}"`).join(', ');
     const broadcastNote = bound.broadcast.length > 0 ? `; broadcast reads of ${named(bound.broadcast)}` : '';
@@ -348,6 +377,7 @@ export class RedisStreamsServer extends Server<RedisStreamsEvents, RedisStreamsS
 
   private async stopEverything(shutdownTimeoutMs: number): Promise<void> {
     const deadline = Date.now() + shutdownTimeoutMs;
+    this.telemetry.close();
     this.connections?.markClosing();
     try {
       await Promise.all([this.consumer?.stopReading(), this.broadcast?.stopReading(), this.listConsumer?.stopReading()]);

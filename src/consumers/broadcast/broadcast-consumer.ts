@@ -11,6 +11,7 @@ import { asConfigurationError } from '../../errors/stream-configuration.error.js
 import type { ResolvedBroadcastOptions } from '../../options/resolve-broadcast-options.js';
 import type { ResolvedServerOptions } from '../../options/resolve-server-options.js';
 import { createBroadcastScope } from './broadcast-scope.js';
+import type { ServerTelemetry } from '../../telemetry/telemetry.js';
 import { BroadcastReader } from './broadcast-reader.js';
 import { BroadcastStream } from './broadcast-stream.js';
 import { startPosition, streamTip, type StreamTip } from './stream-tip.js';
@@ -31,6 +32,7 @@ export interface BroadcastConsumerDeps {
   readonly logger: Logger;
   /** The bound handler of a binding, resolved once. */
   readonly invokerOf: (binding: BroadcastBinding) => HandlerInvoker;
+  readonly telemetry: ServerTelemetry;
   readonly onFatal: (error: Error) => void;
 }
 
@@ -87,6 +89,13 @@ export class BroadcastConsumer {
             deserializer: server.deserializer,
             argoEvents: argoEventOriginOf(binding.options.envelope, binding.stream, server.group),
             logger,
+            // No group: every instance reads every entry.
+            telemetry: deps.telemetry.forConsumer({
+              destination: binding.stream,
+              group: undefined,
+              consumer: server.consumer,
+              hasEntryIds: true,
+            }),
           });
           const tip = tips[index]!;
           const stream: BroadcastStream = new BroadcastStream(scope, startPosition(binding.options.start, tip), tip, (error) => {

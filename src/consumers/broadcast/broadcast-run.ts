@@ -13,6 +13,7 @@ import { followHandler } from '../../delivery/handler-result.js';
 import { describeError } from '../../errors/describe-error.js';
 import { NotSupportedError } from '../../errors/not-supported.error.js';
 import type { BroadcastScope } from './broadcast-scope.js';
+import type { DeliveryTrace } from '../../telemetry/telemetry.js';
 
 /**
  * One entry of a broadcast stream, from decoding to the end of its handler.
@@ -27,6 +28,8 @@ export class BroadcastRun implements EntryControl {
   private recordedError: unknown;
   /** Whether {@link flat} is known to hold the entry's exact bytes. */
   private isExact = false;
+  /** The delivery's span and start, while telemetry observes it. */
+  private trace: DeliveryTrace | undefined;
 
   constructor(
     private readonly scope: BroadcastScope,
@@ -83,9 +86,13 @@ export class BroadcastRun implements EntryControl {
     const { stream, consumer, pattern } = this.scope;
     // No group, delivered once: this instance reads every entry exactly one time.
     const context = new RedisStreamsContext([stream, this.id, this.flat, '', consumer, 1, this, fields, pattern, metadata]);
+    const { telemetry } = this.scope;
+    if (telemetry.isOn) this.trace = telemetry.begin(this.id, 1, metadata);
     let outcome: Promise<unknown>;
     try {
-      outcome = this.scope.invoke(data, context);
+      // Inside the delivery's span, so that the handler's own spans nest in it.
+      outcome =
+        this.trace === undefined ? this.scope.invoke(data, context) : telemetry.within(this.trace, this.scope.invoke, data, context);
     } catch (error) {
       this.fail(error);
       return;
@@ -102,7 +109,7 @@ export class BroadcastRun implements EntryControl {
     logger.error(
       `${logPrefix} handler failed on entry ${this.id} (${describeError(this.recordedError ?? error)}); moving on: broadcast reads are at most once per instance, nothing is retried.`,
     );
-    this.finish();
+    this.finish(this.recordedError ?? error);
   }
 
   private skip(reason: string): void {
@@ -111,7 +118,11 @@ export class BroadcastRun implements EntryControl {
     this.finish();
   }
 
-  private finish(): void {
+  /** Frees the slot; ends the delivery's telemetry (no outcome: a broadcast read settles nothing). */
+  private finish(failure?: unknown): void {
+    const { telemetry } = this.scope;
+    if (this.trace !== undefined) telemetry.settle(this.trace, undefined, failure);
+    this.trace = undefined;
     this.scope.slots.release();
   }
 

@@ -5,6 +5,7 @@ import type { RedisCommands } from '../../connection/redis-client.js';
 import type { HandlerInvoker } from '../../context/handler-invoker.js';
 import type { Slots } from '../../delivery/slots.js';
 import type { ResolvedBroadcastOptions } from '../../options/resolve-broadcast-options.js';
+import type { DeliveryTelemetry } from '../../telemetry/telemetry.js';
 
 /** What every part serving one broadcast stream works with, built once per stream. */
 export interface BroadcastScope {
@@ -23,6 +24,8 @@ export interface BroadcastScope {
   /** Set when the handler receives the argo-events event of each entry instead of its payload. */
   readonly argoEvents: ArgoEventOrigin | undefined;
   readonly logger: Logger;
+  /** The stream's metrics and spans (a no-op without an OpenTelemetry SDK). */
+  readonly telemetry: DeliveryTelemetry;
   /** `Broadcast stream "<stream>":`, the start of the log lines about this stream. */
   readonly logPrefix: string;
 }

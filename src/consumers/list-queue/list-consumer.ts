@@ -3,6 +3,7 @@ import type { ConnectionSet } from '../../connection/connection-set.js';
 import type { ResolvedServerOptions } from '../../options/resolve-server-options.js';
 import type { ListHandlerInvoker } from './list-entry-run.js';
 import { ListWorker, type ListBinding } from './list-worker.js';
+import type { ServerTelemetry } from '../../telemetry/telemetry.js';
 
 /** What the list-queue mode of a server is built from. */
 export interface ListConsumerDeps {
@@ -12,6 +13,7 @@ export interface ListConsumerDeps {
   readonly logger: Logger;
   /** The bound handler of a binding, resolved once. */
   readonly invokerOf: (binding: ListBinding) => ListHandlerInvoker;
+  readonly telemetry: ServerTelemetry;
   readonly onFatal: (error: Error) => void;
 }
 
@@ -39,6 +41,12 @@ export class ListConsumer {
           blocking,
           logger,
           invoke: deps.invokerOf(binding),
+          telemetry: deps.telemetry.forConsumer({
+            destination: binding.list,
+            group: server.group,
+            consumer: server.consumer,
+            hasEntryIds: false,
+          }),
           onFatal: deps.onFatal,
         });
         await worker.open();

@@ -12,6 +12,7 @@ import { judgeDelivery, judgeFailure, retryDelayMs, checkRetryDelay } from '../.
 import { awaitHandlerResult } from '../../delivery/handler-result.js';
 import type { ListAcker } from './list-acker.js';
 import type { ListScope } from './list-scope.js';
+import type { DeliveryTrace, SettleDetail, SettleOutcome } from '../../telemetry/telemetry.js';
 
 /** Runs the bound Nest handler for a decoded list entry; resolves or rejects with its outcome. */
 export type ListHandlerInvoker = (data: unknown, context: RedisListContext) => Promise<unknown>;
@@ -54,6 +55,9 @@ export class ListEntryRun implements EntryControl {
   private readonly entry: Buffer;
   /** Deliveries including this one. */
   private readonly deliveries: number;
+  /** The delivery's span and start, while telemetry observes it. */
+  private trace: DeliveryTrace | undefined;
+  private isObserved = false;
 
   /**
    * @param stored - the value exactly as it is in the processing list (what LREM must match)
@@ -74,12 +78,12 @@ export class ListEntryRun implements EntryControl {
     this.deps.running.add(this);
     const exhausted = judgeDelivery(this.deliveries, scope.options);
     if (exhausted !== undefined) {
-      this.finishAfter(this.deadLetter(exhausted.reason));
+      this.finishAfter(this.sendToDeadLetter(exhausted.reason, 'max_deliveries'));
       return;
     }
     const decoded = decodeListEntry(this.entry);
     if (decoded.kind === 'undecodable') {
-      this.finishAfter(this.deadLetter(`undecodable: ${decoded.reason}`));
+      this.finishAfter(this.sendToDeadLetter(`undecodable: ${decoded.reason}`, 'undecodable'));
       return;
     }
     const metadata = decoded.kind === 'envelope' ? decoded.metadata : undefined;
@@ -89,7 +93,8 @@ export class ListEntryRun implements EntryControl {
     }
     deserializePacket(deserializer, pattern, scope.list, decoded.data, metadata).then(
       (data) => this.invoke(data, metadata),
-      (error: unknown) => this.finishAfter(this.deadLetter(`undecodable: deserializer failed (${describeDeserializerError(error)})`)),
+      (error: unknown) =>
+        this.finishAfter(this.sendToDeadLetter(`undecodable: deserializer failed (${describeDeserializerError(error)})`, 'undecodable')),
     );
   }
 
@@ -107,9 +112,12 @@ export class ListEntryRun implements EntryControl {
     });
     const { handlerTimeoutMs } = this.deps.scope.options;
     if (handlerTimeoutMs > 0) this.timer = setTimeout(() => this.timedOut(handlerTimeoutMs), handlerTimeoutMs);
+    const { telemetry } = scope;
+    if (telemetry.isOn) this.trace = telemetry.begin(undefined, this.deliveries, metadata);
     let outcome: Promise<unknown>;
     try {
-      outcome = this.deps.invoke(data, context);
+      // Inside the delivery's span, so that the handler's own spans nest in it.
+      outcome = this.trace === undefined ? this.deps.invoke(data, context) : telemetry.within(this.trace, this.deps.invoke, data, context);
     } catch (error) {
       this.fail(error);
       return;
@@ -132,8 +140,29 @@ export class ListEntryRun implements EntryControl {
     if (!this.isSettled) {
       this.isSettled = true;
       this.deps.acker.ack(this.stored);
+      this.observe('ack');
     }
     this.finish();
+  }
+
+  /** Ends the delivery's telemetry (span, duration, outcome), once. */
+  private observe(outcome: SettleOutcome, failure?: unknown, detail?: SettleDetail): void {
+    const { telemetry } = this.deps.scope;
+    if (!telemetry.isOn || this.isObserved) return;
+    this.isObserved = true;
+    // Settled before its handler ran (a dead letter): observed now.
+    const trace = this.trace ?? telemetry.begin(undefined, this.deliveries, undefined);
+    this.trace = undefined;
+    telemetry.settle(trace, outcome, failure, detail);
+  }
+
+  /**
+   * The handler's own calls (ctx.ack(), retry(), deadLetter()) run their
+   * commands outside its trace context; called only with telemetry on, so
+   * that no closure is made per entry without it.
+   */
+  private detached<R>(fn: () => R): R {
+    return this.deps.scope.telemetry.detached(fn);
   }
 
   private fail(error: unknown): void {
@@ -172,6 +201,7 @@ export class ListEntryRun implements EntryControl {
     this.aborter ??= new AbortController();
     this.aborter.abort(reason);
     this.deps.scope.logger.warn(`${this.deps.scope.logPrefix} ${reason.message}`);
+    this.observe('lease_lost');
     this.finish();
   }
 
@@ -188,7 +218,10 @@ export class ListEntryRun implements EntryControl {
   ack(): Promise<void> {
     if (this.isSettled) return Promise.resolve();
     this.isSettled = true;
-    return this.deps.acker.ackConfirmed(this.stored);
+    this.observe('ack');
+    return this.deps.scope.telemetry.isOn
+      ? this.detached(() => this.deps.acker.ackConfirmed(this.stored))
+      : this.deps.acker.ackConfirmed(this.stored);
   }
 
   /** Aborted when its time limit passes, or when close() stops waiting for running handlers (the worker's shutdown signal). */
@@ -200,13 +233,15 @@ export class ListEntryRun implements EntryControl {
 
   async retry(delayMs?: number): Promise<void> {
     checkRetryDelay(delayMs);
-    await this.handBack(retryDelayMs(this.deliveries, delayMs, this.deps.scope.options));
+    const delay = retryDelayMs(this.deliveries, delayMs, this.deps.scope.options);
+    await (this.deps.scope.telemetry.isOn ? this.detached(() => this.handBack(delay, undefined)) : this.handBack(delay, undefined));
   }
 
   /** Hands the entry back, due in `delayMs`, with this delivery counted. */
-  private async handBack(delayMs: number): Promise<void> {
+  private async handBack(delayMs: number, failure: unknown): Promise<void> {
     if (this.isSettled) return;
     this.isSettled = true;
+    this.observe('retry', failure, { delayMs });
     handBacks += 1;
     const wrapped = wrapForRetry(this.deliveries, `${RUN_PREFIX}${handBacks.toString(36)}`, this.entry);
     await this.sendHandBack(delayMs, wrapped);
@@ -247,9 +282,17 @@ export class ListEntryRun implements EntryControl {
     closed.addEventListener('abort', cancel, { once: true });
   }
 
-  async deadLetter(reason: string): Promise<void> {
+  deadLetter(reason: string): Promise<void> {
+    return this.deps.scope.telemetry.isOn
+      ? this.detached(() => this.sendToDeadLetter(reason, undefined))
+      : this.sendToDeadLetter(reason, undefined);
+  }
+
+  /** @param failure - what failed (an error, or our reason's kind), for telemetry */
+  private async sendToDeadLetter(reason: string, failure: unknown): Promise<void> {
     if (this.isSettled) return;
     this.isSettled = true;
+    this.observe('dead_letter', failure, { target: this.deps.scope.deadLetterStream, reason });
     await this.sendDeadLetter(reason);
   }
 
@@ -290,13 +333,14 @@ export class ListEntryRun implements EntryControl {
     if (this.isSettled) return;
     const { options, logger, logPrefix } = this.deps.scope;
     const verdict = judgeFailure(this.deliveries, { error, recordedError: this.originalError }, options);
+    const failure = this.originalError ?? error;
     if (verdict.action === 'dead-letter') {
-      await this.deadLetter(verdict.reason);
+      await this.sendToDeadLetter(verdict.reason, failure);
       return;
     }
     logger.warn(
       `${logPrefix} an entry failed on delivery ${this.deliveries} of ${options.maxDeliveries} (${verdict.reason}); handing it back, due in ${verdict.delayMs} ms.`,
     );
-    await this.handBack(verdict.delayMs);
+    await this.handBack(verdict.delayMs, failure);
   }
 }

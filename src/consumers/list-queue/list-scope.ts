@@ -4,6 +4,7 @@ import type { RedisClient } from '../../connection/redis-client.js';
 import type { Slots } from '../../delivery/slots.js';
 import type { ResolvedStreamOptions } from '../../options/resolve-stream-group-options.js';
 import type { ListKeys } from '../../routing/key-names.js';
+import type { DeliveryTelemetry } from '../../telemetry/telemetry.js';
 
 /** What every part serving one list queue works with (reader, keeper, acker, entries): built once per list. */
 export interface ListScope {
@@ -20,6 +21,8 @@ export interface ListScope {
   /** Never more than `options.concurrency` entries in this consumer's hands. */
   readonly slots: Slots;
   readonly logger: Logger;
+  /** The list's metrics and spans (a no-op without an OpenTelemetry SDK). */
+  readonly telemetry: DeliveryTelemetry;
   /** `List "<list>" consumer "<consumer>":`, the start of the log lines about this list. */
   readonly logPrefix: string;
 }

@@ -14,6 +14,7 @@ import { ListKeeper } from './list-keeper.js';
 import { ListReader } from './list-reader.js';
 import { createListScope, type ListScope } from './list-scope.js';
 import { waitUntil } from '../../delivery/deadline.js';
+import type { DeliveryTelemetry } from '../../telemetry/telemetry.js';
 
 /** A list and the handler bound to it, resolved once at start. */
 export interface ListBinding {
@@ -36,6 +37,8 @@ export interface ListWorkerDeps {
   readonly blocking: Redis;
   readonly logger: Logger;
   readonly invoke: ListHandlerInvoker;
+  /** The list's metrics and spans. */
+  readonly telemetry: DeliveryTelemetry;
   readonly onFatal: (error: Error) => void;
 }
 
@@ -69,6 +72,7 @@ export class ListWorker {
       scripts: deps.scripts,
       slots,
       logger,
+      telemetry: deps.telemetry,
     });
     const onFatal = (error: Error) => this.failForGood(error);
     this.acker = new ListAcker(this.scope);

@@ -21,6 +21,7 @@ import { followHandler } from '../../delivery/handler-result.js';
 import { judgeDelivery, judgeFailure, retryDelayMs, checkRetryDelay } from '../../delivery/failure-policy.js';
 import { InFlightEntry, InFlightList } from '../../delivery/in-flight.js';
 import type { StreamScope } from './stream-scope.js';
+import type { DeliveryTrace, SettleDetail, SettleOutcome } from '../../telemetry/telemetry.js';
 
 export type { HandlerInvoker } from '../../context/handler-invoker.js';
 
@@ -61,9 +62,10 @@ export class EntryProcessor {
    * @param flat - the entry's flat field list
    * @param deliveries - Redis' delivery counter, including this delivery
    * @param receivedAt - when the entry was read (epoch ms); one clock read per batch is enough
+   * @param reclaimedFrom - the consumer it was claimed from, when it was another's
    */
-  process(id: string, flat: readonly FieldValue[], deliveries: number, receivedAt = Date.now()): void {
-    const run = new EntryRun(this.runDeps, id, flat, deliveries, receivedAt);
+  process(id: string, flat: readonly FieldValue[], deliveries: number, receivedAt = Date.now(), reclaimedFrom?: string): void {
+    const run = new EntryRun(this.runDeps, id, flat, deliveries, receivedAt, reclaimedFrom);
     this.inFlight.add(run);
     run.start();
   }
@@ -84,6 +86,9 @@ class EntryRun extends InFlightEntry implements EntryControl {
   private timer: NodeJS.Timeout | undefined;
   /** Whether {@link flat} is known to hold the entry's exact bytes. */
   private isExact = false;
+  /** The delivery's span and start, while telemetry observes it. */
+  private trace: DeliveryTrace | undefined;
+  private isObserved = false;
 
   constructor(
     private readonly deps: EntryRunDeps,
@@ -91,6 +96,7 @@ class EntryRun extends InFlightEntry implements EntryControl {
     private flat: readonly FieldValue[],
     private readonly deliveries: number,
     receivedAt: number,
+    private readonly reclaimedFrom: string | undefined,
   ) {
     super(id, receivedAt);
   }
@@ -104,7 +110,7 @@ class EntryRun extends InFlightEntry implements EntryControl {
     }
     const exhausted = judgeDelivery(this.deliveries, scope.options);
     if (exhausted !== undefined) {
-      this.finishAfter(this.deadLetter(exhausted.reason));
+      this.finishAfter(this.sendToDeadLetter(exhausted.reason, 'max_deliveries'));
       return;
     }
     const { argoEvents } = this.deps;
@@ -114,7 +120,7 @@ class EntryRun extends InFlightEntry implements EntryControl {
         ? decodeFlat(this.flat)
         : { kind: 'envelope', data: argoEventOf(argoEvents, this.id, this.flat, this.renewedAt), metadata: undefined };
     if (decoded.kind === 'undecodable') {
-      this.finishAfter(this.deadLetter(`undecodable: ${decoded.reason}`));
+      this.finishAfter(this.sendToDeadLetter(`undecodable: ${decoded.reason}`, 'undecodable'));
       return;
     }
     const fields = decoded.kind === 'fields' ? decoded.data : undefined;
@@ -126,7 +132,8 @@ class EntryRun extends InFlightEntry implements EntryControl {
     }
     deserializePacket(deserializer, this.deps.pattern, scope.stream, decoded.data, metadata).then(
       (data) => this.invoke(data, fields, metadata, request),
-      (error: unknown) => this.finishAfter(this.deadLetter(`undecodable: deserializer failed (${describeDeserializerError(error)})`)),
+      (error: unknown) =>
+        this.finishAfter(this.sendToDeadLetter(`undecodable: deserializer failed (${describeDeserializerError(error)})`, 'undecodable')),
     );
   }
 
@@ -144,6 +151,7 @@ class EntryRun extends InFlightEntry implements EntryControl {
           logger.warn(`${logPrefix} pending entry ${this.id} was deleted or trimmed; removing it from the pending list.`);
           this.settle();
           this.deps.acker.ack(this.id);
+          this.observe('deleted');
           this.finish();
           return;
         }
@@ -183,9 +191,15 @@ class EntryRun extends InFlightEntry implements EntryControl {
     // A request has its caller's deadline instead, and is answered, not retried.
     const { handlerTimeoutMs } = this.deps.scope.options;
     if (handlerTimeoutMs > 0 && request === undefined) this.timer = setTimeout(() => this.timedOut(handlerTimeoutMs), handlerTimeoutMs);
+    const { telemetry } = this.deps.scope;
+    if (telemetry.isOn) this.trace = telemetry.begin(this.id, this.deliveries, metadata, this.reclaimedFrom);
     let outcome: Promise<unknown>;
     try {
-      outcome = this.deps.invoke(data, context, request);
+      // Inside the delivery's span, so that the handler's own spans nest in it.
+      outcome =
+        this.trace === undefined
+          ? this.deps.invoke(data, context, request)
+          : telemetry.within(this.trace, this.deps.invoke, data, context, request);
     } catch (error) {
       this.fail(error);
       return;
@@ -201,8 +215,34 @@ class EntryRun extends InFlightEntry implements EntryControl {
     if (!this.isSettled) {
       this.settle();
       this.deps.acker.ack(this.id);
+      this.observe('ack');
     }
     this.finish();
+  }
+
+  /** Ends the delivery's telemetry (span, duration, outcome), once. */
+  private observe(outcome: SettleOutcome, failure?: unknown, detail?: SettleDetail): void {
+    const { telemetry } = this.deps.scope;
+    if (!telemetry.isOn || this.isObserved) return;
+    this.isObserved = true;
+    // Settled before its handler ran (a dead letter, a deleted entry): observed now.
+    const trace = this.trace ?? telemetry.begin(this.id, this.deliveries, undefined, this.reclaimedFrom);
+    this.trace = undefined;
+    telemetry.settle(trace, outcome, failure, detail);
+  }
+
+  /**
+   * The handler's own calls (ctx.ack(), retry(), deadLetter()) run their
+   * commands outside its trace context; called only with telemetry on, so
+   * that no closure is made per entry without it.
+   */
+  private detached<R>(fn: () => R): R {
+    return this.deps.scope.telemetry.detached(fn);
+  }
+
+  /** The server released the entry at shutdown, its handler still running. */
+  override released(): void {
+    this.observe('released');
   }
 
   private fail(error: unknown): void {
@@ -262,6 +302,7 @@ class EntryRun extends InFlightEntry implements EntryControl {
     this.settle();
     this.abort(reason);
     this.deps.scope.logger.warn(`${this.deps.scope.logPrefix} ${reason.message}`);
+    this.observe('lease_lost');
     this.finish();
   }
 
@@ -274,18 +315,25 @@ class EntryRun extends InFlightEntry implements EntryControl {
   ack(): Promise<void> {
     if (this.isSettled) return Promise.resolve();
     this.settle();
-    return this.deps.acker.ackConfirmed(this.id);
+    this.observe('ack');
+    return this.deps.scope.telemetry.isOn
+      ? this.detached(() => this.deps.acker.ackConfirmed(this.id))
+      : this.deps.acker.ackConfirmed(this.id);
   }
 
   async retry(delayMs?: number): Promise<void> {
     checkRetryDelay(delayMs);
-    await this.scheduleRetry(retryDelayMs(this.deliveries, delayMs, this.deps.scope.options));
+    const delay = retryDelayMs(this.deliveries, delayMs, this.deps.scope.options);
+    await (this.deps.scope.telemetry.isOn
+      ? this.detached(() => this.scheduleRetry(delay, undefined))
+      : this.scheduleRetry(delay, undefined));
   }
 
   /** Leaves the entry pending, claimable by the group after `delayMs`. */
-  private async scheduleRetry(delayMs: number): Promise<void> {
+  private async scheduleRetry(delayMs: number, failure: unknown): Promise<void> {
     if (this.isSettled) return;
     this.settle();
+    this.observe('retry', failure, { delayMs });
     const { scope } = this.deps;
     try {
       await makeClaimableAfter(scope, [this.id], delayMs);
@@ -298,11 +346,19 @@ class EntryRun extends InFlightEntry implements EntryControl {
     }
   }
 
-  async deadLetter(reason: string): Promise<void> {
+  deadLetter(reason: string): Promise<void> {
+    return this.deps.scope.telemetry.isOn
+      ? this.detached(() => this.sendToDeadLetter(reason, undefined))
+      : this.sendToDeadLetter(reason, undefined);
+  }
+
+  /** @param failure - what failed (an error, or our reason's kind), for telemetry */
+  private async sendToDeadLetter(reason: string, failure: unknown): Promise<void> {
     if (this.isSettled) return;
     this.settle();
     const { stream, group, consumer, options, scripts, logger, logPrefix } = this.deps.scope;
     const target = options.deadLetterStream(stream);
+    this.observe('dead_letter', failure, { target, reason });
     try {
       const deadId = await moveToDeadLetter(scripts, target, options.deadLetterMaxLen, {
         stream,
@@ -332,13 +388,14 @@ class EntryRun extends InFlightEntry implements EntryControl {
     if (this.isSettled) return;
     const { options, logger, logPrefix } = this.deps.scope;
     const verdict = judgeFailure(this.deliveries, { error, recordedError: this.originalError }, options);
+    const failure = this.originalError ?? error;
     if (verdict.action === 'dead-letter') {
-      await this.deadLetter(verdict.reason);
+      await this.sendToDeadLetter(verdict.reason, failure);
       return;
     }
     logger.warn(
       `${logPrefix} entry ${this.id} failed on delivery ${this.deliveries} of ${options.maxDeliveries} (${verdict.reason}); retrying in ${verdict.delayMs} ms.`,
     );
-    await this.scheduleRetry(verdict.delayMs);
+    await this.scheduleRetry(verdict.delayMs, failure);
   }
 }

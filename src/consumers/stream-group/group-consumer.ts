@@ -8,6 +8,7 @@ import { PendingScanner } from './pending-scanner.js';
 import { waitForStreams } from './stream-gate.js';
 import { readCountOf, readGroupsOf } from '../../delivery/read-group-key.js';
 import { openStream, StreamWorker, type StreamBinding } from './stream-worker.js';
+import type { ServerTelemetry } from '../../telemetry/telemetry.js';
 
 /** What the consumer-group mode of a server is built from. */
 export interface GroupConsumerDeps {
@@ -17,6 +18,7 @@ export interface GroupConsumerDeps {
   readonly logger: Logger;
   /** The bound handler of a binding, resolved once. */
   readonly invokerOf: (binding: StreamBinding) => HandlerInvoker;
+  readonly telemetry: ServerTelemetry;
   readonly onFatal: (error: Error) => void;
 }
 
@@ -84,6 +86,12 @@ export class GroupConsumer {
           reads: reader,
           scanner,
           acks,
+          telemetry: deps.telemetry.forConsumer({
+            destination: binding.stream,
+            group: server.group,
+            consumer: server.consumer,
+            hasEntryIds: true,
+          }),
           onFatal: deps.onFatal,
         });
       }

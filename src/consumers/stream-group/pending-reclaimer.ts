@@ -164,7 +164,8 @@ export class PendingReclaimer implements ScannedStream {
         claimed += 1;
         const before = previous.get(id);
         logger.debug?.(`${logPrefix} claimed entry ${id} from consumer "${before?.holder}" (idle over ${minIdleMs} ms).`);
-        processor.process(id, flat, (before?.count ?? 0) + 1);
+        const holder = before?.holder;
+        processor.process(id, flat, (before?.count ?? 0) + 1, undefined, holder === consumer ? undefined : holder);
       }
     } finally {
       slots.release(granted - claimed);
@@ -182,6 +183,7 @@ export class PendingReclaimer implements ScannedStream {
       `${logPrefix} pending entr${deleted.length === 1 ? 'y' : 'ies'} ${deleted.join(', ')} deleted or trimmed; removing from the pending list.`,
     );
     await commands.xack(stream, group, ...deleted);
+    this.scope.telemetry.count('deleted', deleted.length);
   }
 
   /** Renews the lease of entries whose handlers have run for a third of `claimIdleMs` since the last renewal. */

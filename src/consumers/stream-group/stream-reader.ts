@@ -165,6 +165,7 @@ export class StreamReader extends SlottedMember<ReaderState> {
       // way Redis reports, but a null here must never reach a handler.
       if (flat === null) {
         this.deps.acker.ack(id);
+        this.scope.telemetry.count('deleted', 1);
         slots.release();
         continue;
       }
@@ -195,6 +196,7 @@ export class StreamReader extends SlottedMember<ReaderState> {
       if (flat === null) {
         logger.warn(`${logPrefix} pending entry ${id} was deleted or trimmed; removing it from the pending list.`);
         this.deps.acker.ack(id);
+        this.scope.telemetry.count('deleted', 1);
         slots.release();
         continue;
       }

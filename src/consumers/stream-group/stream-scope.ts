@@ -3,6 +3,7 @@ import type { RedisCommands } from '../../connection/redis-client.js';
 import type { StreamScripts } from '../../connection/scripts.js';
 import type { Slots } from '../../delivery/slots.js';
 import type { ResolvedStreamOptions } from '../../options/resolve-stream-group-options.js';
+import type { DeliveryTelemetry } from '../../telemetry/telemetry.js';
 
 /**
  * What every part serving one stream of a consumer group works with (reader,
@@ -25,6 +26,8 @@ export interface StreamScope {
    */
   readonly claimableIn: (delayMs: number) => void;
   readonly logger: Logger;
+  /** The stream's metrics and spans (a no-op without an OpenTelemetry SDK). */
+  readonly telemetry: DeliveryTelemetry;
   /** `Stream "<stream>" group "<group>":`, the start of the log lines about this stream. */
   readonly logPrefix: string;
 }

@@ -17,6 +17,7 @@ import { PendingReclaimer } from './pending-reclaimer.js';
 import type { PendingScanner } from './pending-scanner.js';
 import { StreamReader } from './stream-reader.js';
 import { createStreamScope, type StreamScope } from './stream-scope.js';
+import type { DeliveryTelemetry } from '../../telemetry/telemetry.js';
 
 /** A stream and the handler bound to it, resolved once at start. */
 export interface StreamBinding {
@@ -49,6 +50,8 @@ export interface StreamWorkerDeps {
   readonly scanner: PendingScanner;
   /** Flushes the server's acks together, once per turn. */
   readonly acks: AckTurn;
+  /** The stream's metrics and spans. */
+  readonly telemetry: DeliveryTelemetry;
   readonly onFatal: (error: Error) => void;
 }
 
@@ -98,6 +101,7 @@ export class StreamWorker {
       scripts: deps.scripts,
       slots,
       logger,
+      telemetry: deps.telemetry,
       claimableIn: (delayMs) => scanner.lookIn(this.reclaimer, delayMs),
     });
     const onFatal = (error: Error) => this.failForGood(error);
@@ -181,6 +185,7 @@ export class StreamWorker {
       );
       for (const entry of unfinished) entry.abort(reason);
       await this.release(unfinished.map((entry) => entry.id));
+      for (const entry of unfinished) entry.released();
     }
     await this.acker.drain(Math.max(deadline, Date.now() + 1_000));
     this.acker.close();

@@ -27,6 +27,7 @@ describe('client option resolution: defaults', () => {
       maxQueuedEmits: 10000,
       replyTimeoutMs: 30000,
       serializer: undefined,
+      telemetry: { metrics: true, traces: true },
     });
   });
 
@@ -50,6 +51,7 @@ describe('client option resolution: defaults', () => {
           maxQueuedEmits: 0,
           replyTimeoutMs: 250,
           serializer,
+          telemetry: { traces: false },
         }),
       ).toEqual({
         connection: 'redis://127.0.0.1:1',
@@ -59,6 +61,7 @@ describe('client option resolution: defaults', () => {
         maxQueuedEmits: 0,
         replyTimeoutMs: 250,
         serializer,
+        telemetry: { metrics: true, traces: false },
       });
       expect(resolveClientOptions({ connection: instance }).connection).toBe(instance);
       expect(resolveClientOptions({ connection: { host: 'h', port: 1 } }).connection).toEqual({ host: 'h', port: 1 });

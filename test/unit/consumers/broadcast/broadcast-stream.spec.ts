@@ -4,6 +4,7 @@ import { createBroadcastScope } from '../../../../src/consumers/broadcast/broadc
 import { BroadcastStream } from '../../../../src/consumers/broadcast/broadcast-stream.js';
 import type { StreamTip } from '../../../../src/consumers/broadcast/stream-tip.js';
 import { Slots } from '../../../../src/delivery/slots.js';
+import { NOOP_DELIVERY_TELEMETRY } from '../../../../src/telemetry/telemetry.js';
 
 /** A logger that keeps its warnings. */
 class Warnings extends Logger {
@@ -28,6 +29,7 @@ function stream(position: string, tip: StreamTip, concurrency = 10) {
     deserializer: undefined,
     argoEvents: undefined,
     logger,
+    telemetry: NOOP_DELIVERY_TELEMETRY,
   });
   let changes = 0;
   const member = new BroadcastStream(scope, position, tip, () => undefined);

@@ -1,4 +1,4 @@
-import { entryIdMs } from '../codec/entry-id.js';
+import { entryIdMs } from './entry-id.js';
 
 /**
  * The name/value pairs of an XINFO reply (`['length', 2, 'groups', 1, ...]`)
