@@ -1,6 +1,7 @@
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { Redis } from 'ioredis';
 import { lastValueFrom } from 'rxjs';
 import { fastOptions } from '../../support/apps.js';
 import { listController } from '../../support/list-queue.js';
@@ -90,6 +91,17 @@ describe('telemetry: list queues, broadcast reads, request-reply', () => {
     await scene.start([Quote], fastOptions({ group: scene.group, consumer: 'c1' }));
     const client = scene.newClient();
     await client.connect();
+    // Which span is active whenever a reply read (XREAD) goes out, on any connection of this process.
+    const replyReads: Array<string | undefined> = [];
+    const sendCommand = Redis.prototype.sendCommand;
+    Redis.prototype.sendCommand = function (this: Redis, ...args: Parameters<Redis['sendCommand']>) {
+      if (args[0].name.toLowerCase() === 'xread') replyReads.push((trace.getActiveSpan() as { name?: string } | undefined)?.name);
+      return sendCommand.apply(this, args);
+    };
+    scene.defer(() => {
+      Redis.prototype.sendCommand = sendCommand;
+    });
+    // The first send() opens the reply listener, from inside the caller's span.
     const reply = await tracer.startActiveSpan('GET /quote', async (span) => {
       try {
         return await lastValueFrom(client.send<{ sku: string }>(pattern, 'A1'));
@@ -109,5 +121,8 @@ describe('telemetry: list queues, broadcast reads, request-reply', () => {
     expect(processed?.attributes['messaging.consumer.group.name']).toBe(scene.group);
     const collected = await sdk.collect();
     expect(totalOf(collected, 'nrs.settled.messages', { 'nrs.outcome': 'ack', 'messaging.destination.name': scene.stream })).toBe(1);
+    // The reply listener read before and after the reply, never inside the caller's context.
+    await waitFor(() => replyReads.length >= 2, { message: 'the reply listener reading again' });
+    expect(replyReads.every((name) => name === undefined)).toBe(true);
   });
 });

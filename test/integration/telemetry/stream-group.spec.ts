@@ -138,6 +138,24 @@ describe('telemetry: consumer group', () => {
     expect(totalOf(collected, 'nrs.reclaimed.messages', { 'messaging.destination.name': scene.stream })).toBe(1);
   });
 
+  it('ends the span of a delivery whose lease was lost with a lease_lost event and outcome', async () => {
+    let heard: AbortSignal | undefined;
+    const handler = streamsController([scene.stream], (_stream, _data, ctx: RedisStreamsContext) => {
+      heard = ctx.signal;
+      return new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve()));
+    });
+    await scene.start([handler], fastOptions({ group: scene.group, consumer: 'c1', claimIdleMs: 600, claimIntervalMs: 50 }));
+    const id = await scene.produce.add('n', '1');
+    await waitFor(() => heard !== undefined, { message: 'the handler running' });
+    await scene.redis.xclaim(scene.stream, scene.group, 'intruder', 0, id, 'JUSTID');
+    await waitFor(() => sdk.spansNamed(`process ${scene.stream}`).length === 1, { message: 'the span ended on the lost lease' });
+    const [processed] = sdk.spansNamed(`process ${scene.stream}`);
+    expect(processed?.events.map((event) => event.name)).toEqual(['lease_lost']);
+    const collected = await sdk.collect();
+    expect(totalOf(collected, 'nrs.settled.messages', { 'messaging.destination.name': scene.stream, 'nrs.outcome': 'lease_lost' })).toBe(1);
+    expect(totalOf(collected, 'nrs.settled.messages', { 'messaging.destination.name': scene.stream, 'nrs.outcome': 'ack' })).toBe(0);
+  });
+
   it('marks a failed send with its error type, in the span and the sent counter', async () => {
     await scene.redis.set(scene.stream, 'not a stream');
     await expect(lastValueFrom(scene.client.emit(`stream:${scene.stream}`, { order: 9 }))).rejects.toThrow();
