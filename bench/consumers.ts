@@ -65,6 +65,8 @@ export async function createConsumer(job: ConsumerJob, probe: Probe, monitor: Re
       throw new Error(`${job.contender} is a producer, not a consumer`);
     case 'rpc-ours':
     case 'rpc-nest-redis':
+    case 'rpc-raw-streams':
+    case 'rpc-raw-pubsub':
       throw new Error(`${job.contender} runs request-reply (bench/rpc-run.ts), not a consumer`);
   }
 }

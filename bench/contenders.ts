@@ -25,7 +25,9 @@ export type ContenderKind =
   | 'xadd-raw'
   | 'emit-ours'
   | 'rpc-ours'
-  | 'rpc-nest-redis';
+  | 'rpc-nest-redis'
+  | 'rpc-raw-streams'
+  | 'rpc-raw-pubsub';
 
 /** Where a consumer's messages come from: what is pre-filled and which producer writes. */
 export type Family = 'stream' | 'list' | 'bullmq' | 'nest-redis';
@@ -157,6 +159,18 @@ export const KINDS: Readonly<Record<ContenderKind, KindFacts>> = {
     isCompetitor: true,
     description: "the same, on NestJS' built-in `Transport.REDIS` (pub/sub): `ClientProxy.send()` and the same controller.",
   },
+  'rpc-raw-streams': {
+    role: 'rpc',
+    isCompetitor: false,
+    description:
+      'the protocols without NestJS or either transport, for their own bound: hand-written ioredis loops in one process, ' +
+      'request `XADD`, a blocking `XREADGROUP` that answers with `XADD` and then `XACK`s, the reply read with a blocking `XREAD`.',
+  },
+  'rpc-raw-pubsub': {
+    role: 'rpc',
+    isCompetitor: false,
+    description: 'the same over pub/sub: request and reply each a `PUBLISH` to a channel the other side subscribes to.',
+  },
 };
 
 /** One contender. */
@@ -285,6 +299,21 @@ export const CONTENDERS = [
   { name: 'emit-ours', kind: 'emit-ours', concurrency: 100, scenarios: ['emit'], notes: '' },
   { name: 'rpc-ours', kind: 'rpc-ours', concurrency: 100, scenarios: ['rpc'], representsFamily: true, notes: 'send() over streams' },
   { name: 'rpc-nest-redis', kind: 'rpc-nest-redis', concurrency: 100, scenarios: ['rpc'], representsFamily: true, notes: 'not durable' },
+  {
+    name: 'rpc-raw-streams',
+    kind: 'rpc-raw-streams',
+    concurrency: 100,
+    scenarios: ['rpc'],
+    notes: 'no NestJS: the streams protocol alone',
+  },
+  {
+    name: 'rpc-raw-pubsub',
+    kind: 'rpc-raw-pubsub',
+    concurrency: 100,
+    scenarios: ['rpc'],
+    representsFamily: true,
+    notes: 'no NestJS: the pub/sub protocol alone',
+  },
 ] as const satisfies readonly Contender[];
 
 type Row = (typeof CONTENDERS)[number];
@@ -293,7 +322,7 @@ type Row = (typeof CONTENDERS)[number];
 export type ProducerName = Extract<Row, { kind: 'xadd-raw' | 'emit-ours' }>['name'];
 
 /** A request-reply contender's name (the rpc scenario). */
-export type RpcName = Extract<Row, { kind: 'rpc-ours' | 'rpc-nest-redis' }>['name'];
+export type RpcName = Extract<Row, { kind: 'rpc-ours' | 'rpc-nest-redis' | 'rpc-raw-streams' | 'rpc-raw-pubsub' }>['name'];
 
 /** A consumer contender's name. */
 export type ConsumerName = Exclude<Row['name'], ProducerName | RpcName>;

@@ -297,18 +297,36 @@ export function rpcTable(throughput: Runs, latency: Runs): string {
     times(ratio(latency, c, 'rpc-nest-redis', p99)),
     [notes(throughput, c), notes(latency, c)].filter(Boolean).join('; '),
   ]);
-  return table(
-    [
-      'contender',
-      'round trips/s median (min–max)',
-      '× rpc-nest-redis',
-      'p50 ms',
-      'p99 ms',
-      'p50 × rpc-nest-redis',
-      'p99 × rpc-nest-redis',
-      'notes',
-    ],
-    rows,
+  return (
+    table(
+      [
+        'contender',
+        'round trips/s median (min–max)',
+        '× rpc-nest-redis',
+        'p50 ms',
+        'p99 ms',
+        'p50 × rpc-nest-redis',
+        'p99 × rpc-nest-redis',
+        'notes',
+      ],
+      rows,
+    ) + protocolBound(throughput, latency)
+  );
+}
+
+/**
+ * What the two protocols cost on their own, without NestJS or either transport
+ * (rpc-raw-streams against rpc-raw-pubsub, in the same rounds): the bound a
+ * request-reply over streams has against one over pub/sub.
+ */
+function protocolBound(throughput: Runs, latency: Runs): string {
+  if (!latency.has('rpc-raw-streams') || !latency.has('rpc-raw-pubsub')) return '';
+  const p50 = (r: RunResult): number | undefined => r.latency?.p50;
+  const of = (runs: Runs, metric: (r: RunResult) => number | undefined): string =>
+    times(ratio(runs, 'rpc-raw-streams', 'rpc-raw-pubsub', metric));
+  return (
+    `\n\nThe protocols alone (hand-written loops, no NestJS), rpc-raw-streams × rpc-raw-pubsub: round trips/s ${of(throughput, rate)}, ` +
+    `p50 ${of(latency, p50)}, p99 ${of(latency, p99)}.`
   );
 }
 
