@@ -71,6 +71,23 @@ declare module 'ioredis' {
      * deleted, 0 when it still owns entries.
      */
     nrsDeleteConsumerIfIdle(stream: string, group: string, consumer: string): Result<number, Context>;
+
+    /**
+     * Appends a request's last reply to its caller's reply stream, then
+     * acknowledges the request entry.
+     *
+     * KEYS: [1] the reply stream, [2] the request stream (one Redis; on a
+     * cluster the two live in different slots, and the server appends and
+     * acknowledges apart). ARGV: [1] group, [2] request entry id, [3…] the
+     * reply's fields and values.
+     *
+     * One command instead of two at every request, and atomic: a request is
+     * never acknowledged without its answer written (a failing XADD aborts the
+     * script before the XACK). `NOMKSTREAM`: a client that is gone has no
+     * stream and gets none; the request is acknowledged all the same. Returns
+     * the reply's id, or null when the reply stream is gone.
+     */
+    nrsReplyAndAck(replyStream: string, stream: string, group: string, id: string, ...fields: FieldValue[]): Result<string | null, Context>;
   }
 }
 
@@ -118,12 +135,19 @@ if pending[1] then return 0 end
 return redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARGV[2]) >= 0 and 1 or 0
 `;
 
+const REPLY_AND_ACK_SCRIPT = `
+local id = redis.call('XADD', KEYS[1], 'NOMKSTREAM', '*', unpack(ARGV, 3))
+redis.call('XACK', KEYS[2], ARGV[1], ARGV[2])
+return id
+`;
+
 /** Scripts run through EVALSHA (loaded on first use, cached by ioredis). */
 export interface StreamScripts {
   deadLetter(deadLetterStream: string, stream: string, group: string, id: string, maxLen: string, ...fields: FieldValue[]): Promise<string>;
   renewLease(stream: string, group: string, consumer: string, ...ids: string[]): Promise<string[]>;
   deleteIdleConsumers(stream: string, group: string, minIdleMs: string, keep: string): Promise<string[]>;
   deleteConsumerIfIdle(stream: string, group: string, consumer: string): Promise<number>;
+  replyAndAck(replyStream: string, stream: string, group: string, id: string, ...fields: FieldValue[]): Promise<string | null>;
 }
 
 /** Registers the scripts on a client (one Redis or a cluster) and returns them typed. */
@@ -132,10 +156,12 @@ export function defineScripts(redis: RedisClient): StreamScripts {
   redis.defineCommand('nrsRenewLease', { numberOfKeys: 1, lua: RENEW_LEASE_SCRIPT });
   redis.defineCommand('nrsDeleteIdleConsumers', { numberOfKeys: 1, lua: DELETE_IDLE_CONSUMERS_SCRIPT });
   redis.defineCommand('nrsDeleteConsumerIfIdle', { numberOfKeys: 1, lua: DELETE_CONSUMER_IF_IDLE_SCRIPT });
+  redis.defineCommand('nrsReplyAndAck', { numberOfKeys: 2, lua: REPLY_AND_ACK_SCRIPT });
   return {
     deadLetter: (dlq, stream, group, id, maxLen, ...fields) => redis.nrsDeadLetter(dlq, stream, group, id, maxLen, ...fields),
     renewLease: (stream, group, consumer, ...ids) => redis.nrsRenewLease(stream, group, consumer, ...ids),
     deleteIdleConsumers: (stream, group, minIdleMs, keep) => redis.nrsDeleteIdleConsumers(stream, group, minIdleMs, keep),
     deleteConsumerIfIdle: (stream, group, consumer) => redis.nrsDeleteConsumerIfIdle(stream, group, consumer),
+    replyAndAck: (replyStream, stream, group, id, ...fields) => redis.nrsReplyAndAck(replyStream, stream, group, id, ...fields),
   };
 }

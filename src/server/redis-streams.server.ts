@@ -230,6 +230,7 @@ export class RedisStreamsServer extends Server<RedisStreamsEvents, RedisStreamsS
     const responder = new RequestResponder({
       server: this,
       commands: () => connections.commands,
+      scripts: () => connections.scripts,
       logger: this.logger,
       hasHooks: () => this.hasProcessingHooks,
       withHooks: (context, work) => this.withHooks(context, work),

@@ -204,11 +204,28 @@ class EntryRun extends InFlightEntry implements EntryControl {
       this.fail(error);
       return;
     }
+    if (request !== undefined) {
+      // The invoker answered: its last reply's write may have acknowledged the entry already.
+      outcome.then(
+        (acked) => (acked === true ? this.ackedWithReply() : this.succeed()),
+        (error: unknown) => this.fail(error),
+      );
+      return;
+    }
     followHandler(
       outcome,
       () => this.succeed(),
       (error: unknown) => this.fail(error),
     );
+  }
+
+  /** A request whose last reply and acknowledgement went in one script: settled, nothing left to send. */
+  private ackedWithReply(): void {
+    if (!this.isSettled) {
+      this.settle();
+      this.observe('ack');
+    }
+    this.finish();
   }
 
   private succeed(): void {

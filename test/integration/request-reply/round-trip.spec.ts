@@ -25,6 +25,22 @@ describe('request-reply: send() answered by @MessagePattern', () => {
     await scene.start([Echo], fastOptions({ group: scene.group }));
   }
 
+  it('writes the last reply and acknowledges its request in one script: no XACK of its own', async () => {
+    await startEcho();
+    const monitor = await scene.redis.monitor();
+    scene.defer(() => monitor.disconnect());
+    const acks: string[] = [];
+    monitor.on('monitor', (_time: string, args: string[], source: string) => {
+      if (args[0]?.toLowerCase() === 'xack' && args[1] === scene.stream) acks.push(source);
+    });
+    const client = scene.newClient();
+    await expect(lastValueFrom(client.send(`stream:${scene.stream}`, 1))).resolves.toEqual({ echoed: 1 });
+    await waitFor(async () => (await scene.probe.pendingCount()) === 0, { message: 'the request acked' });
+    await waitFor(() => acks.length === 1, { message: 'the XACK seen by MONITOR' });
+    // Run by the script (MONITOR names "lua" as its source), not sent by the server on its own.
+    expect(acks).toEqual(['lua']);
+  });
+
   it('round-trips an object, 0, false, an empty string and a string, and replies of null, 0 and false', async () => {
     await startEcho();
     const client = scene.newClient();
