@@ -58,6 +58,26 @@ function serverArgs(port: number, dir: string): string[] {
  * failover can start at once.
  */
 export async function startSentinelSetup(): Promise<SentinelSetup> {
+  // A free port can be taken by another process between freePort() and the
+  // node's bind (the suite runs files in parallel): that node exits at once,
+  // and the whole setup starts again on new ports.
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await startSentinelSetupOnce();
+    } catch (error) {
+      if (attempt >= 3 || !(error instanceof Error) || !/exited with code/.test(error.message)) throw error;
+    }
+  }
+}
+
+/** Five distinct free ports: master, replica, three sentinels. */
+async function distinctFreePorts(count: number): Promise<number[]> {
+  const ports = new Set<number>();
+  while (ports.size < count) ports.add(await freePort());
+  return [...ports];
+}
+
+async function startSentinelSetupOnce(): Promise<SentinelSetup> {
   const dir = mkdtempSync(join(tmpdir(), 'nrs-sentinel-'));
   const nodes: Node[] = [];
   const admins: Redis[] = [];
@@ -73,8 +93,7 @@ export async function startSentinelSetup(): Promise<SentinelSetup> {
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    const masterPort = await freePort();
-    const replicaPort = await freePort();
+    const [masterPort, replicaPort, ...sentinelPorts] = (await distinctFreePorts(5)) as [number, number, number, number, number];
     for (const [role, port, extra] of [
       ['master', masterPort, []],
       ['replica', replicaPort, ['--replicaof', HOST, String(masterPort)]],
@@ -83,7 +102,6 @@ export async function startSentinelSetup(): Promise<SentinelSetup> {
       mkdirSync(nodeDir);
       nodes.push(launch(role, port, [...serverArgs(port, nodeDir), ...extra]));
     }
-    const sentinelPorts = [await freePort(), await freePort(), await freePort()];
     for (const [index, port] of sentinelPorts.entries()) {
       const conf = join(dir, `sentinel-${index}.conf`);
       writeFileSync(
