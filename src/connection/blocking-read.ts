@@ -7,6 +7,9 @@ import { unblockRoute } from './slot-reader.js';
 
 export type { ReadEntries, ReadReply } from './read-command.js';
 
+/** What {@link BlockingRead.prepare} returns when a read can go out at once. */
+const READY: Promise<void> = Promise.resolve();
+
 /**
  * What a read on the blocking connection reads: its streams, the id of each
  * (for a group, `>` for new entries; another id re-reads own pending entries,
@@ -80,6 +83,11 @@ export class BlockingRead {
    * @throws ConnectionLostError when the connection drops while asking for its id
    */
   prepare(): Promise<void> {
+    // The common case, before every read: no async step, no promise chain. A
+    // chain of them per read (with the socket's corked writes) kept every
+    // read's reply alive through V8's young-generation collections: measured
+    // at 1,000 requests/s, ~550 KB promoted per collection instead of ~20 KB.
+    if (this.isReady) return READY;
     this.preparing ??= this.learnClientId().finally(() => {
       this.preparing = undefined;
     });
