@@ -40,13 +40,16 @@ export interface ChildRun {
   readonly exited: Promise<void>;
 }
 
+/** Extra Node or V8 flags for every child (`BENCH_NODE_ARGS="--no-allocation-site-pretenuring"`), for experiments. */
+const extraArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '');
+
 /**
  * Starts `child-main.js` with `job` in a fresh Node process (with `gc()`
  * exposed, which the memory runs call once their drain is measured). The child is
  * killed (SIGKILL, by PID) if it has not reported within `timeoutMs`.
  */
 export function startChild(job: Job, timeoutMs: number): ChildRun {
-  const child = spawn(process.execPath, ['--expose-gc', entry, JSON.stringify(job)], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--expose-gc', ...extraArgs, entry, JSON.stringify(job)], { stdio: ['pipe', 'pipe', 'pipe'] });
   live.add(child);
   // A child that died early must not crash the parent with EPIPE on `go`.
   child.stdin?.on('error', () => undefined);
