@@ -3,6 +3,7 @@ import { Ctx, EventPattern, MessagePattern, Payload, RpcException } from '@nestj
 import { lastValueFrom, of, toArray } from 'rxjs';
 import { InvalidOptionsError, NoResponderError, type RedisStreamsContext } from '../../../src/index.js';
 import { createMicroservice } from '../../support/apps.js';
+import { monitorLines } from '../../support/monitor.js';
 import { fastOptions } from '../../support/apps.js';
 import { useScene } from '../../support/scene.js';
 import { waitFor } from '../../support/wait.js';
@@ -27,12 +28,12 @@ describe('request-reply: send() answered by @MessagePattern', () => {
 
   it('writes the last reply and acknowledges its request in one script: no XACK of its own', async () => {
     await startEcho();
-    const monitor = await scene.redis.monitor();
-    scene.defer(() => monitor.disconnect());
     const acks: string[] = [];
-    monitor.on('monitor', (_time: string, args: string[], source: string) => {
-      if (args[0]?.toLowerCase() === 'xack' && args[1] === scene.stream) acks.push(source);
+    const stop = await monitorLines(scene.redis, (line) => {
+      const command = /^[\d.]+ \[\d+ ([^\]]+)\] "xack" "([^"]*)"/i.exec(line);
+      if (command?.[2] === scene.stream) acks.push(command[1]!);
     });
+    scene.defer(stop);
     const client = scene.newClient();
     await expect(lastValueFrom(client.send(`stream:${scene.stream}`, 1))).resolves.toEqual({ echoed: 1 });
     await waitFor(async () => (await scene.probe.pendingCount()) === 0, { message: 'the request acked' });
