@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Result } from 'ioredis';
 import type { FieldValue } from '../codec/stream-codec.js';
 import type { RedisClient } from './redis-client.js';
@@ -71,23 +72,6 @@ declare module 'ioredis' {
      * deleted, 0 when it still owns entries.
      */
     nrsDeleteConsumerIfIdle(stream: string, group: string, consumer: string): Result<number, Context>;
-
-    /**
-     * Appends a request's last reply to its caller's reply stream, then
-     * acknowledges the request entry.
-     *
-     * KEYS: [1] the reply stream, [2] the request stream (one Redis; on a
-     * cluster the two live in different slots, and the server appends and
-     * acknowledges apart). ARGV: [1] group, [2] request entry id, [3…] the
-     * reply's fields and values.
-     *
-     * One command instead of two at every request, and atomic: a request is
-     * never acknowledged without its answer written (a failing XADD aborts the
-     * script before the XACK). `NOMKSTREAM`: a client that is gone has no
-     * stream and gets none; the request is acknowledged all the same. Returns
-     * the reply's id, or null when the reply stream is gone.
-     */
-    nrsReplyAndAck(replyStream: string, stream: string, group: string, id: string, ...fields: FieldValue[]): Result<string | null, Context>;
   }
 }
 
@@ -141,13 +125,57 @@ redis.call('XACK', KEYS[2], ARGV[1], ARGV[2])
 return id
 `;
 
+/** The SHA1 digest EVALSHA names the reply-and-ack script by. */
+const REPLY_AND_ACK_SHA = createHash('sha1').update(REPLY_AND_ACK_SCRIPT).digest('hex');
+
+/** Whether Redis answered that it does not hold a script (first use on this server, or after SCRIPT FLUSH or a restart). */
+function isNoScript(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith('NOSCRIPT');
+}
+
+/**
+ * Appends a request's last reply to its caller's reply stream, then
+ * acknowledges the request entry.
+ *
+ * KEYS: [1] the reply stream, [2] the request stream (one Redis; on a
+ * cluster the two live in different slots, and the server appends and
+ * acknowledges apart). ARGV: [1] group, [2] request entry id, [3…] the
+ * reply's fields and values.
+ *
+ * One command instead of two at every request, and atomic: a request is
+ * never acknowledged without its answer written (a failing XADD aborts the
+ * script before the XACK). `NOMKSTREAM`: a client that is gone has no
+ * stream and gets none; the request is acknowledged all the same. Returns
+ * the reply's id, or null when the reply stream is gone.
+ *
+ * Sent as a plain `EVALSHA` (and, when Redis does not hold the script yet,
+ * once as `EVAL`, which loads it). It runs at every request, where ioredis'
+ * own script commands cost a wrapper class instance, a closure and two extra
+ * promises per call.
+ */
+function replyAndAck(
+  redis: RedisClient,
+  replyStream: string,
+  stream: string,
+  group: string,
+  id: string,
+  fields: FieldValue[],
+): Promise<string | null> {
+  return (redis.evalsha(REPLY_AND_ACK_SHA, 2, replyStream, stream, group, id, ...fields) as Promise<string | null>).catch(
+    (error: unknown) => {
+      if (!isNoScript(error)) throw error;
+      return redis.eval(REPLY_AND_ACK_SCRIPT, 2, replyStream, stream, group, id, ...fields) as Promise<string | null>;
+    },
+  );
+}
+
 /** Scripts run through EVALSHA (loaded on first use, cached by ioredis). */
 export interface StreamScripts {
   deadLetter(deadLetterStream: string, stream: string, group: string, id: string, maxLen: string, ...fields: FieldValue[]): Promise<string>;
   renewLease(stream: string, group: string, consumer: string, ...ids: string[]): Promise<string[]>;
   deleteIdleConsumers(stream: string, group: string, minIdleMs: string, keep: string): Promise<string[]>;
   deleteConsumerIfIdle(stream: string, group: string, consumer: string): Promise<number>;
-  replyAndAck(replyStream: string, stream: string, group: string, id: string, ...fields: FieldValue[]): Promise<string | null>;
+  replyAndAck(replyStream: string, stream: string, group: string, id: string, fields: FieldValue[]): Promise<string | null>;
 }
 
 /** Registers the scripts on a client (one Redis or a cluster) and returns them typed. */
@@ -156,12 +184,11 @@ export function defineScripts(redis: RedisClient): StreamScripts {
   redis.defineCommand('nrsRenewLease', { numberOfKeys: 1, lua: RENEW_LEASE_SCRIPT });
   redis.defineCommand('nrsDeleteIdleConsumers', { numberOfKeys: 1, lua: DELETE_IDLE_CONSUMERS_SCRIPT });
   redis.defineCommand('nrsDeleteConsumerIfIdle', { numberOfKeys: 1, lua: DELETE_CONSUMER_IF_IDLE_SCRIPT });
-  redis.defineCommand('nrsReplyAndAck', { numberOfKeys: 2, lua: REPLY_AND_ACK_SCRIPT });
   return {
     deadLetter: (dlq, stream, group, id, maxLen, ...fields) => redis.nrsDeadLetter(dlq, stream, group, id, maxLen, ...fields),
     renewLease: (stream, group, consumer, ...ids) => redis.nrsRenewLease(stream, group, consumer, ...ids),
     deleteIdleConsumers: (stream, group, minIdleMs, keep) => redis.nrsDeleteIdleConsumers(stream, group, minIdleMs, keep),
     deleteConsumerIfIdle: (stream, group, consumer) => redis.nrsDeleteConsumerIfIdle(stream, group, consumer),
-    replyAndAck: (replyStream, stream, group, id, ...fields) => redis.nrsReplyAndAck(replyStream, stream, group, id, ...fields),
+    replyAndAck: (replyStream, stream, group, id, fields) => replyAndAck(redis, replyStream, stream, group, id, fields),
   };
 }

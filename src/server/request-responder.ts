@@ -132,7 +132,7 @@ export class RequestResponder {
     let id: string | null;
     try {
       id = acks
-        ? await this.deps.scripts().replyAndAck(request.replyTo, last.getStream(), last.getGroup(), last.getMessageId(), ...fields)
+        ? await this.deps.scripts().replyAndAck(request.replyTo, last.getStream(), last.getGroup(), last.getMessageId(), fields)
         : await commands.xadd(request.replyTo, 'NOMKSTREAM', '*', ...fields);
     } catch (error) {
       throw redactError(error, request.replyTo);

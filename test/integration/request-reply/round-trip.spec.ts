@@ -42,6 +42,28 @@ describe('request-reply: send() answered by @MessagePattern', () => {
     expect(acks).toEqual(['lua']);
   });
 
+  it('answers after Redis lost its scripts (SCRIPT FLUSH): the reply script is loaded again, the request acked', async () => {
+    await startEcho();
+    const client = scene.newClient();
+    const pattern = `stream:${scene.stream}`;
+    await expect(lastValueFrom(client.send(pattern, 1))).resolves.toEqual({ echoed: 1 });
+    const evals: string[] = [];
+    const stop = await monitorLines(scene.redis, (line) => {
+      const command = /^[\d.]+ \[\d+ [^\]]+\] "(eval|evalsha)" /i.exec(line);
+      // This test's request stream is the script's second key (the suite's files share the server).
+      if (command !== null && line.includes(` "${scene.stream}" `)) evals.push(command[1]!.toLowerCase());
+    });
+    scene.defer(stop);
+    await scene.redis.script('FLUSH');
+    await expect(lastValueFrom(client.send(pattern, 2))).resolves.toEqual({ echoed: 2 });
+    await expect(lastValueFrom(client.send(pattern, 3))).resolves.toEqual({ echoed: 3 });
+    await waitFor(async () => (await scene.probe.pendingCount()) === 0, { message: 'both requests acked' });
+    // EVALSHA refused (NOSCRIPT), EVAL loads the script, then EVALSHA again.
+    await waitFor(() => evals.includes('eval') && evals.lastIndexOf('evalsha') > evals.indexOf('eval'), {
+      message: 'EVAL after the flush, EVALSHA after that',
+    });
+  });
+
   it('round-trips an object, 0, false, an empty string and a string, and replies of null, 0 and false', async () => {
     await startEcho();
     const client = scene.newClient();
