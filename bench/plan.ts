@@ -19,6 +19,8 @@ export interface Settings {
   readonly idleMs: number;
   /** Window of each request-reply run. */
   readonly rpcMs: number;
+  /** Request-reply latency: time at the rate before the measured window (RpcJob.settleMs). */
+  readonly rpcSettleMs: number;
   /** Requests in flight in the request-reply throughput runs. */
   readonly rpcInFlight: number;
   /** Requests per second in the request-reply latency runs. */
@@ -54,6 +56,7 @@ function baseSettings(quick: boolean): Settings {
       broadcastCount: 20_000,
       idleMs: 3_000,
       rpcMs: 1_000,
+      rpcSettleMs: 1_000,
       rpcInFlight: 100,
       rpcRate: 1_000,
       drainCapMs: 1_000,
@@ -73,6 +76,7 @@ function baseSettings(quick: boolean): Settings {
     broadcastCount: 200_000,
     idleMs: 65_000,
     rpcMs: 5_000,
+    rpcSettleMs: 3_000,
     rpcInFlight: 100,
     rpcRate: 1_000,
     drainCapMs: 25_000,

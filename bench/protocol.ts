@@ -88,6 +88,13 @@ export interface RpcJob {
   readonly inFlight: number;
   /** Requests per second (latency). */
   readonly rate: number;
+  /**
+   * Latency runs: how long requests go out at `rate` after the warm-up with
+   * `inFlight` outstanding and before the measured window, so that the
+   * window sees the rate's steady state, not the JIT and GC work of the
+   * switch from one load to the other. Their latency is reported apart.
+   */
+  readonly settleMs: number;
 }
 
 /** Any job a child runs. */
@@ -113,6 +120,8 @@ export interface RunResult {
   /** Entries or jobs still unacknowledged when the run ended. */
   readonly unsettled?: number;
   readonly latency?: LatencySummary;
+  /** Request-reply latency runs: the latency while settling at the rate, right after the warm-up with requests in flight. */
+  readonly settling?: LatencySummary;
   readonly rssBaselineMb?: number;
   readonly rssPeakMb?: number;
   /** Peak V8 heap size (heapTotal) in the memory runs. */

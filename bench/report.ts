@@ -287,6 +287,7 @@ export function broadcastTable(runs: Runs): string {
 export function rpcTable(throughput: Runs, latency: Runs): string {
   const names = [...new Set([...throughput.keys(), ...latency.keys()])];
   const p50 = (r: RunResult): number | undefined => r.latency?.p50;
+  const settlingP99 = (r: RunResult): number | undefined => r.settling?.p99;
   const rows = names.map((c) => [
     c,
     intSpread(spread(throughput, c, rate)),
@@ -295,6 +296,8 @@ export function rpcTable(throughput: Runs, latency: Runs): string {
     numSpread(spread(latency, c, p99)),
     times(ratio(latency, c, 'rpc-nest-redis', p50)),
     times(ratio(latency, c, 'rpc-nest-redis', p99)),
+    numSpread(spread(latency, c, settlingP99)),
+    times(ratio(latency, c, 'rpc-nest-redis', settlingP99)),
     [notes(throughput, c), notes(latency, c)].filter(Boolean).join('; '),
   ]);
   return (
@@ -307,6 +310,8 @@ export function rpcTable(throughput: Runs, latency: Runs): string {
         'p99 ms',
         'p50 × rpc-nest-redis',
         'p99 × rpc-nest-redis',
+        'settling p99 ms',
+        'settling p99 × rpc-nest-redis',
         'notes',
       ],
       rows,
@@ -345,7 +350,7 @@ export function allTables(results: BenchResults, settings: Settings): string {
     `### (d) Peak RSS of the consumer process while draining a backlog\n\n${memoryTable(results.memory)}`,
     `### (e) Producer: ${int(settings.emitCount)} messages\n\n${emitTable(results.emit)}`,
     `### (f) Many streams: idle servers (${settings.idleMs / 1000} s windows) and a drain of ${int(settings.streamsDrainCount)} messages in one stream or spread over many\n\n${streamsTable(results.streams)}`,
-    `### (h) Request-reply: round trips/s with ${int(settings.rpcInFlight)} requests in flight, and latency at ${int(settings.rpcRate)} requests/s (${settings.rpcMs / 1000} s each)\n\n${rpcTable(results.rpcThroughput, results.rpcLatency)}`,
+    `### (h) Request-reply: round trips/s with ${int(settings.rpcInFlight)} requests in flight, and latency at ${int(settings.rpcRate)} requests/s (${settings.rpcMs / 1000} s each; a latency window follows ${settings.rpcSettleMs / 1000} s of settling at that rate, whose own p99 is the settling column)\n\n${rpcTable(results.rpcThroughput, results.rpcLatency)}`,
   ];
   if (results.broadcast.size > 0) {
     sections.push(

@@ -221,7 +221,8 @@ export async function runEmit(ctx: BenchContext, contender: ProducerName): Promi
 /** (h) Request-reply: round trips per second with requests in flight, or latency at a fixed rate (issue 14). */
 export async function runRpc(ctx: BenchContext, contender: RpcName, mode: RpcJob['mode']): Promise<RunResult> {
   await ctx.redis.flushall();
-  const { rpcMs, rpcInFlight, rpcRate } = ctx.settings;
-  const job: RpcJob = { kind: 'rpc', contender, mode, port: ctx.port, durationMs: rpcMs, inFlight: rpcInFlight, rate: rpcRate };
-  return together(startChild(job, rpcMs + KILL_SLACK_MS), undefined);
+  const { rpcMs, rpcInFlight, rpcRate, rpcSettleMs } = ctx.settings;
+  const settleMs = mode === 'latency' ? rpcSettleMs : 0;
+  const job: RpcJob = { kind: 'rpc', contender, mode, port: ctx.port, durationMs: rpcMs, inFlight: rpcInFlight, rate: rpcRate, settleMs };
+  return together(startChild(job, rpcMs + settleMs + KILL_SLACK_MS), undefined);
 }
