@@ -181,11 +181,15 @@ export class SharedReader<M extends ReadMember> {
     // entries are delivered to this consumer and must be handled.
     for (;;) {
       const arrived = this.arrivals.splice(0);
-      const entries = arrived.map((arrival) => this.settle(arrival));
+      const entries: ReadEntries[][] = [];
+      for (const arrival of arrived) entries.push(this.settle(arrival));
       // The next reads go out before this batch is handled, as far as free
       // slots allow: they travel while the handlers run.
       if (!this.isStopping) this.plan();
-      arrived.forEach((arrival, i) => arrival.members.forEach((member, j) => member.reader.deliver(entries[i]![j]!)));
+      for (let i = 0; i < arrived.length; i += 1) {
+        const { members } = arrived[i]!;
+        for (let j = 0; j < members.length; j += 1) members[j]!.reader.deliver(entries[i]![j]!);
+      }
       if (this.isStopping && this.blocked === undefined && this.fetching === 0 && this.arrivals.length === 0) return;
       await this.pulse.wait();
     }
@@ -225,6 +229,10 @@ export class SharedReader<M extends ReadMember> {
   /** Sends what can be read now (see the class comment). */
   private plan(): void {
     if (this.pauseTimer !== undefined) return;
+    if (this.readers.length === 1) {
+      this.planOne(this.readers[0]!);
+      return;
+    }
     const candidates: M[] = [];
     const { readers } = this;
     // From where the last plan stopped, so that every stream gets its turn.
@@ -256,6 +264,42 @@ export class SharedReader<M extends ReadMember> {
       }
     } else if (this.reads.isReady) {
       this.onBlockingConnection(pick(candidates, plan.wait));
+    } else {
+      this.prepare();
+    }
+  }
+
+  /**
+   * {@link plan} for a reader of one stream, the usual case: the plan
+   * {@link planReads} makes for one candidate, without its bookkeeping. A
+   * stream with a backlog is read on the blocking connection when that is
+   * free, otherwise on the command connection; a stream that caught up waits
+   * on the blocking connection. Both ask for all its free slots, up to
+   * `readCount`. Kept apart so that the code run at every read stays small:
+   * after a change of load (100 requests in flight, then 1,000 a second), V8
+   * recompiled the general plan twice, about 20 ms each time, on the cores
+   * the handlers and Redis share.
+   */
+  private planOne(reader: M): void {
+    if (!reader.canRead) {
+      reader.parkIfFull();
+      return;
+    }
+    const count = Math.min(reader.free, this.deps.readCount);
+    if (count < 1) return;
+    const picked: Picked<M> = { readers: [reader], count };
+    if (!reader.isCaughtUp) {
+      if (this.blocked === undefined && this.reads.isReady) this.onBlockingConnection(picked);
+      else this.fetch(picked);
+      return;
+    }
+    if (this.blocked !== undefined) {
+      if (!this.isUnblocking) {
+        this.isUnblocking = true;
+        this.reads.interrupt();
+      }
+    } else if (this.reads.isReady) {
+      this.onBlockingConnection(picked);
     } else {
       this.prepare();
     }
