@@ -31,7 +31,8 @@ describe('request-reply when the connection is lost', () => {
   it('fails every waiting request once the connection has been lost for longer than replyTimeoutMs, saying so', async () => {
     const redis = await scene.ownRedis();
     const requests = scene.name('requests');
-    await scene.runConsumer('hanging', { url: redis.url, behaviour: 'hang', requestStream: requests });
+    // Its handlers never return: close gives up on them at once instead of after the default 10 s.
+    await scene.runConsumer('hanging', { url: redis.url, behaviour: 'hang', requestStream: requests, options: { shutdownTimeoutMs: 100 } });
     const client = scene.newClient({ connection: redis.url, replyTimeoutMs: 800 });
     const waiting = [1, 2].map((n) => lastValueFrom(client.send(`stream:${requests}`, n)));
     const recorder = scene.admin(redis.url);
